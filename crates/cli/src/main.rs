@@ -1,1 +1,110 @@
-fn main() {}
+//! `yaddash`: the command-line tool over the Yaddash core.
+//!
+//! Everything the desktop app does, scriptable. Exit status: 0 on success,
+//! 1 on any error (the message says what is wrong and what to try), 2 on a
+//! usage error.
+#![forbid(unsafe_code)]
+
+mod cmd;
+mod common;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Yaddash: an encrypted vault for the testimony of families of political prisoners.
+///
+/// Every command except `init` opens the vault given by --vault (or
+/// $YADDASH_VAULT) with the passphrase, read from --passphrase-file or asked
+/// for without echo, or with the recovery code from --recovery-code-file.
+#[derive(Parser)]
+#[command(name = "yaddash", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// The vault directory.
+    #[arg(long, global = true, env = "YADDASH_VAULT", value_name = "DIR")]
+    vault: Option<PathBuf>,
+    /// Read the passphrase from the first line of this file instead of asking.
+    #[arg(long, global = true, env = "YADDASH_PASSPHRASE_FILE", value_name = "F")]
+    passphrase_file: Option<PathBuf>,
+    /// Unlock with the recovery code in this file instead of the passphrase.
+    #[arg(long, global = true, value_name = "F", conflicts_with = "passphrase_file")]
+    recovery_code_file: Option<PathBuf>,
+    /// Print machine-readable JSON on standard output.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a new vault.
+    Init(cmd::init::Args),
+    /// Persons: add, edit.
+    #[command(subcommand)]
+    Person(cmd::person::Command),
+    /// Interviews: add from a JSON file.
+    #[command(subcommand)]
+    Interview(cmd::interview::Command),
+    /// Cases: add from a JSON file.
+    #[command(subcommand, name = "case")]
+    Case(cmd::case::Command),
+    /// Replace a record's body with a new revision (history is kept).
+    Edit(cmd::edit::Args),
+    /// Attach a file (audio, photo, scan) to a record; prints its id and SHA-256.
+    Attach(cmd::attach::Args),
+    /// Attachments: export (decrypt) one.
+    #[command(subcommand)]
+    Attachment(cmd::attachment::Command),
+    /// Search names and text, across scripts and spelling variants.
+    Search(cmd::search::Args),
+    /// List records of one kind.
+    List(cmd::list::Args),
+    /// Show a record (or attachment) with its custody metadata.
+    Show(cmd::show::Args),
+    /// Show every revision of a record.
+    History(cmd::history::Args),
+    /// Vault maintenance: check.
+    #[command(subcommand)]
+    Vault(cmd::vault::Command),
+    /// Change the passphrase.
+    #[command(subcommand)]
+    Passphrase(cmd::passphrase::Command),
+}
+
+fn main() -> ExitCode {
+    common::harden_process();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> common::CliResult {
+    let ctx = common::Context {
+        vault: cli.vault,
+        passphrase_file: cli.passphrase_file,
+        recovery_code_file: cli.recovery_code_file,
+        json: cli.json,
+    };
+    match cli.command {
+        Command::Init(a) => a.run(&ctx),
+        Command::Person(c) => c.run(&ctx),
+        Command::Interview(c) => c.run(&ctx),
+        Command::Case(c) => c.run(&ctx),
+        Command::Edit(a) => a.run(&ctx),
+        Command::Attach(a) => a.run(&ctx),
+        Command::Attachment(c) => c.run(&ctx),
+        Command::Search(a) => a.run(&ctx),
+        Command::List(a) => a.run(&ctx),
+        Command::Show(a) => a.run(&ctx),
+        Command::History(a) => a.run(&ctx),
+        Command::Vault(c) => c.run(&ctx),
+        Command::Passphrase(c) => c.run(&ctx),
+    }
+}

@@ -1,0 +1,248 @@
+//! What every subcommand shares: unlocking, reading input, printing, progress.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+use yaddash_model::{Record, RecordKind};
+use yaddash_vault::{RecoveryCode, Unlock, Vault, VaultError};
+use zeroize::Zeroizing;
+
+/// A CLI error: a message for the user.
+pub struct CliError(pub String);
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<VaultError> for CliError {
+    fn from(e: VaultError) -> Self {
+        CliError(e.to_string())
+    }
+}
+
+pub type CliResult<T = ()> = Result<T, CliError>;
+
+pub fn fail<T>(msg: impl Into<String>) -> CliResult<T> {
+    Err(CliError(msg.into()))
+}
+
+/// Global options.
+pub struct Context {
+    pub vault: Option<PathBuf>,
+    pub passphrase_file: Option<PathBuf>,
+    pub recovery_code_file: Option<PathBuf>,
+    pub json: bool,
+}
+
+impl Context {
+    pub fn vault_dir(&self) -> CliResult<&Path> {
+        self.vault.as_deref().ok_or_else(|| {
+            CliError("no vault given: pass --vault DIR or set YADDASH_VAULT".into())
+        })
+    }
+
+    /// Opens the vault, asking for the passphrase if no file was given.
+    pub fn open(&self) -> CliResult<Vault> {
+        let dir = self.vault_dir()?;
+        let unlock = if let Some(f) = &self.recovery_code_file {
+            Unlock::Recovery(RecoveryCode::parse(read_secret_file(f)?.expose_secret())?)
+        } else {
+            Unlock::Passphrase(self.passphrase("Passphrase: ")?)
+        };
+        Ok(Vault::open(dir, &unlock)?)
+    }
+
+    /// The passphrase from --passphrase-file, or asked for without echo.
+    pub fn passphrase(&self, prompt: &str) -> CliResult<SecretString> {
+        match &self.passphrase_file {
+            Some(f) => read_secret_file(f),
+            None => prompt_secret(prompt),
+        }
+    }
+
+    /// Prints a value as JSON, or the human text.
+    pub fn print<T: Serialize>(&self, value: &T, human: impl FnOnce() -> String) -> CliResult {
+        let mut out = io::stdout().lock();
+        let text = if self.json {
+            serde_json::to_string_pretty(value).map_err(|e| CliError(e.to_string()))?
+        } else {
+            human()
+        };
+        writeln!(out, "{text}").map_err(|e| CliError(format!("writing output: {e}")))
+    }
+}
+
+/// Reads the first line of a secret file (without its line ending).
+pub fn read_secret_file(path: &Path) -> CliResult<SecretString> {
+    let mut s = Zeroizing::new(String::new());
+    File::open(path)
+        .and_then(|f| f.take(64 * 1024).read_to_string(&mut s))
+        .map_err(|e| CliError(format!("reading {}: {e}", path.display())))?;
+    let line = s.lines().next().unwrap_or("");
+    Ok(SecretString::from(line.to_string()))
+}
+
+/// Asks for a secret on the terminal without echo.
+pub fn prompt_secret(prompt: &str) -> CliResult<SecretString> {
+    if !io::stdin().is_terminal() {
+        return fail(
+            "no passphrase: not running in a terminal, so give --passphrase-file F (or --recovery-code-file F)",
+        );
+    }
+    rpassword::prompt_password(prompt)
+        .map(SecretString::from)
+        .map_err(|e| CliError(format!("reading the passphrase: {e}")))
+}
+
+/// Asks for a new passphrase twice (or reads it from a file).
+pub fn new_passphrase(file: Option<&Path>) -> CliResult<SecretString> {
+    if let Some(f) = file {
+        return read_secret_file(f);
+    }
+    let a = prompt_secret("New passphrase: ")?;
+    let b = prompt_secret("Repeat the new passphrase: ")?;
+    if a.expose_secret() != b.expose_secret() {
+        return fail("the two passphrases differ; nothing was changed");
+    }
+    Ok(a)
+}
+
+/// Reads a JSON input file (or `-` for standard input), at most 16 MiB.
+pub fn read_input(path: &Path) -> CliResult<String> {
+    let mut s = String::new();
+    let limit = 16 * 1024 * 1024;
+    let res = if path == Path::new("-") {
+        io::stdin().take(limit + 1).read_to_string(&mut s)
+    } else {
+        File::open(path).and_then(|f| f.take(limit + 1).read_to_string(&mut s))
+    };
+    res.map_err(|e| CliError(format!("reading {}: {e}", path.display())))?;
+    if s.len() as u64 > limit {
+        return fail(format!("{} is larger than 16 MiB", path.display()));
+    }
+    Ok(s)
+}
+
+/// Parses a record of a kind from JSON. The error names the place and the
+/// problem but never echoes the input's text (it may be testimony).
+pub fn parse_record(kind: RecordKind, json: &str, source: &Path) -> CliResult<Record> {
+    Record::from_json(kind, json).map_err(|e| {
+        CliError(format!(
+            "{}: not a valid {kind} (line {}, column {}): {}. See docs/records.md",
+            source.display(),
+            e.line(),
+            e.column(),
+            redact(&e.to_string())
+        ))
+    })
+}
+
+/// Removes quoted values from a serde message, keeping field names.
+pub fn redact(msg: &str) -> String {
+    let msg = msg.split(" at line ").next().unwrap_or(msg);
+    let mut out = String::new();
+    let mut in_quote = false;
+    for c in msg.chars() {
+        if c == '"' {
+            if !in_quote {
+                out.push_str("\"…\"");
+            }
+            in_quote = !in_quote;
+        } else if !in_quote {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Parses a record id.
+pub fn parse_id(s: &str) -> Result<uuid::Uuid, String> {
+    uuid::Uuid::parse_str(s).map_err(|_| format!("{s:?} is not a record id (a UUID)"))
+}
+
+/// Progress on standard error when it is a terminal; Ctrl-C cancels.
+pub struct Progress {
+    total: Option<u64>,
+    show: bool,
+    cancelled: Arc<AtomicBool>,
+    last: u64,
+}
+
+impl Progress {
+    pub fn new(total: Option<u64>) -> Progress {
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let flag = cancelled.clone();
+        // A second handler cannot be installed; then Ctrl-C just ends the process,
+        // which is safe too (partial files are encrypted and cleaned on next open).
+        let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+        Progress {
+            total,
+            show: io::stderr().is_terminal(),
+            cancelled,
+            last: 0,
+        }
+    }
+
+    /// The callback for the core: returns false once Ctrl-C was pressed.
+    pub fn tick(&mut self, done: u64) -> bool {
+        if self.show && (done - self.last >= 8 << 20 || Some(done) == self.total) {
+            self.last = done;
+            let mib = done as f64 / 1048576.0;
+            match self.total {
+                Some(t) if t > 0 => eprint!(
+                    "\r{:5.1}%  {mib:.1} / {:.1} MiB",
+                    done as f64 * 100.0 / t as f64,
+                    t as f64 / 1048576.0
+                ),
+                _ => eprint!("\r{mib:.1} MiB"),
+            }
+        }
+        !self.cancelled.load(Ordering::SeqCst)
+    }
+
+    pub fn finish(&self) {
+        if self.show && self.last > 0 {
+            eprintln!();
+        }
+    }
+}
+
+/// No core dumps and no ptrace by other processes of the same user: a crash
+/// must not write decrypted memory to disk.
+pub fn harden_process() {
+    use rustix::fs::Mode;
+    use rustix::process::{
+        DumpableBehavior, Resource, Rlimit, set_dumpable_behavior, setrlimit, umask,
+    };
+    // Files this process creates (vault, exports) are private to the user.
+    umask(Mode::from_raw_mode(0o077));
+    let _ = setrlimit(
+        Resource::Core,
+        Rlimit {
+            current: Some(0),
+            maximum: Some(0),
+        },
+    );
+    let _ = set_dumpable_behavior(DumpableBehavior::NotDumpable);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redact_hides_values_keeps_fields() {
+        let m = redact("invalid type: string \"Məmmədov secret\", expected u16 at line 3 column 9");
+        assert!(!m.contains("secret"));
+        assert!(m.contains("expected u16"));
+        assert_eq!(redact("missing field `date`"), "missing field `date`");
+    }
+}

@@ -1,0 +1,109 @@
+//! Attachments: encrypted files with random names, streamed in constant memory.
+//!
+//! Each file is a standard age file encrypted to the vault's storage key (an
+//! X25519 identity kept inside the encrypted database). The plaintext is the
+//! original bytes followed by zero padding up to the Padmé length, so the file
+//! size reveals little about the original size; the true size and the
+//! SHA-256 fixed at capture are stored in the database.
+
+use std::io::{self, Read, Write};
+
+use sha2::{Digest, Sha256};
+
+/// Buffer size for streaming copies (the age chunk size is 64 KiB).
+pub(crate) const COPY_BUFFER: usize = 256 * 1024;
+
+/// The Padmé padded length for `len` (at most ~12% larger, leaks O(log log len) bits).
+pub fn padme(len: u64) -> u64 {
+    if len < 2 {
+        return len;
+    }
+    let e = 63 - u64::from(len.leading_zeros()); // floor(log2 len)
+    let s = 64 - u64::from(e.leading_zeros()); // floor(log2 e) + 1
+    let last_bits = e.saturating_sub(s);
+    let mask = (1u64 << last_bits) - 1;
+    (len + mask) & !mask
+}
+
+/// Copies `input` to `output` through a SHA-256, reporting progress.
+/// Returns (bytes, hash). `progress` returning false cancels.
+pub(crate) fn copy_hashing(
+    input: &mut dyn Read,
+    output: &mut dyn Write,
+    limit: Option<u64>,
+    progress: &mut dyn FnMut(u64) -> bool,
+) -> io::Result<(u64, [u8; 32])> {
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; COPY_BUFFER];
+    let mut total: u64 = 0;
+    loop {
+        let want = match limit {
+            Some(l) => usize::try_from((l - total).min(COPY_BUFFER as u64)).unwrap_or(COPY_BUFFER),
+            None => COPY_BUFFER,
+        };
+        if want == 0 {
+            break;
+        }
+        let n = match input.read(&mut buf[..want]) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update(&buf[..n]);
+        output.write_all(&buf[..n])?;
+        total += n as u64;
+        if !progress(total) {
+            return Err(io::Error::new(io::ErrorKind::Interrupted, "cancelled"));
+        }
+    }
+    Ok((total, hasher.finalize().into()))
+}
+
+/// Writes `n` zero bytes.
+pub(crate) fn write_zeros(output: &mut dyn Write, mut n: u64) -> io::Result<()> {
+    let zeros = vec![0u8; COPY_BUFFER];
+    while n > 0 {
+        let k = n.min(COPY_BUFFER as u64) as usize;
+        output.write_all(&zeros[..k])?;
+        n -= k as u64;
+    }
+    Ok(())
+}
+
+/// Guesses a media type from a file name's extension (for display only).
+pub fn guess_media_type(name: &str) -> &'static str {
+    let ext = name.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
+    match ext.as_str() {
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "heic" => "image/heic",
+        "pdf" => "application/pdf",
+        "mp3" => "audio/mpeg",
+        "m4a" => "audio/mp4",
+        "ogg" | "oga" | "opus" => "audio/ogg",
+        "wav" => "audio/wav",
+        "mp4" => "video/mp4",
+        "txt" => "text/plain",
+        "doc" => "application/msword",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn padme_bounds() {
+        for len in [0u64, 1, 2, 3, 100, 1000, 4097, 1 << 20, (1 << 30) + 12345] {
+            let p = padme(len);
+            assert!(p >= len);
+            assert!(p as f64 <= len as f64 * 1.125 + 1.0, "{len} -> {p}");
+        }
+        assert_eq!(padme(1 << 20), 1 << 20);
+    }
+}

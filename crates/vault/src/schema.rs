@@ -1,0 +1,87 @@
+//! The database schema and its migrations.
+//!
+//! `PRAGMA user_version` holds the schema version. Migrations run in order, in
+//! one transaction each, when a vault is opened; a vault written by a newer
+//! Yaddash is refused rather than damaged.
+
+use rusqlite::Connection;
+
+use crate::error::{Result, VaultError};
+
+/// Migrations, index 0 bringing a new database to version 1, and so on.
+/// Never edit a released entry: append a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: the first schema.
+    r#"
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) STRICT;
+
+    -- The current revision of every record.
+    CREATE TABLE records (
+        rowid       INTEGER PRIMARY KEY,
+        id          TEXT NOT NULL UNIQUE,
+        kind        TEXT NOT NULL CHECK (kind IN ('person', 'case', 'interview')),
+        rev         INTEGER NOT NULL,
+        body        TEXT NOT NULL,
+        body_sha256 TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        created_by  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL,
+        updated_by  TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX records_kind ON records (kind, id);
+
+    -- Every revision ever saved; never updated, never deleted by edits.
+    CREATE TABLE revisions (
+        record_id   TEXT NOT NULL REFERENCES records (id),
+        rev         INTEGER NOT NULL,
+        body        TEXT NOT NULL,
+        body_sha256 TEXT NOT NULL,
+        author      TEXT NOT NULL,
+        at          TEXT NOT NULL,
+        PRIMARY KEY (record_id, rev)
+    ) STRICT;
+
+    -- Attachments: the bytes live in attachments/<file>, age-encrypted to the
+    -- vault's storage key; the original name and type live only here.
+    CREATE TABLE attachments (
+        id          TEXT PRIMARY KEY,
+        record_id   TEXT NOT NULL REFERENCES records (id),
+        file        TEXT NOT NULL UNIQUE,
+        name        TEXT NOT NULL,
+        media_type  TEXT NOT NULL,
+        size        INTEGER NOT NULL,
+        sha256      TEXT NOT NULL,
+        captured_at TEXT NOT NULL,
+        captured_by TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX attachments_record ON attachments (record_id);
+
+    -- Folded search keys (see yaddash_model::fold); rowid = records.rowid.
+    CREATE VIRTUAL TABLE search USING fts5 (
+        names, text, tokenize = 'unicode61 remove_diacritics 0'
+    );
+    "#,
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Brings the database to [`SCHEMA_VERSION`].
+pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > SCHEMA_VERSION {
+        return Err(VaultError::Corrupt(format!(
+            "schema version {current} is newer than this Yaddash understands ({SCHEMA_VERSION}); upgrade Yaddash"
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
