@@ -1,0 +1,1 @@
+//! Yaddash bundle format (in progress).
