@@ -44,9 +44,9 @@ pub struct Context {
 
 impl Context {
     pub fn vault_dir(&self) -> CliResult<&Path> {
-        self.vault.as_deref().ok_or_else(|| {
-            CliError("no vault given: pass --vault DIR or set YADDASH_VAULT".into())
-        })
+        self.vault
+            .as_deref()
+            .ok_or_else(|| CliError("no vault given: pass --vault DIR or set YADDASH_VAULT".into()))
     }
 
     /// Opens the vault, asking for the passphrase if no file was given.

@@ -19,7 +19,12 @@ use clap::{Parser, Subcommand};
 /// $YADDASH_VAULT) with the passphrase, read from --passphrase-file or asked
 /// for without echo, or with the recovery code from --recovery-code-file.
 #[derive(Parser)]
-#[command(name = "yaddash", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "yaddash",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     /// The vault directory.
     #[arg(long, global = true, env = "YADDASH_VAULT", value_name = "DIR")]
@@ -28,7 +33,12 @@ pub struct Cli {
     #[arg(long, global = true, env = "YADDASH_PASSPHRASE_FILE", value_name = "F")]
     passphrase_file: Option<PathBuf>,
     /// Unlock with the recovery code in this file instead of the passphrase.
-    #[arg(long, global = true, value_name = "F", conflicts_with = "passphrase_file")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "F",
+        conflicts_with = "passphrase_file"
+    )]
     recovery_code_file: Option<PathBuf>,
     /// Print machine-readable JSON on standard output.
     #[arg(long, global = true)]

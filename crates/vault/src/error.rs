@@ -21,13 +21,17 @@ pub enum VaultError {
     #[error("wrong passphrase or recovery code: the vault was not opened and nothing was changed")]
     WrongPassphrase,
     /// A keyslot opened but the database refuses the key, or is damaged.
-    #[error("the vault database is damaged or was replaced ({0}); nothing was changed. Run `yaddash vault check`, or restore vault.db from a backup")]
+    #[error(
+        "the vault database is damaged or was replaced ({0}); nothing was changed. Run `yaddash vault check`, or restore vault.db from a backup"
+    )]
     Corrupt(String),
     /// Another process holds the vault.
     #[error("the vault is busy: another Yaddash process is using it. Close it and try again")]
     Busy,
     /// The disk (or the database's size limit) is full.
-    #[error("no space left while {0}: nothing was saved by this operation and earlier records are intact. Free some space and try again")]
+    #[error(
+        "no space left while {0}: nothing was saved by this operation and earlier records are intact. Free some space and try again"
+    )]
     DiskFull(&'static str),
     /// No record with this id.
     #[error("no {kind} with id {id} in this vault")]
@@ -63,10 +67,14 @@ pub enum VaultError {
         new: RecordKind,
     },
     /// The encrypted file of an attachment is gone.
-    #[error("attachment {0}: its encrypted file is missing from attachments/; restore it from a backup")]
+    #[error(
+        "attachment {0}: its encrypted file is missing from attachments/; restore it from a backup"
+    )]
     AttachmentMissing(Uuid),
     /// The encrypted file of an attachment does not decrypt or does not match its hash.
-    #[error("attachment {id}: {problem}; the file was altered or damaged, restore it from a backup")]
+    #[error(
+        "attachment {id}: {problem}; the file was altered or damaged, restore it from a backup"
+    )]
     AttachmentCorrupt {
         /// The attachment.
         id: Uuid,

@@ -35,7 +35,8 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
             .create_new(true)
             .open(&tmp)
             .ctx(|| format!("creating {}", tmp.display()))?;
-        f.write_all(bytes).ctx(|| format!("writing {}", tmp.display()))?;
+        f.write_all(bytes)
+            .ctx(|| format!("writing {}", tmp.display()))?;
         f.sync_all().ctx(|| format!("syncing {}", tmp.display()))?;
         // Keep a handle on the old file so it can be scrubbed after the swap:
         // a crash at any point leaves either the old or the new file whole.

@@ -91,7 +91,11 @@ pub(crate) fn write_slot(
 }
 
 /// Opens a keyslot with a secret. `Ok(None)` means the secret does not fit.
-pub(crate) fn open_slot(dir: &Path, kind: SlotKind, secret: &SecretString) -> Result<Option<MasterKey>> {
+pub(crate) fn open_slot(
+    dir: &Path,
+    kind: SlotKind,
+    secret: &SecretString,
+) -> Result<Option<MasterKey>> {
     let path = slot_path(dir, kind);
     let file = match File::open(&path) {
         Ok(f) => f,
@@ -103,7 +107,12 @@ pub(crate) fn open_slot(dir: &Path, kind: SlotKind, secret: &SecretString) -> Re
     file.take(64 * 1024)
         .read_to_end(&mut bytes)
         .ctx(|| format!("reading keyslot {}", path.display()))?;
-    let damaged = || VaultError::Corrupt(format!("keyslot {} is not a valid age file", kind.file_name()));
+    let damaged = || {
+        VaultError::Corrupt(format!(
+            "keyslot {} is not a valid age file",
+            kind.file_name()
+        ))
+    };
     let decryptor = age::Decryptor::new_buffered(&bytes[..]).map_err(|_| damaged())?;
     let mut identity = age::scrypt::Identity::new(secret.clone());
     identity.set_max_work_factor(MAX_WORK_FACTOR);
@@ -121,7 +130,9 @@ pub(crate) fn open_slot(dir: &Path, kind: SlotKind, secret: &SecretString) -> Re
         Err(_) => return Err(damaged()),
     };
     let mut plaintext = Zeroizing::new(String::new());
-    reader.read_to_string(&mut plaintext).map_err(|_| damaged())?;
+    reader
+        .read_to_string(&mut plaintext)
+        .map_err(|_| damaged())?;
     let hex_key = plaintext
         .strip_prefix(HEADER)
         .map(str::trim_end)
@@ -166,7 +177,11 @@ impl RecoveryCode {
                 .map(|c| c.to_ascii_uppercase())
                 .collect(),
         );
-        if clean.len() != 32 || !clean.chars().all(|c| c.is_ascii_uppercase() || ('2'..='7').contains(&c)) {
+        if clean.len() != 32
+            || !clean
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || ('2'..='7').contains(&c))
+        {
             return Err(VaultError::BadSecret(
                 "a recovery code has 32 letters and digits 2-7, in 8 groups of 4",
             ));
@@ -224,10 +239,23 @@ mod tests {
         ensure_dir(&dir.path().join("keyslots")).expect("dir");
         let key = MasterKey::generate();
         let good = SecretString::from("correct horse");
-        write_slot(dir.path(), SlotKind::Passphrase, &good, &key, MIN_WORK_FACTOR).expect("write");
-        let back = open_slot(dir.path(), SlotKind::Passphrase, &good).expect("open").expect("fits");
+        write_slot(
+            dir.path(),
+            SlotKind::Passphrase,
+            &good,
+            &key,
+            MIN_WORK_FACTOR,
+        )
+        .expect("write");
+        let back = open_slot(dir.path(), SlotKind::Passphrase, &good)
+            .expect("open")
+            .expect("fits");
         assert_eq!(&back.0[..], &key.0[..]);
         let wrong = SecretString::from("wrong");
-        assert!(open_slot(dir.path(), SlotKind::Passphrase, &wrong).expect("open").is_none());
+        assert!(
+            open_slot(dir.path(), SlotKind::Passphrase, &wrong)
+                .expect("open")
+                .is_none()
+        );
     }
 }

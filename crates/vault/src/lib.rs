@@ -254,7 +254,10 @@ impl Vault {
             put.execute(params!["device_id", device_id.to_string()])?;
             put.execute(params!["role", options.role.as_str()])?;
             put.execute(params!["created_at", now()])?;
-            put.execute(params!["storage_identity", storage.to_string().expose_secret()])?;
+            put.execute(params![
+                "storage_identity",
+                storage.to_string().expose_secret()
+            ])?;
             put.execute(params!["fold_version", FOLD_VERSION.to_string()])?;
         }
         tx.commit()?;
@@ -438,7 +441,11 @@ impl Vault {
     pub fn contains(&self, id: Uuid) -> Result<bool> {
         Ok(self
             .conn
-            .query_row("SELECT 1 FROM records WHERE id = ?1", [id.to_string()], |_| Ok(()))
+            .query_row(
+                "SELECT 1 FROM records WHERE id = ?1",
+                [id.to_string()],
+                |_| Ok(()),
+            )
             .optional()?
             .is_some())
     }
@@ -557,7 +564,13 @@ impl Vault {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "attachment".into());
-        self.attach(record_id, &name, media_type, &mut BufReader::new(file), progress)
+        self.attach(
+            record_id,
+            &name,
+            media_type,
+            &mut BufReader::new(file),
+            progress,
+        )
     }
 
     /// Imports an attachment from any reader, streaming in constant memory.
@@ -592,8 +605,8 @@ impl Vault {
             let mut w = encryptor
                 .wrap_output(BufWriter::with_capacity(attachment::COPY_BUFFER, out))
                 .ctx(|| "writing an attachment file".into())?;
-            let (size, hash) = attachment::copy_hashing(input, &mut w, None, progress)
-                .map_err(|e| {
+            let (size, hash) =
+                attachment::copy_hashing(input, &mut w, None, progress).map_err(|e| {
                     if e.kind() == io::ErrorKind::Interrupted {
                         VaultError::Cancelled
                     } else {
@@ -606,7 +619,8 @@ impl Vault {
             let file = buffered
                 .into_inner()
                 .map_err(|e| io_error(e.into_error(), || "writing an attachment file".into()))?;
-            file.sync_all().ctx(|| "syncing an attachment file".into())?;
+            file.sync_all()
+                .ctx(|| "syncing an attachment file".into())?;
             drop(file);
             fs::rename(&partial, &final_path).ctx(|| "renaming an attachment file".into())?;
             sync_dir(&dir)?;
@@ -614,7 +628,9 @@ impl Vault {
                 id: Uuid::now_v7(),
                 record_id,
                 name: name.to_string(),
-                media_type: media_type.unwrap_or_else(|| guess_media_type(name)).to_string(),
+                media_type: media_type
+                    .unwrap_or_else(|| guess_media_type(name))
+                    .to_string(),
                 size,
                 sha256: hex::encode(hash),
                 captured_at: now(),
@@ -715,8 +731,9 @@ impl Vault {
             id,
             problem: problem.to_string(),
         };
-        let decryptor = age::Decryptor::new_buffered(BufReader::with_capacity(attachment::COPY_BUFFER, f))
-            .map_err(|_| corrupt("the encrypted file's header is damaged"))?;
+        let decryptor =
+            age::Decryptor::new_buffered(BufReader::with_capacity(attachment::COPY_BUFFER, f))
+                .map_err(|_| corrupt("the encrypted file's header is damaged"))?;
         let mut reader = decryptor
             .decrypt(std::iter::once(&self.storage as _))
             .map_err(|_| corrupt("the encrypted file does not decrypt with this vault's key"))?;
@@ -787,10 +804,14 @@ impl Vault {
             let id: String = r.get(0)?;
             let body: String = r.get(2)?;
             if sha256_hex(body.as_bytes()) != r.get::<_, String>(3)? {
-                report.problems.push(format!("record {id}: body does not match its hash"));
+                report
+                    .problems
+                    .push(format!("record {id}: body does not match its hash"));
             }
             if parse_body(&r.get::<_, String>(1)?, &body).is_err() {
-                report.problems.push(format!("record {id}: body does not parse"));
+                report
+                    .problems
+                    .push(format!("record {id}: body does not parse"));
             }
         }
         let mut stmt = self
@@ -855,7 +876,10 @@ impl Vault {
 
     /// Runs a closure inside one transaction (for bulk loads such as benchmarks
     /// and imports): either everything is saved or nothing is.
-    pub fn with_transaction<T>(&mut self, f: impl FnOnce(&mut Batch<'_>) -> Result<T>) -> Result<T> {
+    pub fn with_transaction<T>(
+        &mut self,
+        f: impl FnOnce(&mut Batch<'_>) -> Result<T>,
+    ) -> Result<T> {
         let device = self.device_id.to_string();
         let tx = self.conn.transaction()?;
         let mut batch = Batch { tx: &tx, device };
@@ -895,7 +919,10 @@ impl Batch<'_> {
     }
 }
 
-fn attachment_from_row(id: Uuid, r: &rusqlite::Row<'_>) -> rusqlite::Result<(AttachmentInfo, String)> {
+fn attachment_from_row(
+    id: Uuid,
+    r: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(AttachmentInfo, String)> {
     let record_id: String = r.get(0)?;
     Ok((
         AttachmentInfo {
@@ -922,8 +949,10 @@ fn check_passphrase(p: &SecretString) -> Result<()> {
 }
 
 fn parse_body(kind: &str, body: &str) -> Result<Record> {
-    let kind = RecordKind::parse(kind).ok_or_else(|| VaultError::Corrupt("unknown record kind".into()))?;
-    Record::from_json(kind, body).map_err(|_| VaultError::Corrupt("a stored record does not parse".into()))
+    let kind =
+        RecordKind::parse(kind).ok_or_else(|| VaultError::Corrupt("unknown record kind".into()))?;
+    Record::from_json(kind, body)
+        .map_err(|_| VaultError::Corrupt("a stored record does not parse".into()))
 }
 
 fn hit(id: &str, kind: &str, body: &str) -> Result<SearchHit> {
@@ -992,12 +1021,16 @@ fn open_db(path: &Path, key: &MasterKey, create: bool) -> Result<Connection> {
     let conn = Connection::open_with_flags(path, flags)?;
     conn.execute_batch(&key.sqlcipher_pragma())?;
     // Fails with NotADatabase when the key does not fit or the file is damaged.
-    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))?;
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    })?;
     let cipher: Option<String> = conn
         .query_row("PRAGMA cipher_version", [], |r| r.get(0))
         .optional()?;
     if cipher.is_none() {
-        return Err(VaultError::Corrupt("this build lacks SQLCipher; refusing to store plaintext".into()));
+        return Err(VaultError::Corrupt(
+            "this build lacks SQLCipher; refusing to store plaintext".into(),
+        ));
     }
     // WAL + synchronous=FULL: a commit is on disk (fsync of the WAL) before
     // `add` returns, so an acknowledged record survives kill -9 and power loss.

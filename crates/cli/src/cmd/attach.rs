@@ -24,12 +24,9 @@ impl Args {
         let mut vault = ctx.open()?;
         let total = std::fs::metadata(&self.file).ok().map(|m| m.len());
         let mut progress = Progress::new(total);
-        let info = vault.attach_file(
-            self.to,
-            &self.file,
-            self.media_type.as_deref(),
-            &mut |n| progress.tick(n),
-        );
+        let info = vault.attach_file(self.to, &self.file, self.media_type.as_deref(), &mut |n| {
+            progress.tick(n)
+        });
         progress.finish();
         let info = info?;
         ctx.print(&info, || format!("{}  sha256:{}", info.id, info.sha256))

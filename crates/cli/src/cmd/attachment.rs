@@ -82,8 +82,9 @@ impl ExportArgs {
             let _ = fs::remove_file(&tmp);
         }
         res?;
-        ctx.print(&serde_json::json!({ "id": self.id, "out": self.out }), || {
-            format!("verified and written to {}", self.out.display())
-        })
+        ctx.print(
+            &serde_json::json!({ "id": self.id, "out": self.out }),
+            || format!("verified and written to {}", self.out.display()),
+        )
     }
 }

@@ -43,7 +43,10 @@ impl Command {
                 if report.is_clean() {
                     Ok(())
                 } else {
-                    fail(format!("the vault has {} problem(s)", report.problems.len()))
+                    fail(format!(
+                        "the vault has {} problem(s)",
+                        report.problems.len()
+                    ))
                 }
             }
         }
