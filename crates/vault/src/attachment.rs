@@ -60,6 +60,80 @@ pub(crate) fn copy_hashing(
     Ok((total, hasher.finalize().into()))
 }
 
+/// Like [`copy_hashing`] but hashes on a second thread while this one
+/// encrypts and writes, so hashing costs no wall time on a multi-core machine.
+/// Memory stays constant: at most `DEPTH` buffers are in flight.
+pub(crate) fn copy_hashing_pipelined(
+    input: &mut (dyn Read + Send),
+    output: &mut dyn Write,
+    progress: &mut dyn FnMut(u64) -> bool,
+) -> io::Result<(u64, [u8; 32])> {
+    const DEPTH: usize = 4;
+    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(DEPTH);
+    let (empty_tx, empty_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(DEPTH + 1);
+    for _ in 0..DEPTH + 1 {
+        let _ = empty_tx.send(vec![0u8; COPY_BUFFER]);
+    }
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            let mut hasher = Sha256::new();
+            while let Ok(mut buf) = empty_rx.recv() {
+                buf.resize(COPY_BUFFER, 0);
+                let n = loop {
+                    match input.read(&mut buf) {
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        other => break other,
+                    }
+                };
+                match n {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        buf.truncate(n);
+                        hasher.update(&buf);
+                        if full_tx.send(Ok(buf)).is_err() {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        let _ = full_tx.send(Err(e));
+                        break;
+                    }
+                }
+            }
+            let hash: [u8; 32] = hasher.finalize().into();
+            hash
+        });
+        let mut total = 0u64;
+        let mut result = Ok(());
+        for msg in full_rx.iter() {
+            let buf = match msg {
+                Ok(b) => b,
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            };
+            if let Err(e) = output.write_all(&buf) {
+                result = Err(e);
+                break;
+            }
+            total += buf.len() as u64;
+            if !progress(total) {
+                result = Err(io::Error::new(io::ErrorKind::Interrupted, "cancelled"));
+                break;
+            }
+            let _ = empty_tx.send(buf);
+        }
+        // Dropping the channels stops the reader if we stopped early.
+        drop(full_rx);
+        drop(empty_tx);
+        let hash = reader
+            .join()
+            .map_err(|_| io::Error::other("the hashing thread failed"))?;
+        result.map(|()| (total, hash))
+    })
+}
+
 /// Writes `n` zero bytes.
 pub(crate) fn write_zeros(output: &mut dyn Write, mut n: u64) -> io::Result<()> {
     let zeros = vec![0u8; COPY_BUFFER];

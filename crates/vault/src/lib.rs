@@ -31,7 +31,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
-use yaddash_model::fold::{FOLD_VERSION, fold_words};
+use yaddash_model::fold::FOLD_VERSION;
 use yaddash_model::{Record, RecordKind};
 
 pub use attachment::{guess_media_type, padme};
@@ -502,19 +502,10 @@ impl Vault {
     /// Full-text search over names and text, seeing through spelling variants
     /// across scripts. Every word of the query must match (as a prefix).
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>> {
-        let words = fold_words(query);
-        if words.is_empty() {
+        let Some(fts_query) = bench_support::fts_query(query) else {
             return Ok(Vec::new());
-        }
-        let fts_query = words
-            .iter()
-            .map(|w| format!("\"{}\"*", w.replace('"', "")))
-            .collect::<Vec<_>>()
-            .join(" ");
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT r.id, r.kind, r.body FROM search JOIN records r ON r.rowid = search.rowid
-             WHERE search MATCH ?1 ORDER BY search.rank LIMIT ?2",
-        )?;
+        };
+        let mut stmt = self.conn.prepare_cached(bench_support::SEARCH_SQL)?;
         let rows = stmt.query_map(params![fts_query, limit as i64], |r| {
             Ok((
                 r.get::<_, String>(0)?,
@@ -580,7 +571,7 @@ impl Vault {
         record_id: Uuid,
         name: &str,
         media_type: Option<&str>,
-        input: &mut dyn Read,
+        input: &mut (dyn Read + Send),
         progress: Progress<'_>,
     ) -> Result<AttachmentInfo> {
         if !self.contains(record_id)? {
@@ -605,8 +596,8 @@ impl Vault {
             let mut w = encryptor
                 .wrap_output(BufWriter::with_capacity(attachment::COPY_BUFFER, out))
                 .ctx(|| "writing an attachment file".into())?;
-            let (size, hash) =
-                attachment::copy_hashing(input, &mut w, None, progress).map_err(|e| {
+            let (size, hash) = attachment::copy_hashing_pipelined(input, &mut w, progress)
+                .map_err(|e| {
                     if e.kind() == io::ErrorKind::Interrupted {
                         VaultError::Cancelled
                     } else {
@@ -886,6 +877,36 @@ impl Vault {
         let out = f(&mut batch)?;
         tx.commit()?;
         Ok(out)
+    }
+}
+
+/// What the benchmarks need to compare the vault with plain SQLite on the
+/// same schema and the same queries. Not a stable API.
+#[doc(hidden)]
+pub mod bench_support {
+    use yaddash_model::fold::fold_words;
+
+    pub use crate::schema::MIGRATIONS;
+
+    /// The search query (FTS5 over folded keys, best matches first).
+    pub const SEARCH_SQL: &str =
+        "SELECT r.id, r.kind, r.body FROM search JOIN records r ON r.rowid = search.rowid
+         WHERE search MATCH ?1 ORDER BY search.rank LIMIT ?2";
+
+    /// The FTS5 match expression for a user's query: every folded word as a
+    /// prefix. `None` when the query has no letters or digits.
+    pub fn fts_query(query: &str) -> Option<String> {
+        let words = fold_words(query);
+        if words.is_empty() {
+            return None;
+        }
+        Some(
+            words
+                .iter()
+                .map(|w| format!("\"{}\"*", w.replace('"', "")))
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
     }
 }
 

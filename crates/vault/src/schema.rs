@@ -10,7 +10,7 @@ use crate::error::{Result, VaultError};
 
 /// Migrations, index 0 bringing a new database to version 1, and so on.
 /// Never edit a released entry: append a new one.
-const MIGRATIONS: &[&str] = &[
+pub const MIGRATIONS: &[&str] = &[
     // 1: the first schema.
     r#"
     CREATE TABLE meta (
