@@ -41,7 +41,7 @@ fn crash_child() {
     let mut n = 0u64;
     loop {
         n += 1;
-        let id = if n % 10 == 0 {
+        let id = if n.is_multiple_of(10) {
             // Some edits too: a new revision of the last record.
             let list = vault.list(yaddash_model::RecordKind::Person).expect("list");
             let last = list.last().expect("a record").id;

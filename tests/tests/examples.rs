@@ -5,7 +5,9 @@ use std::path::Path;
 use yaddash_e2e::TestVault;
 
 fn example(name: &str) -> serde_json::Value {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples").join(name);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../docs/examples")
+        .join(name);
     serde_json::from_str(&std::fs::read_to_string(&p).expect("read example")).expect("json")
 }
 
@@ -38,6 +40,9 @@ fn documented_examples_load() {
         assert_eq!(shown["record"]["body"]["consent"], i["consent"], "{name}");
     }
     let shown = v.json(&["show", &case_id]);
-    assert_eq!(shown["record"]["body"]["events"].as_array().map(Vec::len), Some(7));
+    assert_eq!(
+        shown["record"]["body"]["events"].as_array().map(Vec::len),
+        Some(7)
+    );
     assert!(v.ok(&["search", "Kurdaxani"]).contains(&case_id));
 }

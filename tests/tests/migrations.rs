@@ -29,7 +29,7 @@ fn fixture() -> (tempfile::TempDir, std::path::PathBuf) {
 
 #[test]
 fn first_schema_vault_opens_and_checks_clean() {
-    assert!(SCHEMA_VERSION >= 1);
+    const { assert!(SCHEMA_VERSION >= 1) };
     let (_tmp, dir) = fixture();
     let unlock = Unlock::Passphrase(SecretString::from("fixture passphrase v1"));
     let vault = Vault::open(&dir, &unlock).expect("open the v1 fixture");
@@ -39,10 +39,15 @@ fn first_schema_vault_opens_and_checks_clean() {
     assert_eq!(report.attachments, 1);
     let hits = vault.search("mamedov", 10).expect("search");
     assert_eq!(hits.len(), 1);
-    assert_eq!(hits[0].id.to_string(), "01a21339-e27d-7311-bb8d-5c4f1128103e");
+    assert_eq!(
+        hits[0].id.to_string(),
+        "01a21339-e27d-7311-bb8d-5c4f1128103e"
+    );
     let mut out = Vec::new();
     let att = uuid::Uuid::parse_str("01a21339-e640-7218-8f10-770812399000").expect("uuid");
-    let info = vault.export_attachment(att, &mut out, &mut |_| true).expect("export");
+    let info = vault
+        .export_attachment(att, &mut out, &mut |_| true)
+        .expect("export");
     assert_eq!(out, b"fixture attachment bytes\n");
     assert_eq!(
         info.sha256,

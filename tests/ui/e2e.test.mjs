@@ -1,0 +1,258 @@
+// End-to-end test of the real desktop app under Xvfb, through tauri-driver and
+// WebKitWebDriver. Run by scripts/test-ui.sh, which builds the app, starts
+// Xvfb and tauri-driver, and sets:
+//   YADDASH_APP_BIN     the app binary
+//   WEBDRIVER_URL       tauri-driver's address (default http://127.0.0.1:4444)
+//   SCREENSHOT_DIR      where a PNG of every visited screen is saved
+// The app inherits YADDASH_VAULT (a fresh temporary directory) and the
+// test-only YADDASH_KDF_WORK_FACTOR from tauri-driver's environment.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
+import { Keys, Session, sleep } from './webdriver.mjs';
+
+const APP = process.env.YADDASH_APP_BIN;
+const URL = process.env.WEBDRIVER_URL ?? 'http://127.0.0.1:4444';
+const SHOTS = process.env.SCREENSHOT_DIR ?? 'target/ui-screenshots';
+const PASSPHRASE = 'quiet river lantern seventeen';
+
+let s;
+let shot = 0;
+
+async function screenshot(name) {
+  shot += 1;
+  await sleep(250); // let transitions and images settle
+  await s.screenshot(join(SHOTS, `${String(shot).padStart(2, '0')}-${name}.png`));
+}
+
+async function fill(css, text) {
+  const el = await s.waitFor(css);
+  await el.clear();
+  await el.type(text);
+  return el;
+}
+
+/** A small real PNG (a calm gradient) so the preview has something to show. */
+function makePng(w, h) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type), data]);
+    const c = Buffer.alloc(4);
+    c.writeUInt32BE(crc(td));
+    return Buffer.concat([len, td, c]);
+  };
+  const raw = Buffer.alloc((w * 3 + 1) * h);
+  for (let y = 0; y < h; y++) {
+    raw[y * (w * 3 + 1)] = 0;
+    for (let x = 0; x < w; x++) {
+      const o = y * (w * 3 + 1) + 1 + x * 3;
+      raw[o] = 30 + Math.round((x / w) * 60);
+      raw[o + 1] = 94 + Math.round((y / h) * 80);
+      raw[o + 2] = 87 + Math.round((x / w) * 40);
+    }
+  }
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 2;
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+before(async () => {
+  assert.ok(APP, 'YADDASH_APP_BIN must name the app binary');
+  await mkdir(SHOTS, { recursive: true });
+  s = await Session.start(URL, APP);
+});
+
+after(async () => {
+  await s?.quit();
+});
+
+test('the desktop app: create, lock, unlock, record, attach, search', async (t) => {
+  let recoveryCode;
+
+  await t.test('first run creates a vault and shows the recovery code once', async () => {
+    await s.waitFor('[data-testid=create-form]');
+    await screenshot('first-run');
+    await fill('#pp', PASSPHRASE);
+    await fill('#pp2', PASSPHRASE);
+    await screenshot('first-run-filled');
+    await (await s.find('[data-testid=create-form] button[type=submit]')).click();
+    const code = await s.waitFor('[data-testid=recovery-code]', { timeoutMs: 60_000 });
+    recoveryCode = (await code.text()).trim();
+    assert.match(recoveryCode, /^([A-Z2-7]{4}-){7}[A-Z2-7]{4}$/);
+    await screenshot('recovery-code');
+    await s.clickText('button', 'I have written it down');
+    const inputs = await s.findAll('input.group');
+    assert.equal(inputs.length, 2);
+    const groups = recoveryCode.split('-');
+    for (const input of inputs) {
+      const id = await input.property('id');
+      const n = Number(String(id).replace('grp-', ''));
+      await input.type(groups[n - 1]);
+    }
+    await screenshot('recovery-confirm');
+    await s.clickText('button', 'Finish');
+    await s.waitFor('[data-testid=new-record]');
+    await screenshot('records-empty');
+  });
+
+  await t.test('lock and unlock', async () => {
+    await (await s.find('[data-testid=lock]')).click();
+    await s.waitFor('[data-testid=unlock-form]');
+    await screenshot('unlock');
+    await fill('#secret', 'not the passphrase');
+    await (await s.find('[data-testid=unlock-form] button[type=submit]')).click();
+    await s.waitFor('[data-testid=unlock-form] .error', { timeoutMs: 30_000 });
+    await screenshot('unlock-wrong-passphrase');
+    await fill('#secret', PASSPHRASE);
+    await (await s.find('[data-testid=unlock-form] button[type=submit]')).click();
+    await s.waitFor('[data-testid=new-record]', { timeoutMs: 30_000 });
+  });
+
+  let personUrlId;
+  await t.test('add a person with a Cyrillic name', async () => {
+    await (await s.find('[data-testid=new-record]')).click();
+    await fill('[data-testid=person-name]', 'Мамедов Ильгар');
+    await s.clickText('button', 'Add another spelling');
+    const names = await s.findAll('[data-testid=person-name]');
+    await names[1].type('Ilqar Məmmədov');
+    await fill('#by', '1970');
+    await s.clickText('label', 'Detainee');
+    await screenshot('person-form');
+    await (await s.find('[data-testid=save]')).click();
+    await s.waitFor('[data-testid=person-page]');
+    const title = await (await s.find('#person-title')).text();
+    assert.equal(title, 'Мамедов Ильгар');
+    await screenshot('person-page');
+    personUrlId = true;
+  });
+
+  let sha;
+  await t.test('add an interview with an attachment, shown from memory', async () => {
+    assert.ok(personUrlId);
+    await (await s.find('[data-testid=new-interview]')).click();
+    await s.waitFor('[data-testid=interview-form]');
+    await fill('#iv-relation', 'sister');
+    await fill('#iv-interviewer', 'A. K.');
+    await fill('#iv-date', '2024-11-20');
+    await s.clickText('label', 'Publish anonymously');
+    await fill(
+      '[data-testid=narrative]',
+      'Он был задержан ночью у дома. Qardaşımı gecə evin qarşısında saxladılar; the lawyer was not admitted for three days.',
+    );
+    await screenshot('interview-form');
+    await (await s.find('[data-testid=save]')).click();
+    await s.waitFor('[data-testid=attachments]');
+
+    const dir = await mkdtemp(join(tmpdir(), 'yaddash-e2e-'));
+    const png = makePng(320, 180);
+    sha = createHash('sha256').update(png).digest('hex');
+    const file = join(dir, 'court-decision.png');
+    await writeFile(file, png);
+    const input = await s.find('[data-testid=attachment-input]');
+    await input.type(file);
+    const shaCell = await s.waitFor('[data-testid=attachment-sha256]', { timeoutMs: 30_000 });
+    assert.equal((await shaCell.text()).trim(), sha, 'the capture hash shown is the file’s SHA-256');
+    // The preview comes through the yaddash-attachment protocol, decrypted in memory.
+    const width = await s.waitUntil(
+      `const img = document.querySelector('[data-testid=attachment] img'); return img && img.complete && img.naturalWidth`,
+      [],
+      { what: 'the attachment preview to load' },
+    );
+    assert.equal(width, 320);
+    await s.execute(`document.querySelector('[data-testid=attachments]').scrollIntoView()`);
+    await screenshot('interview-attachment');
+  });
+
+  await t.test('find the person by a Latin spelling variant', async () => {
+    await s.clickText('nav button', 'Persons');
+    await s.waitFor('[data-testid=search]');
+    for (const q of ['mammadov', 'Mamedov', 'ilgar mam']) {
+      await fill('[data-testid=search]', q);
+      const row = await s.waitUntilElement(
+        `return [...document.querySelectorAll('[data-testid=record-row]')].find(e => e.textContent.includes('Мамедов Ильгар')) || null`,
+        [],
+        `a hit for ${q}`,
+      );
+      assert.ok(row);
+    }
+    await screenshot('search-latin-variant');
+    await s.clickText('[data-testid=record-row]', 'Мамедов');
+    await s.waitFor('[data-testid=person-page]');
+    await s.clickText('button', 'History');
+    await s.waitFor('[data-testid=revision]');
+    await screenshot('history');
+  });
+
+  await t.test('the interview is linked and its history kept', async () => {
+    await s.clickText('button', 'Back');
+    await s.waitFor('[data-testid=person-page]');
+    await s.clickText('button.link', '2024-11-20');
+    await s.waitFor('[data-testid=attachment]');
+    await s.clickText('button', 'History');
+    await s.waitFor('[data-testid=revision]');
+  });
+
+  await t.test('outbox, coordinator and settings screens', async () => {
+    await s.clickText('nav button', 'Outbox');
+    await s.waitFor('.warn');
+    await screenshot('outbox');
+    await s.clickText('nav button', 'Import');
+    await s.waitFor('#import-path');
+    await screenshot('coordinator');
+    await s.clickText('nav button', 'Settings');
+    await s.waitFor('#idle');
+    await screenshot('settings');
+  });
+
+  await t.test('languages switch at run time; dark theme', async () => {
+    await s.execute(`const sel = document.querySelector('.lang select'); sel.value = 'az'; sel.dispatchEvent(new Event('change', { bubbles: true }));`);
+    await s.waitUntil(`return document.querySelector('#settings-title').textContent === 'Ayarlar'`);
+    await screenshot('settings-az');
+    await s.execute(`const sel = document.querySelector('#theme'); sel.value = 'dark'; sel.dispatchEvent(new Event('change', { bubbles: true }));`);
+    await s.execute(`const sel = document.querySelector('.lang select'); sel.value = 'ru'; sel.dispatchEvent(new Event('change', { bubbles: true }));`);
+    await s.clickText('nav button', 'Лица и дела');
+    await s.waitFor('[data-testid=record-row]');
+    await screenshot('records-ru-dark');
+    await s.clickText('[data-testid=record-row]', 'Мамедов');
+    await s.waitFor('[data-testid=person-page]');
+    await screenshot('person-page-ru-dark');
+    // Back to English and light for the rest.
+    await s.execute(`localStorage.setItem('yaddash.locale', 'en'); localStorage.setItem('yaddash.theme', 'light');`);
+    await s.execute(`const sel = document.querySelector('.lang select'); if (sel) { sel.value = 'en'; sel.dispatchEvent(new Event('change', { bubbles: true })); } document.documentElement.dataset.theme = 'light';`);
+  });
+
+  await t.test('the panic shortcut locks at once', async () => {
+    await s.keys(Keys.CONTROL, Keys.SHIFT, 'L');
+    await s.waitFor('[data-testid=unlock-form]');
+    const body = await s.execute(`return document.body.innerText`);
+    assert.ok(!body.includes('Мамедов'), 'nothing of the vault stays on screen');
+    await screenshot('after-panic-lock');
+    await s.clickText('button', 'Use the recovery code instead');
+    await fill('#secret', recoveryCode.toLowerCase());
+    await (await s.find('[data-testid=unlock-form] button[type=submit]')).click();
+    await s.waitFor('[data-testid=new-record]', { timeoutMs: 30_000 });
+  });
+});
