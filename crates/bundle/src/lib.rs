@@ -1,1 +1,85 @@
-//! Yaddash bundle format (in progress).
+//! The Yaddash bundle format: how collected testimony travels from a field
+//! device to the coordinators at headquarters.
+//!
+//! A bundle is a thin layer over open standards, readable with stock tools
+//! (see `docs/bundle-format.md`):
+//!
+//! ```text
+//! bundle (POSIX tar, uncompressed)
+//! ├── yaddash-bundle.json   {"format":"yaddash-bundle","version":1,"device_id":"…"}
+//! ├── payload.age           age, to every coordinator recipient
+//! │   └── (tar) manifest.json, manifest.json.sig, entries…, padding
+//! └── payload.age.sig       SSHSIG (Ed25519, sha512) over payload.age
+//! ```
+//!
+//! Writing ([`write_bundle`]) and reading ([`BundleReader`]) both stream, in
+//! constant memory. Reading is two passes: the first verifies the sender
+//! without any decryption key (all the HQ server does), the second decrypts
+//! and verifies the signed manifest and every entry, handing entries to a
+//! [`BundleVisitor`].
+//!
+//! ```
+//! use yaddash_bundle::*;
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let device = DeviceKeys::generate();
+//! let coordinator = DeviceKeys::generate();
+//! let device_id = uuid::Uuid::now_v7();
+//! let spec = BundleSpec {
+//!     device_id,
+//!     seq: 1,
+//!     prev_bundle_sha256: None,
+//!     created_at: time::OffsetDateTime::now_utc(),
+//!     hq_id: "hq.example".into(),
+//!     recipients: vec![coordinator.age_recipient()],
+//! };
+//! let record = br#"{"note":"..."}"#;
+//! let mut file = std::io::Cursor::new(Vec::new());
+//! let written = write_bundle(&mut file, &device, &spec,
+//!     vec![EntrySource::from_bytes("records/1.json", record)])?;
+//!
+//! let mut senders = std::collections::HashMap::new();
+//! senders.insert(device_id, KnownSender::from(&device.public_identity(device_id)));
+//! file.set_position(0);
+//! let reader = BundleReader::open(file, &senders)?;          // pass 1 (HQ server)
+//! assert_eq!(reader.outer().bundle_id, written.bundle_id);
+//! let mut got = CollectEntries::new(1 << 20);
+//! let config = DecryptConfig { identity: coordinator.age_identity(), hq_id: "hq.example" };
+//! let verified = reader.decrypt(&config, &mut got)?;           // pass 2 (coordinator)
+//! assert_eq!(verified.manifest.seq, 1);
+//! assert_eq!(got.entries[0].1, record);
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod error;
+mod format;
+mod keys;
+mod read;
+mod receipt;
+pub mod sshsig;
+mod tar;
+mod write;
+
+pub use error::{KeyError, ReadError, ReceiptError, SignatureError, WriteError};
+pub use format::{
+    BundleId, FORMAT_NAME, FORMAT_VERSION, MANIFEST_NAME, MANIFEST_SIG_NAME, MIN_PADDED_LEN,
+    Manifest, ManifestEntry, OUTER_HEADER_NAME, OuterHeader, PADDING_NAME, PAYLOAD_NAME,
+    PAYLOAD_SIG_NAME, ParseHashError, Sha256Hash, padded_len, padme,
+};
+pub use keys::{
+    DeviceKeys, IdentityFingerprint, PublicIdentity, parse_signing_public_key,
+    recipient_fingerprint,
+};
+pub use read::{
+    BundleReader, BundleVisitor, CollectEntries, DecryptConfig, KnownSender, OuterVerified,
+    SenderDirectory, VerifiedBundle, VerifyOnly, VisitError, read_bundle,
+};
+pub use receipt::{
+    RECEIPT_FORMAT, RECEIPT_VERSION, Receipt, ReceiptKind, sign_receipt, verify_receipt,
+};
+pub use write::{BundleSpec, EntrySource, WrittenBundle, write_bundle};
+
+/// Re-exported so callers name the same versions of these crates.
+pub use age;
+pub use ssh_key;

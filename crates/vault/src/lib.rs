@@ -16,6 +16,7 @@
 
 mod attachment;
 mod error;
+mod exchange;
 mod fsutil;
 mod keyslot;
 mod schema;
@@ -36,6 +37,9 @@ use yaddash_model::{Record, RecordKind};
 
 pub use attachment::{guess_media_type, padme};
 pub use error::{Result, VaultError};
+pub use exchange::{
+    BundleIn, BundleOut, DeviceRow, ImportCounts, PendingExport, RecordChanges, RevisionRow,
+};
 pub use keyslot::{DEFAULT_WORK_FACTOR, MIN_WORK_FACTOR, RecoveryCode};
 pub use schema::SCHEMA_VERSION;
 
@@ -580,6 +584,36 @@ impl Vault {
                 id: record_id,
             });
         }
+        let staged = self.stage_attachment(input, progress)?;
+        let info = AttachmentInfo {
+            id: Uuid::now_v7(),
+            record_id,
+            name: name.to_string(),
+            media_type: media_type
+                .unwrap_or_else(|| guess_media_type(name))
+                .to_string(),
+            size: staged.size,
+            sha256: staged.sha256.clone(),
+            captured_at: now(),
+            captured_by: self.device_id.to_string(),
+        };
+        let res = insert_attachment(&self.conn, &info, &staged.file);
+        if let Err(e) = res {
+            self.discard_staged(std::slice::from_ref(&staged));
+            return Err(e);
+        }
+        Ok(info)
+    }
+
+    /// Encrypts a stream into a new attachment file, durably (written as
+    /// `.partial`, synced, renamed, directory synced), computing its size and
+    /// SHA-256. The file belongs to no record until a row refers to it: on
+    /// failure of what follows, call [`Vault::discard_staged`].
+    pub fn stage_attachment(
+        &self,
+        input: &mut (dyn Read + Send),
+        progress: Progress<'_>,
+    ) -> Result<StagedFile> {
         let file_name = random_name();
         let dir = self.dir.join(ATTACHMENTS);
         let partial = dir.join(format!("{file_name}.partial"));
@@ -615,40 +649,51 @@ impl Vault {
             drop(file);
             fs::rename(&partial, &final_path).ctx(|| "renaming an attachment file".into())?;
             sync_dir(&dir)?;
-            let info = AttachmentInfo {
-                id: Uuid::now_v7(),
-                record_id,
-                name: name.to_string(),
-                media_type: media_type
-                    .unwrap_or_else(|| guess_media_type(name))
-                    .to_string(),
+            Ok(StagedFile {
+                file: file_name.clone(),
                 size,
                 sha256: hex::encode(hash),
-                captured_at: now(),
-                captured_by: self.device_id.to_string(),
-            };
-            self.conn.execute(
-                "INSERT INTO attachments (id, record_id, file, name, media_type, size, sha256, captured_at, captured_by)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![
-                    info.id.to_string(),
-                    record_id.to_string(),
-                    file_name,
-                    info.name,
-                    info.media_type,
-                    info.size as i64,
-                    info.sha256,
-                    info.captured_at,
-                    info.captured_by
-                ],
-            )?;
-            Ok(info)
+            })
         })();
         if result.is_err() {
             let _ = fs::remove_file(&partial);
             let _ = fs::remove_file(&final_path);
         }
         result
+    }
+
+    /// Removes staged attachment files that no row will refer to.
+    pub fn discard_staged(&self, files: &[StagedFile]) {
+        for f in files {
+            let _ = fs::remove_file(self.dir.join(ATTACHMENTS).join(&f.file));
+        }
+    }
+
+    /// A reader of an attachment's original bytes (decrypted, without the
+    /// padding). The age stream authenticates each chunk as it is read; the
+    /// caller checks the SHA-256 (the bundle writer does).
+    pub fn attachment_reader(&self, id: Uuid) -> Result<(AttachmentInfo, Box<dyn Read + Send>)> {
+        let (info, file) = self.attachment_row(id)?;
+        let path = self.dir.join(ATTACHMENTS).join(&file);
+        let f = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(VaultError::AttachmentMissing(id));
+            }
+            Err(e) => return Err(e).ctx(|| "opening an attachment file".into()),
+        };
+        let corrupt = |problem: &str| VaultError::AttachmentCorrupt {
+            id,
+            problem: problem.to_string(),
+        };
+        let decryptor =
+            age::Decryptor::new_buffered(BufReader::with_capacity(attachment::COPY_BUFFER, f))
+                .map_err(|_| corrupt("the encrypted file's header is damaged"))?;
+        let reader = decryptor
+            .decrypt(std::iter::once(&self.storage as _))
+            .map_err(|_| corrupt("the encrypted file does not decrypt with this vault's key"))?;
+        let size = info.size;
+        Ok((info, Box::new(reader.take(size))))
     }
 
     /// Metadata of one attachment.
@@ -908,6 +953,40 @@ pub mod bench_support {
                 .join(" "),
         )
     }
+}
+
+/// An encrypted attachment file written but not yet referred to by a row.
+#[derive(Debug, Clone)]
+pub struct StagedFile {
+    /// Random file name under attachments/.
+    pub file: String,
+    /// Size of the plaintext.
+    pub size: u64,
+    /// SHA-256 (hex) of the plaintext.
+    pub sha256: String,
+}
+
+pub(crate) fn insert_attachment(
+    conn: &Connection,
+    info: &AttachmentInfo,
+    file: &str,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO attachments (id, record_id, file, name, media_type, size, sha256, captured_at, captured_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        info.id.to_string(),
+        info.record_id.to_string(),
+        file,
+        info.name,
+        info.media_type,
+        info.size as i64,
+        info.sha256,
+        info.captured_at,
+        info.captured_by
+    ])?;
+    Ok(())
 }
 
 /// Records saved in one transaction: see [`Vault::with_transaction`].

@@ -64,6 +64,78 @@ pub const MIGRATIONS: &[&str] = &[
         names, text, tokenize = 'unicode61 remove_diacritics 0'
     );
     "#,
+    // 2: bundles, devices, trust, provenance.
+    r#"
+    -- Coordinator: devices enrolled to send bundles.
+    CREATE TABLE devices (
+        device_id     TEXT PRIMARY KEY,
+        signing_key   TEXT NOT NULL,
+        age_recipient TEXT NOT NULL,
+        label         TEXT,
+        enrolled_at   TEXT NOT NULL,
+        revoked_from  TEXT
+    ) STRICT;
+
+    -- Field: the coordinators' trust file (whom to encrypt for, whom to trust).
+    CREATE TABLE trust (
+        id          INTEGER PRIMARY KEY CHECK (id = 1),
+        hq_id       TEXT NOT NULL,
+        document    TEXT NOT NULL,
+        imported_at TEXT NOT NULL
+    ) STRICT;
+
+    -- Field: bundles this device made, and what headquarters confirmed.
+    CREATE TABLE bundles_out (
+        seq            INTEGER PRIMARY KEY,
+        bundle_id      TEXT NOT NULL UNIQUE,
+        prev_bundle_id TEXT,
+        created_at     TEXT NOT NULL,
+        size           INTEGER NOT NULL,
+        records        INTEGER NOT NULL,
+        attachments    INTEGER NOT NULL,
+        hq_received_at TEXT,
+        imported_at    TEXT
+    ) STRICT;
+    CREATE TABLE exported_revisions (
+        record_id TEXT NOT NULL,
+        rev       INTEGER NOT NULL,
+        seq       INTEGER NOT NULL REFERENCES bundles_out (seq),
+        PRIMARY KEY (record_id, rev)
+    ) STRICT;
+    CREATE TABLE exported_attachments (
+        attachment_id TEXT PRIMARY KEY,
+        seq           INTEGER NOT NULL REFERENCES bundles_out (seq)
+    ) STRICT;
+
+    -- Coordinator: bundles imported, with who imported them and when.
+    CREATE TABLE bundles_in (
+        bundle_id      TEXT PRIMARY KEY,
+        device_id      TEXT NOT NULL,
+        seq            INTEGER NOT NULL,
+        prev_bundle_id TEXT,
+        created_at     TEXT NOT NULL,
+        imported_at    TEXT NOT NULL,
+        imported_by    TEXT NOT NULL,
+        records        INTEGER NOT NULL,
+        attachments    INTEGER NOT NULL,
+        UNIQUE (device_id, seq)
+    ) STRICT;
+
+    -- Coordinator: where each imported revision came from.
+    CREATE TABLE provenance (
+        record_id  TEXT NOT NULL,
+        rev        INTEGER NOT NULL,
+        device_id  TEXT NOT NULL,
+        source_rev INTEGER NOT NULL,
+        bundle_id  TEXT NOT NULL REFERENCES bundles_in (bundle_id),
+        PRIMARY KEY (record_id, rev)
+    ) STRICT;
+    CREATE TABLE attachment_provenance (
+        attachment_id TEXT PRIMARY KEY,
+        device_id     TEXT NOT NULL,
+        bundle_id     TEXT NOT NULL REFERENCES bundles_in (bundle_id)
+    ) STRICT;
+    "#,
 ];
 
 /// The schema version this build writes.

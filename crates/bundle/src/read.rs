@@ -1,0 +1,770 @@
+//! Reading and verifying a bundle in two streaming passes.
+//!
+//! Pass 1 ([`BundleReader::open`]) needs no decryption key: it checks the
+//! outer tar, looks the sender up and verifies the outer signature over
+//! `payload.age` with a streamed hash. This is all the HQ server can and
+//! needs to do. Pass 2 ([`BundleReader::decrypt`]) decrypts, verifies the
+//! manifest and streams each entry to a [`BundleVisitor`], checking sizes and
+//! hashes on the fly.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
+use std::rc::Rc;
+
+use sha2::{Digest, Sha256};
+use ssh_key::{HashAlg, LineEnding, PublicKey};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::error::{ReadError, SignatureError};
+use crate::format::{
+    self, BundleId, FORMAT_NAME, FORMAT_VERSION, MANIFEST_NAME, MANIFEST_SIG_NAME, Manifest,
+    ManifestEntry, OUTER_HEADER_NAME, OuterHeader, PADDING_NAME, PAYLOAD_NAME, PAYLOAD_SIG_NAME,
+    Sha256Hash,
+};
+use crate::keys::{PublicIdentity, parse_signing_public_key, recipient_fingerprint};
+use crate::sshsig::{
+    self, MAX_ARMORED_SIGNATURE, MessageDigest, NAMESPACE_BUNDLE, NAMESPACE_MANIFEST,
+};
+use crate::tar::{self, TarError};
+
+const MAX_OUTER_HEADER: u64 = 4096;
+const MAX_MANIFEST: u64 = 16 * 1024 * 1024;
+const AGE_HEADER_CAPTURE: usize = 64 * 1024;
+const BUF: usize = 64 * 1024;
+
+/// What headquarters knows about an enrolled device.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KnownSender {
+    /// The device's OpenSSH Ed25519 public key line.
+    pub signing_key: String,
+    /// If the device was revoked: bundles created at or after this instant are refused.
+    pub revoked_from: Option<OffsetDateTime>,
+}
+
+impl From<&PublicIdentity> for KnownSender {
+    fn from(id: &PublicIdentity) -> Self {
+        Self {
+            signing_key: id.signing_key.clone(),
+            revoked_from: None,
+        }
+    }
+}
+
+/// Looks up enrolled devices by id.
+pub trait SenderDirectory {
+    /// The enrolled device with this id, if any.
+    fn lookup(&self, device_id: Uuid) -> Option<KnownSender>;
+}
+
+impl SenderDirectory for HashMap<Uuid, KnownSender> {
+    fn lookup(&self, device_id: Uuid) -> Option<KnownSender> {
+        self.get(&device_id).cloned()
+    }
+}
+
+/// What pass 1 established, without decrypting.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OuterVerified {
+    /// SHA-256 of `payload.age`.
+    pub bundle_id: BundleId,
+    /// The sending device, whose signature over `payload.age` verified.
+    pub device_id: Uuid,
+    /// `SHA256:...` fingerprint of the key that signed.
+    pub sender_fingerprint: String,
+    /// The device's revocation time, as given by the directory.
+    pub revoked_from: Option<OffsetDateTime>,
+    /// Size of `payload.age`.
+    pub payload_len: u64,
+    /// Size of the whole bundle file.
+    pub total_len: u64,
+}
+
+/// What the reader needs to decrypt and accept a bundle.
+#[derive(Clone, Copy)]
+pub struct DecryptConfig<'a> {
+    /// Our coordinator age identity.
+    pub identity: &'a age::x25519::Identity,
+    /// Our headquarters id: bundles made for another are refused.
+    pub hq_id: &'a str,
+}
+
+impl std::fmt::Debug for DecryptConfig<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DecryptConfig")
+            .field("recipient", &self.identity.to_public().to_string())
+            .field("hq_id", &self.hq_id)
+            .finish()
+    }
+}
+
+/// A fully verified bundle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedBundle {
+    /// Outer facts (bundle id, sender).
+    pub outer: OuterVerified,
+    /// The verified manifest (seq, prev hash, created_at, entries...).
+    pub manifest: Manifest,
+}
+
+/// An error returned by a visitor.
+pub type VisitError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Receives a bundle's contents as they stream out of decryption.
+///
+/// Nothing received is trustworthy until [`BundleReader::decrypt`] returns
+/// `Ok`: an importer writes into staging and commits only then.
+pub trait BundleVisitor {
+    /// Called once the manifest is verified, before any entry.
+    fn manifest(&mut self, manifest: &Manifest, outer: &OuterVerified) -> Result<(), VisitError> {
+        let _ = (manifest, outer);
+        Ok(())
+    }
+
+    /// Called for each entry, in manifest order. `data` yields exactly
+    /// `entry.size` bytes; if they do not match `entry.sha256`, the read that
+    /// would deliver the last bytes fails instead. Unread bytes are skipped
+    /// (and still checked).
+    fn entry(&mut self, entry: &ManifestEntry, data: &mut dyn Read) -> Result<(), VisitError>;
+}
+
+/// A visitor that only verifies (reads and discards every entry).
+#[derive(Debug, Default)]
+pub struct VerifyOnly;
+
+impl BundleVisitor for VerifyOnly {
+    fn entry(&mut self, _: &ManifestEntry, _: &mut dyn Read) -> Result<(), VisitError> {
+        Ok(())
+    }
+}
+
+/// A visitor that keeps every entry in memory, up to `max_total` bytes in all.
+/// Meant for small bundles and tests.
+#[derive(Debug)]
+pub struct CollectEntries {
+    /// Refuse to hold more than this many bytes.
+    pub max_total: u64,
+    /// The entries received, in order.
+    pub entries: Vec<(ManifestEntry, Vec<u8>)>,
+}
+
+impl CollectEntries {
+    /// A collector holding at most `max_total` bytes.
+    pub fn new(max_total: u64) -> Self {
+        Self {
+            max_total,
+            entries: Vec::new(),
+        }
+    }
+}
+
+impl BundleVisitor for CollectEntries {
+    fn entry(&mut self, entry: &ManifestEntry, data: &mut dyn Read) -> Result<(), VisitError> {
+        let held: u64 = self.entries.iter().map(|(e, _)| e.size).sum();
+        if held.saturating_add(entry.size) > self.max_total {
+            return Err("bundle too large to hold in memory".into());
+        }
+        let mut v = Vec::with_capacity(entry.size as usize);
+        data.read_to_end(&mut v)?;
+        self.entries.push((entry.clone(), v));
+        Ok(())
+    }
+}
+
+/// A bundle whose outer structure and sender signature have been verified.
+pub struct BundleReader<R> {
+    input: R,
+    outer: OuterVerified,
+    payload_offset: u64,
+    x25519_stanzas: usize,
+    sender_key: PublicKey,
+}
+
+impl<R> std::fmt::Debug for BundleReader<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BundleReader")
+            .field("outer", &self.outer)
+            .finish_non_exhaustive()
+    }
+}
+
+fn outer_tar_err(e: TarError) -> ReadError {
+    match e {
+        TarError::Io(e) => ReadError::Io(e),
+        TarError::Eof => ReadError::Truncated,
+        TarError::Malformed(reason) => ReadError::NotABundle { reason },
+    }
+}
+
+fn read_small(r: &mut impl Read, size: u64) -> Result<Vec<u8>, TarError> {
+    let mut v = vec![0u8; size as usize];
+    r.read_exact(&mut v)?;
+    tar::skip_padding(r, size)?;
+    Ok(v)
+}
+
+/// Checks the JSON `version` field before the strict schema, so a newer
+/// format is reported as such rather than as garbage.
+fn json_version(bytes: &[u8]) -> Option<(Option<String>, u64)> {
+    let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let version = v.get("version")?.as_u64()?;
+    let format = v.get("format").and_then(|f| f.as_str()).map(str::to_owned);
+    Some((format, version))
+}
+
+/// Canonical armour: exactly what [`sshsig::sign_digest`] writes.
+fn parse_canonical_sig(bytes: &[u8]) -> Result<ssh_key::SshSig, SignatureError> {
+    let sig = sshsig::parse_armored(bytes)?;
+    let mut canonical = sig
+        .to_pem(LineEnding::LF)
+        .map_err(|_| SignatureError::Malformed)?;
+    if !canonical.ends_with('\n') {
+        canonical.push('\n');
+    }
+    if canonical.as_bytes() != bytes {
+        return Err(SignatureError::Malformed);
+    }
+    Ok(sig)
+}
+
+/// Counts the X25519 recipient stanzas of an age v1 header.
+fn count_x25519_stanzas(prefix: &[u8]) -> Option<usize> {
+    let mut lines = prefix.split(|&b| b == b'\n');
+    if lines.next()? != b"age-encryption.org/v1" {
+        return None;
+    }
+    let mut count = 0;
+    loop {
+        let line = lines.next()?;
+        if line.starts_with(b"--- ") {
+            return Some(count);
+        }
+        let rest = line.strip_prefix(b"-> ")?;
+        if rest.split(|&b| b == b' ').next()? == b"X25519" {
+            count += 1;
+        }
+        loop {
+            if lines.next()?.len() < 64 {
+                break;
+            }
+        }
+    }
+}
+
+impl BundleReader<BufReader<File>> {
+    /// Opens a bundle file and runs pass 1.
+    pub fn open_path(path: &Path, senders: &dyn SenderDirectory) -> Result<Self, ReadError> {
+        let file = File::open(path)?;
+        Self::open(BufReader::with_capacity(BUF, file), senders)
+    }
+}
+
+impl<R: Read + Seek> BundleReader<R> {
+    /// Pass 1: checks the outer structure, finds the sender in `senders` and
+    /// verifies the sender's signature over `payload.age` (streamed). Needs no
+    /// decryption key.
+    pub fn open(mut input: R, senders: &dyn SenderDirectory) -> Result<Self, ReadError> {
+        let start = input.stream_position()?;
+        let end = input.seek(SeekFrom::End(0))?;
+        input.seek(SeekFrom::Start(start))?;
+        let file_len = end.saturating_sub(start);
+        if file_len == 0 {
+            return Err(ReadError::NotABundle {
+                reason: "the file is empty",
+            });
+        }
+
+        // yaddash-bundle.json
+        let h = tar::read_entry_header(&mut input)
+            .map_err(outer_tar_err)?
+            .ok_or(ReadError::NotABundle {
+                reason: "empty tar archive",
+            })?;
+        if h.name != OUTER_HEADER_NAME {
+            return Err(ReadError::NotABundle {
+                reason: "the first entry is not yaddash-bundle.json",
+            });
+        }
+        if h.size > MAX_OUTER_HEADER {
+            return Err(ReadError::NotABundle {
+                reason: "yaddash-bundle.json is too large",
+            });
+        }
+        let header_bytes = read_small(&mut input, h.size).map_err(outer_tar_err)?;
+        let (format_name, version) = json_version(&header_bytes).ok_or(ReadError::NotABundle {
+            reason: "yaddash-bundle.json is not valid",
+        })?;
+        if format_name.as_deref() != Some(FORMAT_NAME) {
+            return Err(ReadError::NotABundle {
+                reason: "yaddash-bundle.json does not name the yaddash-bundle format",
+            });
+        }
+        if version != FORMAT_VERSION {
+            return Err(ReadError::UnsupportedVersion { found: version });
+        }
+        let header: OuterHeader =
+            serde_json::from_slice(&header_bytes).map_err(|_| ReadError::NotABundle {
+                reason: "yaddash-bundle.json has unexpected fields",
+            })?;
+        if header.to_bytes() != header_bytes {
+            return Err(ReadError::NotABundle {
+                reason: "yaddash-bundle.json is not in canonical form",
+            });
+        }
+        let device_id = header.device_id;
+        let sender = senders
+            .lookup(device_id)
+            .ok_or(ReadError::UnknownSender { device_id })?;
+        let sender_key = parse_signing_public_key(&sender.signing_key)
+            .map_err(|_| ReadError::SenderKeyInvalid { device_id })?;
+
+        // payload.age, hashed as it streams.
+        let h = tar::read_entry_header(&mut input)
+            .map_err(outer_tar_err)?
+            .ok_or(ReadError::NotABundle {
+                reason: "payload.age is missing",
+            })?;
+        if h.name != PAYLOAD_NAME {
+            return Err(ReadError::NotABundle {
+                reason: "the second entry is not payload.age",
+            });
+        }
+        let payload_len = h.size;
+        let payload_offset =
+            start + tar::entry_len(header_bytes.len() as u64) + tar::header_len(payload_len);
+        let expected_len = tar::entry_len(header_bytes.len() as u64)
+            .checked_add(tar::entry_len(payload_len))
+            .ok_or(ReadError::Truncated)?;
+        if expected_len > file_len {
+            return Err(ReadError::Truncated);
+        }
+        let mut sha256 = Sha256::new();
+        let mut sha512 = MessageDigest::new();
+        let mut age_prefix = Vec::new();
+        let mut remaining = payload_len;
+        let mut buf = vec![0u8; BUF];
+        while remaining > 0 {
+            let want = remaining.min(BUF as u64) as usize;
+            let n = match input.read(&mut buf[..want]) {
+                Ok(0) => return Err(ReadError::Truncated),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e.into()),
+            };
+            let chunk = &buf[..n];
+            sha256.update(chunk);
+            sha512.update(chunk);
+            if age_prefix.len() < AGE_HEADER_CAPTURE {
+                let k = (AGE_HEADER_CAPTURE - age_prefix.len()).min(n);
+                age_prefix.extend_from_slice(&chunk[..k]);
+            }
+            remaining -= n as u64;
+        }
+        tar::skip_padding(&mut input, payload_len).map_err(outer_tar_err)?;
+        let bundle_id = Sha256Hash(sha256.finalize().into());
+
+        // payload.age.sig
+        let h = tar::read_entry_header(&mut input)
+            .map_err(outer_tar_err)?
+            .ok_or(ReadError::NotABundle {
+                reason: "payload.age.sig is missing",
+            })?;
+        if h.name != PAYLOAD_SIG_NAME {
+            return Err(ReadError::NotABundle {
+                reason: "the third entry is not payload.age.sig",
+            });
+        }
+        if h.size > MAX_ARMORED_SIGNATURE as u64 {
+            return Err(ReadError::NotABundle {
+                reason: "payload.age.sig is too large",
+            });
+        }
+        let sig_bytes = read_small(&mut input, h.size).map_err(outer_tar_err)?;
+        if tar::read_entry_header(&mut input)
+            .map_err(outer_tar_err)?
+            .is_some()
+        {
+            return Err(ReadError::NotABundle {
+                reason: "the archive has more entries than a bundle",
+            });
+        }
+        let total_len = expected_len + tar::entry_len(h.size) + tar::END_LEN;
+        if file_len > total_len {
+            return Err(ReadError::TrailingData {
+                extra: file_len - total_len,
+            });
+        }
+
+        let sig = parse_canonical_sig(&sig_bytes).map_err(ReadError::OuterSignatureInvalid)?;
+        sshsig::verify_parsed(&sender_key, NAMESPACE_BUNDLE, sha512, &sig)
+            .map_err(ReadError::OuterSignatureInvalid)?;
+
+        let x25519_stanzas =
+            count_x25519_stanzas(&age_prefix).ok_or(ReadError::MalformedPayload {
+                reason: "payload.age is not an age v1 file",
+            })?;
+
+        Ok(Self {
+            input,
+            outer: OuterVerified {
+                bundle_id,
+                device_id,
+                sender_fingerprint: sender_key.fingerprint(HashAlg::Sha256).to_string(),
+                revoked_from: sender.revoked_from,
+                payload_len,
+                total_len,
+            },
+            payload_offset,
+            x25519_stanzas,
+            sender_key,
+        })
+    }
+
+    /// The facts established by pass 1.
+    pub fn outer(&self) -> &OuterVerified {
+        &self.outer
+    }
+
+    /// Pass 2: decrypts with `config.identity`, verifies the manifest and
+    /// every entry, handing entries to `visitor` as they stream.
+    pub fn decrypt(
+        self,
+        config: &DecryptConfig<'_>,
+        visitor: &mut dyn BundleVisitor,
+    ) -> Result<VerifiedBundle, ReadError> {
+        let Self {
+            mut input,
+            outer,
+            payload_offset,
+            x25519_stanzas,
+            sender_key,
+        } = self;
+        input.seek(SeekFrom::Start(payload_offset))?;
+        // Hash the ciphertext again: the file could have been swapped since pass 1.
+        let tee_state = Rc::new(RefCell::new((Sha256::new(), 0u64)));
+        let tee = HashTee {
+            inner: (&mut input).take(outer.payload_len),
+            state: Rc::clone(&tee_state),
+        };
+        let decryptor = age::Decryptor::new_buffered(BufReader::with_capacity(BUF, tee))
+            .map_err(|_| ReadError::PayloadCorrupt)?;
+        let mut stream = decryptor
+            .decrypt(std::iter::once(config.identity as &dyn age::Identity))
+            .map_err(|e| match e {
+                age::DecryptError::NoMatchingKeys => ReadError::NotForUs,
+                _ => ReadError::PayloadCorrupt,
+            })?;
+
+        let manifest = read_manifest(&mut stream, &sender_key)?;
+        check_manifest(&outer, x25519_stanzas, &manifest, config)?;
+        visitor
+            .manifest(&manifest, &outer)
+            .map_err(ReadError::Visitor)?;
+
+        let mut buf = vec![0u8; BUF];
+        for (i, entry) in manifest.entries.iter().enumerate() {
+            let h = tar::read_entry_header(&mut stream).map_err(inner_tar_err)?;
+            let h = match h {
+                None => {
+                    return Err(ReadError::EntryMissing {
+                        path: entry.path.clone(),
+                    });
+                }
+                Some(h) if h.name == entry.path => h,
+                Some(h) => {
+                    let later = manifest.entries[i + 1..].iter().any(|e| e.path == h.name);
+                    return Err(if later || h.name == PADDING_NAME {
+                        ReadError::EntryMissing {
+                            path: entry.path.clone(),
+                        }
+                    } else {
+                        ReadError::UnexpectedEntry { path: h.name }
+                    });
+                }
+            };
+            if h.size != entry.size {
+                return Err(ReadError::EntrySizeMismatch {
+                    path: entry.path.clone(),
+                    expected: entry.size,
+                    found: h.size,
+                });
+            }
+            let mut reader = EntryReader::new(&mut stream, entry);
+            let visited = visitor.entry(entry, &mut reader);
+            let drained = io::copy(&mut reader, &mut io::sink());
+            if reader.mismatch {
+                return Err(ReadError::EntryHashMismatch {
+                    path: entry.path.clone(),
+                });
+            }
+            if let Some(kind) = reader.inner_error {
+                return Err(inner_io_kind(kind));
+            }
+            visited.map_err(ReadError::Visitor)?;
+            drained.map_err(inner_io)?;
+            tar::skip_padding(&mut stream, entry.size).map_err(inner_tar_err)?;
+        }
+
+        // padding
+        let h = tar::read_entry_header(&mut stream)
+            .map_err(inner_tar_err)?
+            .ok_or(ReadError::MalformedPayload {
+                reason: "the padding entry is missing",
+            })?;
+        if h.name != PADDING_NAME {
+            return Err(ReadError::UnexpectedEntry { path: h.name });
+        }
+        let mut remaining = h.size;
+        while remaining > 0 {
+            let want = remaining.min(BUF as u64) as usize;
+            let n = stream.read(&mut buf[..want]).map_err(inner_io)?;
+            if n == 0 {
+                return Err(ReadError::MalformedPayload {
+                    reason: "the payload archive ends early",
+                });
+            }
+            if buf[..n].iter().any(|&b| b != 0) {
+                return Err(ReadError::PaddingNotZero);
+            }
+            remaining -= n as u64;
+        }
+        tar::skip_padding(&mut stream, h.size).map_err(inner_tar_err)?;
+        if let Some(h) = tar::read_entry_header(&mut stream).map_err(inner_tar_err)? {
+            return Err(ReadError::UnexpectedEntry { path: h.name });
+        }
+        if stream.read(&mut buf[..1]).map_err(inner_io)? != 0 {
+            return Err(ReadError::MalformedPayload {
+                reason: "data follows the end of the payload archive",
+            });
+        }
+        drop(stream);
+        let (hasher, seen) = tee_state.replace((Sha256::new(), 0));
+        if seen != outer.payload_len || Sha256Hash(hasher.finalize().into()) != outer.bundle_id {
+            return Err(ReadError::ChangedWhileReading);
+        }
+        Ok(VerifiedBundle { outer, manifest })
+    }
+}
+
+fn check_manifest(
+    outer: &OuterVerified,
+    x25519_stanzas: usize,
+    m: &Manifest,
+    config: &DecryptConfig<'_>,
+) -> Result<(), ReadError> {
+    if m.device_id != outer.device_id {
+        return Err(ReadError::DeviceMismatch {
+            outer: outer.device_id,
+            manifest: m.device_id,
+        });
+    }
+    let ours = recipient_fingerprint(&config.identity.to_public());
+    if !m.recipients.contains(&ours) {
+        return Err(ReadError::NotAnIntendedRecipient);
+    }
+    let mut unique = m.recipients.clone();
+    unique.sort();
+    unique.dedup();
+    if unique.len() != m.recipients.len() || m.recipients.len() != x25519_stanzas {
+        return Err(ReadError::RecipientsMismatch {
+            in_manifest: m.recipients.len(),
+            in_header: x25519_stanzas,
+        });
+    }
+    if m.hq_id != config.hq_id {
+        return Err(ReadError::WrongHeadquarters {
+            expected: config.hq_id.to_owned(),
+            found: m.hq_id.clone(),
+        });
+    }
+    if let Some(revoked_from) = outer.revoked_from
+        && m.created_at >= revoked_from
+    {
+        return Err(ReadError::SenderRevoked {
+            device_id: m.device_id,
+            revoked_from,
+            created_at: m.created_at,
+        });
+    }
+    format::check_entry_paths(m.entries.iter().map(|e| e.path.as_str())).map_err(|_| {
+        ReadError::ManifestInvalid {
+            reason: "an entry path is not allowed",
+        }
+    })?;
+    Ok(())
+}
+
+/// Reads, verifies and checks one bundle file: pass 1 then pass 2.
+pub fn read_bundle(
+    path: &Path,
+    senders: &dyn SenderDirectory,
+    config: &DecryptConfig<'_>,
+    visitor: &mut dyn BundleVisitor,
+) -> Result<VerifiedBundle, ReadError> {
+    BundleReader::open_path(path, senders)?.decrypt(config, visitor)
+}
+
+fn read_manifest(stream: &mut impl Read, sender_key: &PublicKey) -> Result<Manifest, ReadError> {
+    let h = tar::read_entry_header(stream)
+        .map_err(inner_tar_err)?
+        .ok_or(ReadError::MalformedPayload {
+            reason: "the payload archive is empty",
+        })?;
+    if h.name != MANIFEST_NAME || h.size > MAX_MANIFEST {
+        return Err(ReadError::MalformedPayload {
+            reason: "the first payload entry is not a manifest.json of reasonable size",
+        });
+    }
+    let manifest_bytes = read_small(stream, h.size).map_err(inner_tar_err)?;
+    let h = tar::read_entry_header(stream)
+        .map_err(inner_tar_err)?
+        .ok_or(ReadError::MalformedPayload {
+            reason: "manifest.json.sig is missing",
+        })?;
+    if h.name != MANIFEST_SIG_NAME || h.size > MAX_ARMORED_SIGNATURE as u64 {
+        return Err(ReadError::MalformedPayload {
+            reason: "the second payload entry is not manifest.json.sig",
+        });
+    }
+    let sig_bytes = read_small(stream, h.size).map_err(inner_tar_err)?;
+    let sig = parse_canonical_sig(&sig_bytes).map_err(|_| ReadError::ManifestSignatureInvalid)?;
+    let mut digest = MessageDigest::new();
+    digest.update(&manifest_bytes);
+    sshsig::verify_parsed(sender_key, NAMESPACE_MANIFEST, digest, &sig).map_err(|e| match e {
+        SignatureError::WrongKey => ReadError::ManifestSignedByOtherKey,
+        _ => ReadError::ManifestSignatureInvalid,
+    })?;
+    let (_, version) = json_version(&manifest_bytes).ok_or(ReadError::ManifestInvalid {
+        reason: "not valid JSON with a version",
+    })?;
+    if version != FORMAT_VERSION {
+        return Err(ReadError::UnsupportedVersion { found: version });
+    }
+    serde_json::from_slice(&manifest_bytes).map_err(|_| ReadError::ManifestInvalid {
+        reason: "does not match the manifest schema",
+    })
+}
+
+fn inner_io_kind(kind: io::ErrorKind) -> ReadError {
+    match kind {
+        io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof => ReadError::PayloadCorrupt,
+        k => ReadError::Io(k.into()),
+    }
+}
+
+fn inner_io(e: io::Error) -> ReadError {
+    match e.kind() {
+        io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof => ReadError::PayloadCorrupt,
+        _ => ReadError::Io(e),
+    }
+}
+
+fn inner_tar_err(e: TarError) -> ReadError {
+    match e {
+        TarError::Io(e) => inner_io(e),
+        TarError::Eof => ReadError::MalformedPayload {
+            reason: "the payload archive ends early",
+        },
+        TarError::Malformed(reason) => ReadError::MalformedPayload { reason },
+    }
+}
+
+/// Hashes the ciphertext on its way into age.
+struct HashTee<R> {
+    inner: R,
+    state: Rc<RefCell<(Sha256, u64)>>,
+}
+
+impl<R: Read> Read for HashTee<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut st = self.state.borrow_mut();
+        st.0.update(&buf[..n]);
+        st.1 += n as u64;
+        Ok(n)
+    }
+}
+
+/// Gives a visitor one entry's bytes, checking the SHA-256 as they pass.
+struct EntryReader<'a, R> {
+    inner: &'a mut R,
+    hasher: Sha256,
+    expected: Sha256Hash,
+    remaining: u64,
+    mismatch: bool,
+    inner_error: Option<io::ErrorKind>,
+}
+
+impl<'a, R: Read> EntryReader<'a, R> {
+    fn new(inner: &'a mut R, entry: &ManifestEntry) -> Self {
+        let mismatch = entry.size == 0 && Sha256Hash::digest(&[]) != entry.sha256;
+        Self {
+            inner,
+            hasher: Sha256::new(),
+            expected: entry.sha256,
+            remaining: entry.size,
+            mismatch,
+            inner_error: None,
+        }
+    }
+}
+
+impl<R: Read> Read for EntryReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.mismatch {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "entry does not match its SHA-256 in the manifest",
+            ));
+        }
+        if self.remaining == 0 || buf.is_empty() {
+            return Ok(0);
+        }
+        let want = self.remaining.min(buf.len() as u64) as usize;
+        let n = match self.inner.read(&mut buf[..want]) {
+            Ok(0) => {
+                self.inner_error = Some(io::ErrorKind::UnexpectedEof);
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+            Ok(n) => n,
+            Err(e) => {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    self.inner_error = Some(e.kind());
+                }
+                return Err(e);
+            }
+        };
+        self.hasher.update(&buf[..n]);
+        self.remaining -= n as u64;
+        if self.remaining == 0 {
+            let got = Sha256Hash(self.hasher.clone().finalize().into());
+            if got != self.expected {
+                self.mismatch = true;
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "entry does not match its SHA-256 in the manifest",
+                ));
+            }
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn age_header_stanzas_are_counted() {
+        let hdr = b"age-encryption.org/v1\n-> X25519 abc\nbody\n-> X25519 def\nbody\n-> x-grease a b\n\n--- mac\nrest";
+        assert_eq!(count_x25519_stanzas(hdr), Some(2));
+        assert_eq!(
+            count_x25519_stanzas(b"age-encryption.org/v1\n-> X25519 abc\n"),
+            None
+        );
+        assert_eq!(count_x25519_stanzas(b"not age"), None);
+    }
+}

@@ -1,0 +1,630 @@
+//! What the vault keeps about bundles: what was exported and what
+//! headquarters confirmed (field), which devices are enrolled, what was
+//! imported from where (coordinator). The bundle format itself lives in
+//! `yaddash-bundle`; the orchestration in `yaddash-exchange`.
+
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+use yaddash_model::RecordKind;
+
+use crate::error::{Result, VaultError};
+use crate::{
+    AttachmentInfo, StagedFile, Vault, index, insert_attachment, now, parse_body, sha256_hex,
+};
+
+/// One revision as it travels in a bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevisionRow {
+    /// Revision number on the device that made it.
+    pub rev: i64,
+    /// The body (canonical JSON of the record).
+    pub body: String,
+    /// SHA-256 of `body`, fixed when saved.
+    pub body_sha256: String,
+    /// The device that saved it.
+    pub author: String,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+/// A record's revisions not yet sent (field) or received (coordinator).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordChanges {
+    /// Record id.
+    pub id: Uuid,
+    /// Its kind.
+    pub kind: RecordKind,
+    /// When it was first saved, and by which device.
+    pub created_at: String,
+    /// The device that first saved it.
+    pub created_by: String,
+    /// The revisions, oldest first.
+    pub revisions: Vec<RevisionRow>,
+}
+
+/// Everything new or changed since the last bundle.
+#[derive(Debug, Clone, Default)]
+pub struct PendingExport {
+    /// Records with revisions not yet in a bundle.
+    pub records: Vec<RecordChanges>,
+    /// Attachments not yet in a bundle.
+    pub attachments: Vec<AttachmentInfo>,
+}
+
+impl PendingExport {
+    /// Nothing to send.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty() && self.attachments.is_empty()
+    }
+}
+
+/// A bundle this device made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BundleOut {
+    /// Per-device sequence number, from 1.
+    pub seq: u64,
+    /// Bundle id (SHA-256 of its payload).
+    pub bundle_id: String,
+    /// The previous bundle's id.
+    pub prev_bundle_id: Option<String>,
+    /// When it was made.
+    pub created_at: String,
+    /// File size.
+    pub size: u64,
+    /// Records carried.
+    pub records: u64,
+    /// Attachments carried.
+    pub attachments: u64,
+    /// When the HQ server confirmed receiving it.
+    pub hq_received_at: Option<String>,
+    /// When a coordinator confirmed importing it.
+    pub imported_at: Option<String>,
+}
+
+/// A bundle a coordinator imported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BundleIn {
+    /// Bundle id.
+    pub bundle_id: String,
+    /// Sending device.
+    pub device_id: Uuid,
+    /// Its sequence number.
+    pub seq: u64,
+    /// The previous bundle's id, as the device said.
+    pub prev_bundle_id: Option<String>,
+    /// When the device made it.
+    pub created_at: String,
+    /// When it was imported here.
+    pub imported_at: String,
+    /// The coordinator device that imported it.
+    pub imported_by: String,
+    /// Records it carried.
+    pub records: u64,
+    /// Attachments it carried.
+    pub attachments: u64,
+}
+
+/// An enrolled device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceRow {
+    /// Device id.
+    pub device_id: Uuid,
+    /// OpenSSH Ed25519 public key line.
+    pub signing_key: String,
+    /// age X25519 recipient.
+    pub age_recipient: String,
+    /// A label for people.
+    pub label: Option<String>,
+    /// When enrolled.
+    pub enrolled_at: String,
+    /// Bundles signed at or after this time are refused (RFC 3339).
+    pub revoked_from: Option<String>,
+}
+
+/// What an import changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImportCounts {
+    /// Records new to this vault.
+    pub new_records: u64,
+    /// Revisions added (to new or existing records).
+    pub new_revisions: u64,
+    /// Revisions already present (sent twice).
+    pub known_revisions: u64,
+    /// Attachments added.
+    pub new_attachments: u64,
+}
+
+fn bad(msg: &str) -> VaultError {
+    VaultError::Corrupt(msg.to_string())
+}
+
+impl Vault {
+    /// A value from the vault's metadata.
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Sets a metadata value (keys of higher layers: device keys, trust...).
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    /// Every revision and attachment not yet carried by a bundle.
+    pub fn pending_export(&self) -> Result<PendingExport> {
+        let mut out = PendingExport::default();
+        let mut stmt = self.conn.prepare(
+            "SELECT r.id, r.kind, r.created_at, r.created_by, v.rev, v.body, v.body_sha256, v.author, v.at
+             FROM revisions v JOIN records r ON r.id = v.record_id
+             WHERE NOT EXISTS (SELECT 1 FROM exported_revisions e WHERE e.record_id = v.record_id AND e.rev = v.rev)
+             ORDER BY r.rowid, v.rev",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let id: String = r.get(0)?;
+            let id = Uuid::parse_str(&id).map_err(|_| bad("bad record id"))?;
+            let kind = RecordKind::parse(&r.get::<_, String>(1)?).ok_or_else(|| bad("bad kind"))?;
+            let rev = RevisionRow {
+                rev: r.get(4)?,
+                body: r.get(5)?,
+                body_sha256: r.get(6)?,
+                author: r.get(7)?,
+                at: r.get(8)?,
+            };
+            match out.records.last_mut() {
+                Some(last) if last.id == id => last.revisions.push(rev),
+                _ => out.records.push(RecordChanges {
+                    id,
+                    kind,
+                    created_at: r.get(2)?,
+                    created_by: r.get(3)?,
+                    revisions: vec![rev],
+                }),
+            }
+        }
+        let mut stmt = self.conn.prepare(
+            "SELECT a.id FROM attachments a
+             WHERE NOT EXISTS (SELECT 1 FROM exported_attachments e WHERE e.attachment_id = a.id)
+             ORDER BY a.id",
+        )?;
+        let ids: Vec<String> = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        for id in ids {
+            let id = Uuid::parse_str(&id).map_err(|_| bad("bad attachment id"))?;
+            out.attachments.push(self.attachment(id)?);
+        }
+        Ok(out)
+    }
+
+    /// The last bundle this device made: (seq, bundle id).
+    pub fn last_bundle_out(&self) -> Result<Option<(u64, String)>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT seq, bundle_id FROM bundles_out ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    /// Records that a bundle was written with exactly `pending` in it.
+    pub fn record_bundle_out(&mut self, out: &BundleOut, pending: &PendingExport) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO bundles_out (seq, bundle_id, prev_bundle_id, created_at, size, records, attachments)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                out.seq as i64,
+                out.bundle_id,
+                out.prev_bundle_id,
+                out.created_at,
+                out.size as i64,
+                out.records as i64,
+                out.attachments as i64
+            ],
+        )?;
+        for r in &pending.records {
+            for v in &r.revisions {
+                tx.execute(
+                    "INSERT INTO exported_revisions (record_id, rev, seq) VALUES (?1, ?2, ?3)",
+                    params![r.id.to_string(), v.rev, out.seq as i64],
+                )?;
+            }
+        }
+        for a in &pending.attachments {
+            tx.execute(
+                "INSERT INTO exported_attachments (attachment_id, seq) VALUES (?1, ?2)",
+                params![a.id.to_string(), out.seq as i64],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Bundles this device made, oldest first.
+    pub fn bundles_out(&self) -> Result<Vec<BundleOut>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT seq, bundle_id, prev_bundle_id, created_at, size, records, attachments, hq_received_at, imported_at
+             FROM bundles_out ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(BundleOut {
+                seq: r.get::<_, i64>(0)? as u64,
+                bundle_id: r.get(1)?,
+                prev_bundle_id: r.get(2)?,
+                created_at: r.get(3)?,
+                size: r.get::<_, i64>(4)? as u64,
+                records: r.get::<_, i64>(5)? as u64,
+                attachments: r.get::<_, i64>(6)? as u64,
+                hq_received_at: r.get(7)?,
+                imported_at: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Marks bundles as imported by headquarters (from a verified coordinator
+    /// receipt). Returns how many of the given ids were bundles of this device.
+    pub fn mark_bundles_imported(&mut self, bundle_ids: &[String], at: &str) -> Result<u64> {
+        let tx = self.conn.transaction()?;
+        let mut n = 0;
+        for id in bundle_ids {
+            n += tx.execute(
+                "UPDATE bundles_out SET imported_at = COALESCE(imported_at, ?2) WHERE bundle_id = ?1",
+                params![id, at],
+            )? as u64;
+        }
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// Marks a bundle as received by the HQ server (from a verified server receipt).
+    pub fn mark_bundle_received(&mut self, bundle_id: &str, at: &str) -> Result<bool> {
+        Ok(self.conn.execute(
+            "UPDATE bundles_out SET hq_received_at = COALESCE(hq_received_at, ?2) WHERE bundle_id = ?1",
+            params![bundle_id, at],
+        )? > 0)
+    }
+
+    /// Revisions (record id, rev) carried by bundles that headquarters
+    /// confirmed importing: what the field may remove before travel.
+    pub fn held_by_headquarters(&self) -> Result<Vec<(Uuid, i64)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT e.record_id, e.rev FROM exported_revisions e JOIN bundles_out b ON b.seq = e.seq
+             WHERE b.imported_at IS NOT NULL ORDER BY e.record_id, e.rev",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, rev) = row?;
+            out.push((Uuid::parse_str(&id).map_err(|_| bad("bad record id"))?, rev));
+        }
+        Ok(out)
+    }
+
+    /// Enrolls (or re-enrolls, keeping a revocation) a device.
+    pub fn enroll_device(&mut self, d: &DeviceRow) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO devices (device_id, signing_key, age_recipient, label, enrolled_at, revoked_from)
+             VALUES (?1, ?2, ?3, ?4, ?5, NULL)
+             ON CONFLICT (device_id) DO UPDATE SET label = COALESCE(excluded.label, label)",
+            params![
+                d.device_id.to_string(),
+                d.signing_key,
+                d.age_recipient,
+                d.label,
+                d.enrolled_at
+            ],
+        )?;
+        let stored = self.device(d.device_id)?;
+        if let Some(s) = stored
+            && (s.signing_key != d.signing_key || s.age_recipient != d.age_recipient)
+        {
+            return Err(VaultError::BadSecret(
+                "this device id is already enrolled with different keys: revoke it and enroll the new device under its own id",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Revokes a device from a time on (RFC 3339).
+    pub fn revoke_device(&mut self, device_id: Uuid, from: &str) -> Result<()> {
+        let n = self.conn.execute(
+            "UPDATE devices SET revoked_from = ?2 WHERE device_id = ?1",
+            params![device_id.to_string(), from],
+        )?;
+        if n == 0 {
+            return Err(VaultError::NotFound {
+                kind: "enrolled device",
+                id: device_id,
+            });
+        }
+        Ok(())
+    }
+
+    /// One enrolled device.
+    pub fn device(&self, device_id: Uuid) -> Result<Option<DeviceRow>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT device_id, signing_key, age_recipient, label, enrolled_at, revoked_from
+                 FROM devices WHERE device_id = ?1",
+                [device_id.to_string()],
+                device_row,
+            )
+            .optional()?)
+    }
+
+    /// Every enrolled device.
+    pub fn devices(&self) -> Result<Vec<DeviceRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT device_id, signing_key, age_recipient, label, enrolled_at, revoked_from
+             FROM devices ORDER BY enrolled_at",
+        )?;
+        let rows = stmt.query_map([], device_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Stores the trust file (field).
+    pub fn set_trust(&self, hq_id: &str, document: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO trust (id, hq_id, document, imported_at) VALUES (1, ?1, ?2, ?3)
+             ON CONFLICT (id) DO UPDATE SET hq_id = excluded.hq_id, document = excluded.document,
+                                            imported_at = excluded.imported_at",
+            params![hq_id, document, now()],
+        )?;
+        Ok(())
+    }
+
+    /// The trust file (field): (hq id, document).
+    pub fn trust(&self) -> Result<Option<(String, String)>> {
+        Ok(self
+            .conn
+            .query_row("SELECT hq_id, document FROM trust WHERE id = 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?)
+    }
+
+    /// The imported bundle with this id, if any.
+    pub fn bundle_in(&self, bundle_id: &str) -> Result<Option<BundleIn>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("{BUNDLE_IN_SELECT} WHERE bundle_id = ?1"),
+                [bundle_id],
+                bundle_in_row,
+            )
+            .optional()?)
+    }
+
+    /// Bundles imported from a device, by sequence number.
+    pub fn bundles_in_from(&self, device_id: Uuid) -> Result<Vec<BundleIn>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "{BUNDLE_IN_SELECT} WHERE device_id = ?1 ORDER BY seq"
+        ))?;
+        let rows = stmt.query_map([device_id.to_string()], bundle_in_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Sequence numbers missing from a device's imported bundles (gaps below
+    /// the highest one received).
+    pub fn sequence_gaps(&self, device_id: Uuid) -> Result<Vec<u64>> {
+        let seqs: Vec<u64> = self
+            .bundles_in_from(device_id)?
+            .iter()
+            .map(|b| b.seq)
+            .collect();
+        let max = seqs.iter().copied().max().unwrap_or(0);
+        Ok((1..=max).filter(|s| !seqs.contains(s)).collect())
+    }
+
+    /// Where each revision of a record came from: (local rev, device, source rev, bundle).
+    pub fn provenance(&self, record_id: Uuid) -> Result<Vec<(i64, String, i64, String)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT rev, device_id, source_rev, bundle_id FROM provenance WHERE record_id = ?1 ORDER BY rev",
+        )?;
+        let rows = stmt.query_map([record_id.to_string()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Imports a verified bundle's contents in one transaction: records and
+    /// their revisions (as new local revisions, never overwriting), attachments
+    /// (already staged as encrypted files), and provenance. Revisions already
+    /// received are skipped. On error nothing is changed and the staged files
+    /// are the caller's to discard.
+    pub fn import_bundle_contents(
+        &mut self,
+        bundle: &BundleIn,
+        records: &[RecordChanges],
+        attachments: &[(AttachmentInfo, StagedFile)],
+    ) -> Result<ImportCounts> {
+        let mut counts = ImportCounts::default();
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO bundles_in (bundle_id, device_id, seq, prev_bundle_id, created_at, imported_at, imported_by, records, attachments)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                bundle.bundle_id,
+                bundle.device_id.to_string(),
+                bundle.seq as i64,
+                bundle.prev_bundle_id,
+                bundle.created_at,
+                bundle.imported_at,
+                bundle.imported_by,
+                bundle.records as i64,
+                bundle.attachments as i64
+            ],
+        )?;
+        let device = bundle.device_id.to_string();
+        for rc in records {
+            // Every body must parse and match its hash before anything lands.
+            for v in &rc.revisions {
+                parse_body(rc.kind.as_str(), &v.body)?;
+                if sha256_hex(v.body.as_bytes()) != v.body_sha256 {
+                    return Err(bad("a revision in the bundle does not match its hash"));
+                }
+            }
+            let existing: Option<(i64, String, i64, String)> = tx
+                .query_row(
+                    "SELECT rowid, kind, rev, updated_at FROM records WHERE id = ?1",
+                    [rc.id.to_string()],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()?;
+            let (rowid, mut rev, mut updated_at) = match existing {
+                Some((rowid, kind, rev, updated_at)) => {
+                    if kind != rc.kind.as_str() {
+                        return Err(bad(
+                            "a record in the bundle changes the kind of an existing record",
+                        ));
+                    }
+                    (Some(rowid), rev, updated_at)
+                }
+                None => (None, 0, String::new()),
+            };
+            let mut current: Option<&RevisionRow> = None;
+            let mut rowid = rowid;
+            for v in &rc.revisions {
+                let known: bool = tx
+                    .query_row(
+                        "SELECT 1 FROM provenance WHERE record_id = ?1 AND device_id = ?2 AND source_rev = ?3",
+                        params![rc.id.to_string(), device, v.rev],
+                        |_| Ok(()),
+                    )
+                    .optional()?
+                    .is_some()
+                    || tx
+                        .query_row(
+                            "SELECT 1 FROM revisions WHERE record_id = ?1 AND body_sha256 = ?2 AND author = ?3 AND at = ?4",
+                            params![rc.id.to_string(), v.body_sha256, v.author, v.at],
+                            |_| Ok(()),
+                        )
+                        .optional()?
+                        .is_some();
+                if known {
+                    counts.known_revisions += 1;
+                    continue;
+                }
+                rev += 1;
+                if rowid.is_none() {
+                    tx.execute(
+                        "INSERT INTO records (id, kind, rev, body, body_sha256, created_at, created_by, updated_at, updated_by)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                        params![rc.id.to_string(), rc.kind.as_str(), rev, v.body, v.body_sha256,
+                                rc.created_at, rc.created_by, v.at, v.author],
+                    )?;
+                    rowid = Some(tx.last_insert_rowid());
+                    counts.new_records += 1;
+                    updated_at = v.at.clone();
+                    current = Some(v);
+                } else if v.at >= updated_at {
+                    updated_at = v.at.clone();
+                    current = Some(v);
+                }
+                tx.execute(
+                    "INSERT INTO revisions (record_id, rev, body, body_sha256, author, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![rc.id.to_string(), rev, v.body, v.body_sha256, v.author, v.at],
+                )?;
+                tx.execute(
+                    "INSERT INTO provenance (record_id, rev, device_id, source_rev, bundle_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![rc.id.to_string(), rev, device, v.rev, bundle.bundle_id],
+                )?;
+                counts.new_revisions += 1;
+            }
+            if let (Some(rowid), Some(v)) = (rowid, current) {
+                tx.execute(
+                    "UPDATE records SET rev = ?2, body = ?3, body_sha256 = ?4, updated_at = ?5, updated_by = ?6 WHERE rowid = ?1",
+                    params![rowid, rev, v.body, v.body_sha256, v.at, v.author],
+                )?;
+                tx.execute("DELETE FROM search WHERE rowid = ?1", [rowid])?;
+                index(&tx, rowid, &parse_body(rc.kind.as_str(), &v.body)?)?;
+            } else if let Some(rowid) = rowid {
+                tx.execute(
+                    "UPDATE records SET rev = ?2 WHERE rowid = ?1",
+                    params![rowid, rev],
+                )?;
+            }
+        }
+        for (info, staged) in attachments {
+            let exists = tx
+                .query_row(
+                    "SELECT 1 FROM attachments WHERE id = ?1",
+                    [info.id.to_string()],
+                    |_| Ok(()),
+                )
+                .optional()?
+                .is_some();
+            if exists {
+                continue;
+            }
+            if staged.sha256 != info.sha256 || staged.size != info.size {
+                return Err(bad(
+                    "an attachment in the bundle does not match its capture hash",
+                ));
+            }
+            insert_attachment(&tx, info, &staged.file)?;
+            tx.execute(
+                "INSERT INTO attachment_provenance (attachment_id, device_id, bundle_id) VALUES (?1, ?2, ?3)",
+                params![info.id.to_string(), device, bundle.bundle_id],
+            )?;
+            counts.new_attachments += 1;
+        }
+        tx.commit()?;
+        Ok(counts)
+    }
+
+    /// Whether an attachment id is already in the vault.
+    pub fn has_attachment(&self, id: Uuid) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM attachments WHERE id = ?1",
+                [id.to_string()],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+}
+
+const BUNDLE_IN_SELECT: &str = "SELECT bundle_id, device_id, seq, prev_bundle_id, created_at, imported_at, imported_by, records, attachments FROM bundles_in";
+
+fn bundle_in_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BundleIn> {
+    let device: String = r.get(1)?;
+    Ok(BundleIn {
+        bundle_id: r.get(0)?,
+        device_id: Uuid::parse_str(&device).unwrap_or_default(),
+        seq: r.get::<_, i64>(2)? as u64,
+        prev_bundle_id: r.get(3)?,
+        created_at: r.get(4)?,
+        imported_at: r.get(5)?,
+        imported_by: r.get(6)?,
+        records: r.get::<_, i64>(7)? as u64,
+        attachments: r.get::<_, i64>(8)? as u64,
+    })
+}
+
+fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceRow> {
+    let id: String = r.get(0)?;
+    Ok(DeviceRow {
+        device_id: Uuid::parse_str(&id).unwrap_or_default(),
+        signing_key: r.get(1)?,
+        age_recipient: r.get(2)?,
+        label: r.get(3)?,
+        enrolled_at: r.get(4)?,
+        revoked_from: r.get(5)?,
+    })
+}
