@@ -22,6 +22,12 @@ impl fmt::Display for CliError {
     }
 }
 
+impl From<yaddash_exchange::ExchangeError> for CliError {
+    fn from(e: yaddash_exchange::ExchangeError) -> Self {
+        CliError(e.to_string())
+    }
+}
+
 impl From<VaultError> for CliError {
     fn from(e: VaultError) -> Self {
         CliError(e.to_string())
@@ -166,6 +172,21 @@ pub fn redact(msg: &str) -> String {
 /// Parses a record id.
 pub fn parse_id(s: &str) -> Result<uuid::Uuid, String> {
     uuid::Uuid::parse_str(s).map_err(|_| format!("{s:?} is not a record id (a UUID)"))
+}
+
+/// Parses an ISO 8601 date (midnight UTC) or an RFC 3339 time.
+pub fn parse_time(s: &str) -> Result<time::OffsetDateTime, String> {
+    use time::format_description::well_known::Rfc3339;
+    if let Ok(t) = time::OffsetDateTime::parse(s, &Rfc3339) {
+        return Ok(t);
+    }
+    let d: yaddash_model::PartialDate = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a date (YYYY-MM-DD) or a time (RFC 3339)"))?;
+    let month = time::Month::try_from(d.month.unwrap_or(1)).map_err(|e| e.to_string())?;
+    time::Date::from_calendar_date(d.year, month, d.day.unwrap_or(1))
+        .map(|date| date.midnight().assume_utc())
+        .map_err(|e| e.to_string())
 }
 
 /// Progress on standard error when it is a terminal; Ctrl-C cancels.

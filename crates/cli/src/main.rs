@@ -81,6 +81,18 @@ enum Command {
     /// Change the passphrase.
     #[command(subcommand)]
     Passphrase(cmd::passphrase::Command),
+    /// This device's identity; enrollment and revocation of devices.
+    #[command(subcommand)]
+    Device(cmd::device::Command),
+    /// The trust file: coordinators' keys for field vaults.
+    #[command(subcommand)]
+    Trust(cmd::trust::Command),
+    /// Signed, encrypted bundles: export (field), import (coordinator).
+    #[command(subcommand)]
+    Bundle(cmd::bundle::Command),
+    /// Import receipts: export (coordinator), import (field).
+    #[command(subcommand)]
+    Receipt(cmd::receipt::Command),
 }
 
 fn main() -> ExitCode {
@@ -116,5 +128,9 @@ fn run(cli: Cli) -> common::CliResult {
         Command::History(a) => a.run(&ctx),
         Command::Vault(c) => c.run(&ctx),
         Command::Passphrase(c) => c.run(&ctx),
+        Command::Device(c) => c.run(&ctx),
+        Command::Trust(c) => c.run(&ctx),
+        Command::Bundle(c) => c.run(&ctx),
+        Command::Receipt(c) => c.run(&ctx),
     }
 }

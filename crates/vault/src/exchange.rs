@@ -586,6 +586,19 @@ impl Vault {
         Ok(counts)
     }
 
+    /// Ids of the records a bundle brought (new records or new revisions).
+    pub fn records_from_bundle(&self, bundle_id: &str) -> Result<Vec<Uuid>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT DISTINCT record_id FROM provenance WHERE bundle_id = ?1 ORDER BY record_id",
+        )?;
+        let ids: Vec<String> = stmt
+            .query_map([bundle_id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        ids.iter()
+            .map(|i| Uuid::parse_str(i).map_err(|_| bad("bad record id")))
+            .collect()
+    }
+
     /// Whether an attachment id is already in the vault.
     pub fn has_attachment(&self, id: Uuid) -> Result<bool> {
         Ok(self

@@ -143,7 +143,7 @@ pub struct Revision {
 
 /// Metadata of an attachment. The name is the original file name, which can
 /// be sensitive: show it to the user only, never log it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct AttachmentInfo {
     /// Attachment id (UUIDv7).
     pub id: Uuid,
@@ -614,6 +614,23 @@ impl Vault {
         input: &mut (dyn Read + Send),
         progress: Progress<'_>,
     ) -> Result<StagedFile> {
+        self.stage_with(|w| attachment::copy_hashing_pipelined(input, w, progress))
+    }
+
+    /// Like [`Vault::stage_attachment`], hashing on this thread (for readers
+    /// that cannot cross threads, such as a bundle entry being decrypted).
+    pub fn stage_attachment_local(
+        &self,
+        input: &mut dyn Read,
+        progress: Progress<'_>,
+    ) -> Result<StagedFile> {
+        self.stage_with(|w| attachment::copy_hashing(input, w, None, progress))
+    }
+
+    fn stage_with(
+        &self,
+        copy: impl FnOnce(&mut dyn Write) -> io::Result<(u64, [u8; 32])>,
+    ) -> Result<StagedFile> {
         let file_name = random_name();
         let dir = self.dir.join(ATTACHMENTS);
         let partial = dir.join(format!("{file_name}.partial"));
@@ -630,14 +647,13 @@ impl Vault {
             let mut w = encryptor
                 .wrap_output(BufWriter::with_capacity(attachment::COPY_BUFFER, out))
                 .ctx(|| "writing an attachment file".into())?;
-            let (size, hash) = attachment::copy_hashing_pipelined(input, &mut w, progress)
-                .map_err(|e| {
-                    if e.kind() == io::ErrorKind::Interrupted {
-                        VaultError::Cancelled
-                    } else {
-                        io_error(e, || "reading or writing the attachment".into())
-                    }
-                })?;
+            let (size, hash) = copy(&mut w).map_err(|e| {
+                if e.kind() == io::ErrorKind::Interrupted {
+                    VaultError::Cancelled
+                } else {
+                    io_error(e, || "reading or writing the attachment".into())
+                }
+            })?;
             attachment::write_zeros(&mut w, padme(size) - size)
                 .ctx(|| "writing an attachment file".into())?;
             let buffered = w.finish().ctx(|| "writing an attachment file".into())?;

@@ -37,22 +37,26 @@ impl Args {
             role,
             kdf_work_factor: self.kdf_work_factor,
         };
-        let (vault, recovery) = Vault::create(dir, &passphrase, &options)?;
+        let (mut vault, recovery) = Vault::create(dir, &passphrase, &options)?;
+        // Every vault gets its signing and encryption keys at creation.
+        let device = yaddash_exchange::device_info(&mut vault)?;
         let value = json!({
             "vault": dir,
             "role": role,
             "device_id": vault.device_id(),
             "recovery_code": recovery.expose(),
+            "fingerprint": device.fingerprint,
         });
         ctx.print(&value, || {
             format!(
-                "Created a {} vault in {}\nDevice id: {}\n\n\
+                "Created a {} vault in {}\nDevice id: {}\nFingerprint: {}\n\n\
                  RECOVERY CODE (shown only now): {}\n\n\
                  Write it on paper and keep it apart from this computer. It alone opens the\n\
                  vault if the passphrase is forgotten; anyone who has it can open the vault.",
                 role.as_str(),
                 dir.display(),
                 vault.device_id(),
+                device.fingerprint.short,
                 recovery.expose()
             )
         })

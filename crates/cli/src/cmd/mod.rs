@@ -2,7 +2,9 @@
 
 pub mod attach;
 pub mod attachment;
+pub mod bundle;
 pub mod case;
+pub mod device;
 pub mod edit;
 pub mod history;
 pub mod init;
@@ -10,6 +12,8 @@ pub mod interview;
 pub mod list;
 pub mod passphrase;
 pub mod person;
+pub mod receipt;
 pub mod search;
 pub mod show;
+pub mod trust;
 pub mod vault;

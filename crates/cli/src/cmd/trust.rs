@@ -1,0 +1,86 @@
+//! `yaddash trust export|import`
+
+use std::path::PathBuf;
+
+use yaddash_bundle::PublicIdentity;
+
+use crate::common::{CliError, CliResult, Context, read_input};
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Coordinator: write the trust file that field vaults import: the
+    /// coordinators' keys (bundles are encrypted to all of them) and the
+    /// headquarters id.
+    Export(ExportArgs),
+    /// Field: import the coordinators' trust file. Compare the fingerprints
+    /// it prints with the coordinator over the phone.
+    Import(ImportArgs),
+}
+
+#[derive(clap::Args)]
+pub struct ExportArgs {
+    /// Where to write it.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// Another coordinator to encrypt to: their `device show --json` (repeatable).
+    #[arg(long, value_name = "FILE")]
+    also: Vec<PathBuf>,
+}
+
+#[derive(clap::Args)]
+pub struct ImportArgs {
+    /// The trust file.
+    file: PathBuf,
+}
+
+impl Command {
+    pub fn run(self, ctx: &Context) -> CliResult {
+        let mut vault = ctx.open()?;
+        match self {
+            Command::Export(a) => {
+                let mut also = Vec::new();
+                for f in &a.also {
+                    let id: PublicIdentity =
+                        serde_json::from_str(&read_input(f)?).map_err(|_| {
+                            CliError(format!(
+                                "{}: not a `device show --json` output",
+                                f.display()
+                            ))
+                        })?;
+                    also.push(id);
+                }
+                let t = yaddash_exchange::trust_export(&mut vault, &also, None)?;
+                let text = serde_json::to_string_pretty(&t).map_err(|e| CliError(e.to_string()))?;
+                yaddash_exchange::write_file(&a.out, text.as_bytes())?;
+                ctx.print(
+                    &serde_json::json!({ "out": a.out, "fingerprint": t.fingerprint(), "hq_id": t.hq_id }),
+                    || format!("trust file written to {}\nfingerprint {}", a.out.display(), t.fingerprint()),
+                )
+            }
+            Command::Import(a) => {
+                let t = yaddash_exchange::trust_import(&mut vault, &read_input(&a.file)?)?;
+                let coordinators: Vec<String> = t
+                    .coordinators
+                    .iter()
+                    .map(|c| {
+                        c.fingerprint()
+                            .map(|f| {
+                                format!("  coordinator {}: {} ({})", c.device_id, f.short, f.ssh)
+                            })
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                ctx.print(
+                    &serde_json::json!({ "fingerprint": t.fingerprint(), "hq_id": t.hq_id, "coordinators": t.coordinators }),
+                    || {
+                        format!(
+                            "trust file imported; fingerprint {}\n{}\nCompare these with the coordinator before sending anything.",
+                            t.fingerprint(),
+                            coordinators.join("\n")
+                        )
+                    },
+                )
+            }
+        }
+    }
+}
