@@ -30,7 +30,10 @@ pub fn yaddash_bin() -> PathBuf {
         }
         let status = cmd.status().expect("running cargo build");
         assert!(status.success(), "cargo build -p yaddash-cli failed");
-        root.join("target")
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("target"));
+        target
             .join(if release { "release" } else { "debug" })
             .join("yaddash")
     })
