@@ -94,8 +94,15 @@ fn import(dir: &Path) {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
-    let dir = PathBuf::from(args.get(1).map(String::as_str).unwrap_or("/var/tmp/yaddash-import-bench"));
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let dir = PathBuf::from(
+        args.get(1)
+            .map(String::as_str)
+            .unwrap_or("/var/tmp/yaddash-import-bench"),
+    );
     match args.first().map(String::as_str) {
         Some("prepare") => {
             let bundles = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1000);

@@ -381,6 +381,89 @@ impl Read for Counting<'_, '_> {
     }
 }
 
+/// Reads ahead on a thread of its own: attachments are decrypted from the
+/// vault on one core while the bundle writer encrypts on the other. At most
+/// `DEPTH` chunks are in flight, so memory stays constant.
+struct Prefetch {
+    rx: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    current: Vec<u8>,
+    pos: usize,
+    done: bool,
+}
+
+impl Prefetch {
+    const CHUNK: usize = 256 * 1024;
+    const DEPTH: usize = 4;
+
+    fn new(mut inner: Box<dyn Read + Send>) -> Prefetch {
+        let (tx, rx) = std::sync::mpsc::sync_channel(Self::DEPTH);
+        std::thread::spawn(move || {
+            loop {
+                let mut buf = vec![0u8; Self::CHUNK];
+                let mut filled = 0;
+                // Fill the chunk (short reads are common from decryptors).
+                let res = loop {
+                    match inner.read(&mut buf[filled..]) {
+                        Ok(0) => break Ok(()),
+                        Ok(n) => {
+                            filled += n;
+                            if filled == buf.len() {
+                                break Ok(());
+                            }
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => break Err(e),
+                    }
+                };
+                match res {
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                    Ok(()) if filled == 0 => return,
+                    Ok(()) => {
+                        buf.truncate(filled);
+                        if tx.send(Ok(buf)).is_err() {
+                            return; // the writer stopped early
+                        }
+                    }
+                }
+            }
+        });
+        Prefetch {
+            rx,
+            current: Vec::new(),
+            pos: 0,
+            done: false,
+        }
+    }
+}
+
+impl Read for Prefetch {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.pos == self.current.len() {
+            if self.done {
+                return Ok(0);
+            }
+            match self.rx.recv() {
+                Ok(Ok(chunk)) => {
+                    self.current = chunk;
+                    self.pos = 0;
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(_) => {
+                    self.done = true;
+                    return Ok(0);
+                }
+            }
+        }
+        let n = buf.len().min(self.current.len() - self.pos);
+        buf[..n].copy_from_slice(&self.current[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
 /// Field: writes everything new or changed since the last bundle into `out`
 /// (written beside it and renamed when complete). `Ok(None)` when there is
 /// nothing to send.
@@ -454,7 +537,7 @@ pub fn export_bundle(
             size: a.size,
             sha256: sha,
             reader: Box::new(Counting {
-                inner: reader,
+                inner: Box::new(Prefetch::new(reader)),
                 done: &done,
                 progress: &progress,
             }),
