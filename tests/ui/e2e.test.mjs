@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { Keys, Session, sleep } from './webdriver.mjs';
+import { screenshotDisplay } from './xshot.mjs';
 
 const APP = process.env.YADDASH_APP_BIN;
 const URL = process.env.WEBDRIVER_URL ?? 'http://127.0.0.1:4444';
@@ -26,7 +27,8 @@ let shot = 0;
 async function screenshot(name) {
   shot += 1;
   await sleep(250); // let transitions and images settle
-  await s.screenshot(join(SHOTS, `${String(shot).padStart(2, '0')}-${name}.png`));
+  // The X display as a person sees it (see xshot.mjs for why not WebDriver's screenshot).
+  await screenshotDisplay(join(SHOTS, `${String(shot).padStart(2, '0')}-${name}.png`));
 }
 
 async function fill(css, text) {
@@ -228,20 +230,34 @@ test('the desktop app: create, lock, unlock, record, attach, search', async (t) 
   });
 
   await t.test('languages switch at run time; dark theme', async () => {
-    await s.execute(`const sel = document.querySelector('.lang select'); sel.value = 'az'; sel.dispatchEvent(new Event('change', { bubbles: true }));`);
-    await s.waitUntil(`return document.querySelector('#settings-title').textContent === 'Ayarlar'`);
-    await screenshot('settings-az');
-    await s.execute(`const sel = document.querySelector('#theme'); sel.value = 'dark'; sel.dispatchEvent(new Event('change', { bubbles: true }));`);
-    await s.execute(`const sel = document.querySelector('.lang select'); sel.value = 'ru'; sel.dispatchEvent(new Event('change', { bubbles: true }));`);
-    await s.clickText('nav button', 'Лица и дела');
-    await s.waitFor('[data-testid=record-row]');
-    await screenshot('records-ru-dark');
-    await s.clickText('[data-testid=record-row]', 'Мамедов');
-    await s.waitFor('[data-testid=person-page]');
-    await screenshot('person-page-ru-dark');
-    // Back to English and light for the rest.
-    await s.execute(`localStorage.setItem('yaddash.locale', 'en'); localStorage.setItem('yaddash.theme', 'light');`);
-    await s.execute(`const sel = document.querySelector('.lang select'); if (sel) { sel.value = 'en'; sel.dispatchEvent(new Event('change', { bubbles: true })); } document.documentElement.dataset.theme = 'light';`);
+    const choose = (css, value) =>
+      s.execute(
+        `const sel = document.querySelector(arguments[0]); sel.value = arguments[1]; sel.dispatchEvent(new Event('change', { bubbles: true }));`,
+        [css, value],
+      );
+    try {
+      await choose('.lang select', 'az');
+      await s.waitUntil(`return document.querySelector('#settings-title')?.textContent === 'Ayarlar'`);
+      await screenshot('settings-az');
+      await choose('#theme', 'dark');
+      await choose('.lang select', 'ru');
+      await s.waitUntil(`return document.querySelector('#settings-title')?.textContent === 'Настройки'`);
+      await screenshot('settings-ru-dark');
+      await s.clickText('nav button', 'Лица и дела');
+      await s.waitUntil(`return [...document.querySelectorAll('[data-testid=record-row]')].some(e => e.textContent.includes('Мамедов'))`, [], {
+        what: 'the person list in Russian',
+      });
+      await screenshot('records-ru-dark');
+      await s.clickText('[data-testid=record-row]', 'Мамедов');
+      await s.waitFor('[data-testid=person-page]');
+      await screenshot('person-page-ru-dark');
+    } finally {
+      // Back to English and the system theme for the rest.
+      await s.execute(`document.querySelectorAll('nav button.navbtn')[3]?.click()`);
+      await s.waitFor('#theme').catch(() => {});
+      await choose('#theme', 'system').catch(() => {});
+      await choose('.lang select', 'en').catch(() => {});
+    }
   });
 
   await t.test('the panic shortcut locks at once', async () => {

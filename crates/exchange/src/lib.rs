@@ -28,15 +28,16 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 use yaddash_bundle::{
-    BundleReader, BundleSpec, BundleVisitor, DecryptConfig, DeviceKeys, EntrySource,
-    IdentityFingerprint, KnownSender, Manifest, ManifestEntry, OuterVerified, PublicIdentity,
-    ReadError, Receipt, ReceiptKind, Sha256Hash, VisitError, sign_receipt, verify_receipt,
+    BundleReader, BundleSpec, BundleVisitor, DecryptConfig, DeviceKeys, EntrySource, KnownSender,
+    Manifest, ManifestEntry, OuterVerified, ReadError, Receipt, ReceiptKind, Sha256Hash, VisitError, sign_receipt, verify_receipt,
     write_bundle,
 };
 use yaddash_vault::{
     AttachmentInfo, BundleIn, BundleOut, DeviceRow, ImportCounts, RecordChanges, StagedFile, Vault,
     VaultError, VaultRole,
 };
+
+pub use yaddash_bundle::{IdentityFingerprint, PublicIdentity};
 
 /// Errors of the exchange layer. Messages never contain testimony.
 #[derive(Debug, thiserror::Error)]

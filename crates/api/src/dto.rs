@@ -1,0 +1,220 @@
+//! The types that cross the IPC boundary, besides the model's records and the
+//! vault's [`StoredRecord`](yaddash_vault::StoredRecord),
+//! [`Revision`](yaddash_vault::Revision),
+//! [`AttachmentInfo`](yaddash_vault::AttachmentInfo) and
+//! [`CheckReport`](yaddash_vault::CheckReport), which are sent as they are.
+//! The front end mirrors them in `ui/src/lib/backend/types.ts`.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+use yaddash_model::{Record, RecordKind};
+use yaddash_vault::SearchHit;
+
+/// What a vault is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// A field interviewer's vault.
+    Field,
+    /// A coordinator's vault.
+    Coordinator,
+}
+
+/// The app's state before anything is unlocked: nothing about contents.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppStatus {
+    /// A vault exists at the configured place.
+    pub vault_exists: bool,
+    /// It is open now.
+    pub unlocked: bool,
+    /// Minutes of inactivity before it locks itself.
+    pub idle_lock_minutes: u32,
+}
+
+/// `create_vault` arguments.
+#[derive(Deserialize)]
+pub struct CreateVaultRequest {
+    /// Field or coordinator.
+    pub role: Role,
+    /// The new passphrase (8 characters at least).
+    pub passphrase: String,
+}
+
+/// The result of `create_vault`.
+#[derive(Serialize)]
+pub struct CreatedVault {
+    /// Shown once, to be written down; never stored in clear.
+    pub recovery_code: String,
+    /// The open session.
+    pub session: SessionInfo,
+}
+
+/// `unlock` arguments.
+#[derive(Deserialize)]
+#[serde(tag = "method", rename_all = "snake_case")]
+pub enum UnlockRequest {
+    /// With the passphrase.
+    Passphrase {
+        /// The passphrase.
+        secret: String,
+    },
+    /// With the recovery code.
+    RecoveryCode {
+        /// The code, as typed (case, spaces and dashes do not matter).
+        secret: String,
+    },
+}
+
+/// `change_passphrase` arguments.
+#[derive(Deserialize)]
+pub struct ChangePassphraseRequest {
+    /// The passphrase in use.
+    pub current: String,
+    /// The new one.
+    pub new: String,
+}
+
+/// Who this device is.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionInfo {
+    /// Field or coordinator.
+    pub role: Role,
+    /// The device id recorded as author of everything saved here.
+    pub device_id: String,
+    /// What to read aloud to a coordinator to check this device.
+    pub device_fingerprint: String,
+}
+
+/// One row of a list or of search results. The label contains names: it is
+/// for the user's eyes only.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordSummary {
+    /// Record id.
+    pub id: Uuid,
+    /// Its kind.
+    pub kind: RecordKind,
+    /// One-line label.
+    pub label: String,
+}
+
+impl From<SearchHit> for RecordSummary {
+    fn from(h: SearchHit) -> Self {
+        RecordSummary {
+            id: h.id,
+            kind: h.kind,
+            label: h.label,
+        }
+    }
+}
+
+/// `search` arguments.
+#[derive(Deserialize)]
+pub struct SearchRequest {
+    /// What the user typed, in any script.
+    pub query: String,
+    /// Only this kind of record.
+    #[serde(default)]
+    pub kind: Option<RecordKind>,
+    /// At most this many hits (default 100, at most 500).
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+/// `save_record` arguments.
+#[derive(Deserialize)]
+pub struct SaveRecordRequest {
+    /// None for a new record, the id for a new revision.
+    #[serde(default)]
+    pub id: Option<Uuid>,
+    /// The record body, `{"kind": "person", "body": {...}}`.
+    pub record: Record,
+}
+
+/// The result of `save_record`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SavedRecord {
+    /// Record id.
+    pub id: Uuid,
+    /// The revision just saved.
+    pub rev: i64,
+}
+
+/// `attach_file` arguments.
+#[derive(Deserialize)]
+pub struct AttachFileRequest {
+    /// The record the attachment belongs to.
+    pub record_id: Uuid,
+    /// Absolute path of the file to import.
+    pub path: String,
+    /// Media type, guessed from the name when absent.
+    #[serde(default)]
+    pub media_type: Option<String>,
+}
+
+/// A decrypted attachment, in memory only.
+pub struct AttachmentContent {
+    /// Its media type.
+    pub media_type: String,
+    /// The verified plaintext.
+    pub bytes: Vec<u8>,
+}
+
+/// What waits to be sent (lands with bundles).
+#[derive(Debug, Clone, Serialize)]
+pub struct OutboxStatus {
+    /// Records not yet in any bundle.
+    pub pending_records: u64,
+    /// Attachments not yet in any bundle.
+    pub pending_attachments: u64,
+    /// When the last bundle was written (RFC 3339).
+    pub last_export_at: Option<String>,
+}
+
+/// `export_bundle` arguments.
+#[derive(Deserialize)]
+pub struct ExportBundleRequest {
+    /// Where to write the bundle file.
+    pub path: String,
+}
+
+/// `import_bundle` arguments.
+#[derive(Deserialize)]
+pub struct ImportBundleRequest {
+    /// The bundle file.
+    pub path: String,
+}
+
+/// What a bundle holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct BundleSummary {
+    /// Bundle file path.
+    pub path: String,
+    /// Records in it.
+    pub records: u64,
+    /// Attachments in it.
+    pub attachments: u64,
+    /// SHA-256 of the bundle file.
+    pub sha256: String,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportSummary {
+    /// The device that signed the bundle.
+    pub sender_device: String,
+    /// New records.
+    pub added: u64,
+    /// Records already present.
+    pub already_present: u64,
+}
+
+/// An enrolled device.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceSummary {
+    /// Device id.
+    pub device_id: String,
+    /// Its key fingerprint.
+    pub fingerprint: String,
+    /// Revoked devices' bundles are refused.
+    pub revoked: bool,
+}

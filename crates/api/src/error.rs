@@ -1,0 +1,136 @@
+//! The error that crosses the IPC boundary: a small stable code and a human
+//! message. Codes are part of the app's interface (the front end switches on
+//! them); messages come from the vault's errors, which never contain
+//! testimony, names or key material.
+
+use serde::Serialize;
+use yaddash_vault::VaultError;
+
+/// Stable, snake_case error codes. Adding one is an interface change: the
+/// front end's `ErrorCode` type (ui/src/lib/backend/types.ts) lists the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The passphrase or recovery code opens nothing.
+    WrongPassphrase,
+    /// The vault is locked: unlock first.
+    Locked,
+    /// No such record or attachment.
+    NotFound,
+    /// The request or the record is not valid.
+    InvalidInput,
+    /// A vault already exists where one was to be created.
+    VaultExists,
+    /// The configured directory holds no vault.
+    NotAVault,
+    /// No space left on the disk.
+    DiskFull,
+    /// The vault is damaged or was tampered with.
+    Corrupt,
+    /// Another process holds the vault.
+    Busy,
+    /// The operation was cancelled; nothing was saved.
+    Cancelled,
+    /// This feature is not available in this version yet.
+    NotAvailable,
+    /// Anything else (an I/O or database error).
+    Internal,
+}
+
+impl ErrorCode {
+    /// The snake_case name, as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::WrongPassphrase => "wrong_passphrase",
+            ErrorCode::Locked => "locked",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::InvalidInput => "invalid_input",
+            ErrorCode::VaultExists => "vault_exists",
+            ErrorCode::NotAVault => "not_a_vault",
+            ErrorCode::DiskFull => "disk_full",
+            ErrorCode::Corrupt => "corrupt",
+            ErrorCode::Busy => "busy",
+            ErrorCode::Cancelled => "cancelled",
+            ErrorCode::NotAvailable => "not_available",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+/// An error as the front end sees it: `{"code": "...", "message": "..."}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    /// What kind of failure, for the UI to react to.
+    pub code: ErrorCode,
+    /// What is wrong and what to try, for the user.
+    pub message: String,
+}
+
+impl ApiError {
+    /// An error with a code and a message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The vault is locked.
+    pub fn locked() -> ApiError {
+        ApiError::new(
+            ErrorCode::Locked,
+            "the vault is locked: unlock it with your passphrase",
+        )
+    }
+
+    /// Invalid input, naming what is wrong.
+    pub fn invalid(message: impl Into<String>) -> ApiError {
+        ApiError::new(ErrorCode::InvalidInput, message)
+    }
+
+    /// A feature that lands with a later part of the system.
+    pub fn not_available(what: &str) -> ApiError {
+        ApiError::new(
+            ErrorCode::NotAvailable,
+            format!("{what} is not available in this version yet"),
+        )
+    }
+}
+
+impl From<VaultError> for ApiError {
+    fn from(e: VaultError) -> Self {
+        let code = match &e {
+            VaultError::NotAVault(_) => ErrorCode::NotAVault,
+            VaultError::AlreadyExists(_) => ErrorCode::VaultExists,
+            VaultError::WrongPassphrase => ErrorCode::WrongPassphrase,
+            VaultError::Corrupt(_)
+            | VaultError::AttachmentMissing(_)
+            | VaultError::AttachmentCorrupt { .. } => ErrorCode::Corrupt,
+            VaultError::Busy => ErrorCode::Busy,
+            VaultError::DiskFull(_) => ErrorCode::DiskFull,
+            VaultError::NotFound { .. } => ErrorCode::NotFound,
+            VaultError::WrongReference { .. }
+            | VaultError::Invalid(_)
+            | VaultError::KindChange { .. }
+            | VaultError::BadSecret(_) => ErrorCode::InvalidInput,
+            VaultError::Cancelled => ErrorCode::Cancelled,
+            _ => ErrorCode::Internal,
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
+impl From<yaddash_exchange::ExchangeError> for ApiError {
+    fn from(e: yaddash_exchange::ExchangeError) -> Self {
+        use yaddash_exchange::ExchangeError as E;
+        match e {
+            E::Vault(v) => v.into(),
+            E::Io { .. } | E::Keys(_) => ApiError::new(ErrorCode::Internal, e.to_string()),
+            other => ApiError::new(ErrorCode::InvalidInput, other.to_string()),
+        }
+    }
+}
+
+/// Result alias for the API.
+pub type ApiResult<T> = Result<T, ApiError>;

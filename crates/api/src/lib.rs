@@ -1,0 +1,520 @@
+//! The Yaddash app's core API, with no Tauri in it.
+//!
+//! [`AppState`] is the session: at most one open vault, behind a mutex,
+//! dropped (and its keys zeroized) on [`AppState::lock`]. Every command the
+//! desktop app exposes is one method here taking and returning serde types
+//! ([`dto`]), and failing with an [`ApiError`] — a stable code and a human
+//! message. The Tauri shell (`src-tauri/`) only forwards to these methods, so
+//! the same behaviour is tested here without a window.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod dto;
+mod error;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use secrecy::SecretString;
+use uuid::Uuid;
+use yaddash_vault::{
+    CreateOptions, DEFAULT_WORK_FACTOR, MIN_WORK_FACTOR, RecoveryCode, Unlock, Vault, VaultRole,
+};
+use zeroize::Zeroizing;
+
+pub use dto::*;
+pub use error::{ApiError, ApiResult, ErrorCode};
+/// Types sent across IPC as they are.
+pub use yaddash_model::{Record, RecordKind};
+pub use yaddash_vault::{AttachmentInfo, CheckReport, Revision, StoredRecord};
+
+/// Environment variable naming the vault directory (overrides the default).
+pub const ENV_VAULT: &str = "YADDASH_VAULT";
+/// TEST ONLY: scrypt work factor for new keyslots (default 18, minimum 10).
+/// A low value makes a stolen vault's passphrase far cheaper to guess.
+pub const ENV_KDF_WORK_FACTOR: &str = "YADDASH_KDF_WORK_FACTOR";
+
+/// Default minutes of inactivity before the vault locks itself.
+pub const DEFAULT_IDLE_LOCK_MINUTES: u32 = 10;
+/// Bounds of the idle time a user may choose.
+pub const IDLE_LOCK_MINUTES_RANGE: std::ops::RangeInclusive<u32> = 1..=240;
+/// Most search hits returned at once.
+pub const MAX_SEARCH_LIMIT: usize = 500;
+/// Largest attachment accepted as bytes over IPC (larger: import by path).
+pub const MAX_ATTACHMENT_BYTES: usize = 512 << 20;
+
+/// Where the vault lives and how new keyslots are made.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The vault directory.
+    pub vault_dir: PathBuf,
+    /// scrypt work factor for new keyslots.
+    pub kdf_work_factor: u8,
+}
+
+impl Config {
+    /// The embedded default: `<platform data dir>/yaddash/vault`
+    /// (`~/.local/share/yaddash/vault` on Linux), with [`ENV_VAULT`] and
+    /// [`ENV_KDF_WORK_FACTOR`] read from the environment.
+    pub fn from_env() -> Config {
+        let vault_dir = std::env::var_os(ENV_VAULT)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(default_vault_dir);
+        let kdf_work_factor = std::env::var(ENV_KDF_WORK_FACTOR)
+            .ok()
+            .and_then(|v| v.trim().parse::<u8>().ok())
+            .map(|wf| wf.clamp(MIN_WORK_FACTOR, DEFAULT_WORK_FACTOR))
+            .unwrap_or(DEFAULT_WORK_FACTOR);
+        Config {
+            vault_dir,
+            kdf_work_factor,
+        }
+    }
+}
+
+/// `<platform data dir>/yaddash/vault`, or `./yaddash-vault` when the
+/// platform has no data directory (no HOME).
+pub fn default_vault_dir() -> PathBuf {
+    dirs::data_dir()
+        .map(|d| d.join("yaddash").join("vault"))
+        .unwrap_or_else(|| PathBuf::from("yaddash-vault"))
+}
+
+/// The app's session: configuration, the open vault (if unlocked) and the
+/// idle clock.
+pub struct AppState {
+    config: Config,
+    vault: Mutex<Option<Vault>>,
+    started: Instant,
+    /// Milliseconds since `started` at the last user activity.
+    last_activity_ms: AtomicU64,
+    idle_lock_minutes: AtomicU64,
+}
+
+fn lock_ignoring_poison<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the vault leaves SQLite consistent (every write
+    // is one transaction), so the session stays usable.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn secret(s: String) -> SecretString {
+    SecretString::from(Zeroizing::new(s).as_str())
+}
+
+impl AppState {
+    /// A locked session over the configured vault directory.
+    pub fn new(config: Config) -> AppState {
+        AppState {
+            config,
+            vault: Mutex::new(None),
+            started: Instant::now(),
+            last_activity_ms: AtomicU64::new(0),
+            idle_lock_minutes: AtomicU64::new(u64::from(DEFAULT_IDLE_LOCK_MINUTES)),
+        }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Records user activity (every command does; the UI also reports
+    /// keyboard and pointer activity through [`AppState::touch`]).
+    pub fn mark_activity(&self) {
+        self.last_activity_ms
+            .store(self.now_ms(), Ordering::Relaxed);
+    }
+
+    /// How long since the last activity.
+    pub fn idle_for(&self) -> Duration {
+        let last = self.last_activity_ms.load(Ordering::Relaxed);
+        Duration::from_millis(self.now_ms().saturating_sub(last))
+    }
+
+    /// The idle time after which [`AppState::lock_if_idle`] locks.
+    pub fn idle_limit(&self) -> Duration {
+        Duration::from_secs(self.idle_lock_minutes.load(Ordering::Relaxed) * 60)
+    }
+
+    /// Locks the vault if it is open and nothing happened for `max_idle`.
+    /// Returns true if it locked now.
+    pub fn lock_if_idle(&self, max_idle: Duration) -> bool {
+        if self.idle_for() < max_idle {
+            return false;
+        }
+        let mut guard = lock_ignoring_poison(&self.vault);
+        guard.take().is_some()
+    }
+
+    fn with_vault<T>(&self, f: impl FnOnce(&mut Vault) -> ApiResult<T>) -> ApiResult<T> {
+        self.mark_activity();
+        let mut guard = lock_ignoring_poison(&self.vault);
+        let vault = guard.as_mut().ok_or_else(ApiError::locked)?;
+        f(vault)
+    }
+
+    fn vault_exists(&self) -> bool {
+        let dir = &self.config.vault_dir;
+        dir.join("keyslots").is_dir() && dir.join("vault.db").is_file()
+    }
+
+    // ----- commands: session -------------------------------------------------
+
+    /// Whether a vault exists and is unlocked. Reveals nothing about contents.
+    pub fn app_status(&self) -> ApiResult<AppStatus> {
+        let unlocked = lock_ignoring_poison(&self.vault).is_some();
+        Ok(AppStatus {
+            vault_exists: self.vault_exists(),
+            unlocked,
+            idle_lock_minutes: u32::try_from(self.idle_lock_minutes.load(Ordering::Relaxed))
+                .unwrap_or(DEFAULT_IDLE_LOCK_MINUTES),
+        })
+    }
+
+    /// Creates the vault and leaves it unlocked. The recovery code in the
+    /// answer is shown to the user once and never stored in clear.
+    pub fn create_vault(&self, req: CreateVaultRequest) -> ApiResult<CreatedVault> {
+        self.mark_activity();
+        let passphrase = secret(req.passphrase);
+        if self.vault_exists() {
+            return Err(ApiError::new(
+                ErrorCode::VaultExists,
+                "a vault already exists on this computer: unlock it instead",
+            ));
+        }
+        let options = CreateOptions {
+            role: req.role.into(),
+            kdf_work_factor: self.config.kdf_work_factor,
+        };
+        let mut guard = lock_ignoring_poison(&self.vault);
+        let (mut vault, recovery) = Vault::create(&self.config.vault_dir, &passphrase, &options)?;
+        // Every vault gets its signing and encryption keys at creation.
+        yaddash_exchange::device_keys(&mut vault)?;
+        let session = session_info(&mut vault);
+        *guard = Some(vault);
+        Ok(CreatedVault {
+            recovery_code: recovery.expose().to_string(),
+            session,
+        })
+    }
+
+    /// Opens the vault with the passphrase or the recovery code.
+    pub fn unlock(&self, req: UnlockRequest) -> ApiResult<SessionInfo> {
+        self.mark_activity();
+        let unlock = match req {
+            UnlockRequest::Passphrase { secret: s } => Unlock::Passphrase(secret(s)),
+            UnlockRequest::RecoveryCode { secret: s } => {
+                let s = Zeroizing::new(s);
+                Unlock::Recovery(RecoveryCode::parse(&s)?)
+            }
+        };
+        if !self.vault_exists() {
+            return Err(ApiError::new(
+                ErrorCode::NotAVault,
+                "there is no vault on this computer yet: create one first",
+            ));
+        }
+        let mut vault = Vault::open(&self.config.vault_dir, &unlock)?;
+        let info = session_info(&mut vault);
+        *lock_ignoring_poison(&self.vault) = Some(vault);
+        Ok(info)
+    }
+
+    /// Locks: drops the open vault, which closes the database and zeroizes
+    /// the keys held in memory. Never fails; locking twice is fine.
+    pub fn lock(&self) -> ApiResult<()> {
+        let taken = lock_ignoring_poison(&self.vault).take();
+        drop(taken);
+        Ok(())
+    }
+
+    /// The user is active (keyboard or pointer): postpones the idle lock.
+    pub fn touch(&self) -> ApiResult<()> {
+        self.mark_activity();
+        Ok(())
+    }
+
+    /// Sets the idle time after which the vault locks itself.
+    pub fn set_idle_lock(&self, minutes: u32) -> ApiResult<()> {
+        if !IDLE_LOCK_MINUTES_RANGE.contains(&minutes) {
+            return Err(ApiError::invalid(format!(
+                "the idle lock must be between {} and {} minutes",
+                IDLE_LOCK_MINUTES_RANGE.start(),
+                IDLE_LOCK_MINUTES_RANGE.end()
+            )));
+        }
+        self.idle_lock_minutes
+            .store(u64::from(minutes), Ordering::Relaxed);
+        self.mark_activity();
+        Ok(())
+    }
+
+    /// This device's identity (the vault must be unlocked).
+    pub fn session_info(&self) -> ApiResult<SessionInfo> {
+        self.with_vault(|v| Ok(session_info(v)))
+    }
+
+    /// Replaces the passphrase after checking the current one.
+    pub fn change_passphrase(&self, req: ChangePassphraseRequest) -> ApiResult<()> {
+        let current = secret(req.current);
+        let new = secret(req.new);
+        let wf = self.config.kdf_work_factor;
+        let dir = self.config.vault_dir.clone();
+        self.with_vault(|v| {
+            // Proves the current passphrase; the second handle closes at once.
+            drop(Vault::open(&dir, &Unlock::Passphrase(current))?);
+            v.change_passphrase(&new, wf)?;
+            Ok(())
+        })
+    }
+
+    // ----- commands: records -------------------------------------------------
+
+    /// Every record of a kind, oldest first, as list rows.
+    pub fn list_records(&self, kind: RecordKind) -> ApiResult<Vec<RecordSummary>> {
+        self.with_vault(|v| Ok(v.list(kind)?.into_iter().map(Into::into).collect()))
+    }
+
+    /// Transliteration-aware search over names and text.
+    pub fn search(&self, req: SearchRequest) -> ApiResult<Vec<RecordSummary>> {
+        let limit = req.limit.unwrap_or(100).clamp(1, MAX_SEARCH_LIMIT);
+        self.with_vault(|v| {
+            let hits = v.search(&req.query, limit)?;
+            Ok(hits
+                .into_iter()
+                .filter(|h| req.kind.is_none_or(|k| k == h.kind))
+                .map(Into::into)
+                .collect())
+        })
+    }
+
+    /// One record, current revision, with its custody metadata.
+    pub fn get_record(&self, id: Uuid) -> ApiResult<StoredRecord> {
+        self.with_vault(|v| Ok(v.get(id)?))
+    }
+
+    /// Saves a new record (no id) or a new revision of one (with its id).
+    pub fn save_record(&self, req: SaveRecordRequest) -> ApiResult<SavedRecord> {
+        self.with_vault(|v| match req.id {
+            None => {
+                let id = v.add(&req.record)?;
+                Ok(SavedRecord { id, rev: 1 })
+            }
+            Some(id) => {
+                let rev = v.update(id, &req.record)?;
+                Ok(SavedRecord { id, rev })
+            }
+        })
+    }
+
+    /// Every revision of a record, oldest first.
+    pub fn record_history(&self, id: Uuid) -> ApiResult<Vec<Revision>> {
+        self.with_vault(|v| Ok(v.history(id)?))
+    }
+
+    /// The cases and interviews that refer to a record (a person's cases
+    /// and interviews, a case's interviews).
+    pub fn linked_records(&self, id: Uuid) -> ApiResult<Vec<RecordSummary>> {
+        self.with_vault(|v| {
+            // The vault keeps no reverse index yet: scan cases and interviews.
+            let mut out = Vec::new();
+            for kind in [RecordKind::Case, RecordKind::Interview] {
+                for hit in v.list(kind)? {
+                    let stored = v.get(hit.id)?;
+                    if stored.record.references().contains(&id) {
+                        out.push(hit.into());
+                    }
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    // ----- commands: attachments ---------------------------------------------
+
+    /// Imports a file from disk as an attachment of a record.
+    pub fn attach_file(&self, req: AttachFileRequest) -> ApiResult<AttachmentInfo> {
+        let path = PathBuf::from(&req.path);
+        if !path.is_absolute() {
+            return Err(ApiError::invalid("the attachment path must be absolute"));
+        }
+        self.with_vault(|v| {
+            Ok(
+                v.attach_file(req.record_id, &path, req.media_type.as_deref(), &mut |_| {
+                    true
+                })?,
+            )
+        })
+    }
+
+    /// Imports an attachment from bytes (a file the user picked in the
+    /// window), hashing them as they are stored.
+    pub fn attach_bytes(
+        &self,
+        record_id: Uuid,
+        name: &str,
+        media_type: Option<&str>,
+        bytes: &[u8],
+    ) -> ApiResult<AttachmentInfo> {
+        let name = Path::new(name)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .filter(|n| !n.trim().is_empty())
+            .ok_or_else(|| ApiError::invalid("the attachment needs a file name"))?;
+        if bytes.len() > MAX_ATTACHMENT_BYTES {
+            return Err(ApiError::invalid(
+                "the file is too large to add from the window (512 MiB at most)",
+            ));
+        }
+        let media_type = media_type.filter(|m| !m.is_empty() && m.len() < 128);
+        self.with_vault(|v| {
+            let mut input = bytes;
+            Ok(v.attach(record_id, &name, media_type, &mut input, &mut |_| true)?)
+        })
+    }
+
+    /// The attachments of a record, with their capture hashes.
+    pub fn list_attachments(&self, record_id: Uuid) -> ApiResult<Vec<AttachmentInfo>> {
+        self.with_vault(|v| Ok(v.attachments_of(record_id)?))
+    }
+
+    /// Decrypts an attachment into memory, verifying its capture hash, for
+    /// display. The bytes never touch the disk.
+    pub fn attachment_content(&self, id: Uuid) -> ApiResult<AttachmentContent> {
+        self.with_vault(|v| {
+            let info = v.attachment(id)?;
+            let capacity = usize::try_from(info.size)
+                .unwrap_or(0)
+                .min(MAX_ATTACHMENT_BYTES);
+            let mut bytes = Vec::with_capacity(capacity);
+            let info = v.export_attachment(id, &mut bytes, &mut |_| true)?;
+            Ok(AttachmentContent {
+                media_type: info.media_type,
+                bytes,
+            })
+        })
+    }
+
+    /// Re-checks the whole vault: database integrity, record and attachment hashes.
+    pub fn check_vault(&self) -> ApiResult<CheckReport> {
+        self.with_vault(|v| Ok(v.check(&mut |_| true)?))
+    }
+
+    // ----- commands: bundles, sync, devices (land with crates/bundle) --------
+
+    /// What is waiting to be sent.
+    pub fn outbox_status(&self) -> ApiResult<OutboxStatus> {
+        self.with_vault(|v| {
+            let pending = v.pending_export()?;
+            let last = v.bundles_out()?.pop();
+            Ok(OutboxStatus {
+                pending_records: pending.records.len() as u64,
+                pending_attachments: pending.attachments.len() as u64,
+                last_export_at: last.map(|b| b.created_at),
+            })
+        })
+    }
+
+    /// Writes a signed, encrypted bundle of what is waiting to a file.
+    pub fn export_bundle(&self, req: ExportBundleRequest) -> ApiResult<BundleSummary> {
+        self.with_vault(|v| {
+            let path = PathBuf::from(&req.path);
+            match yaddash_exchange::export_bundle(v, &path, &mut |_| true)? {
+                Some(s) => Ok(BundleSummary {
+                    path: s.path.display().to_string(),
+                    records: s.records,
+                    attachments: s.attachments,
+                    sha256: s.bundle_id,
+                }),
+                None => Err(ApiError::new(
+                    ErrorCode::InvalidInput,
+                    "nothing new since the last bundle: no file was written",
+                )),
+            }
+        })
+    }
+
+    /// Imports a bundle file into a coordinator vault.
+    pub fn import_bundle(&self, req: ImportBundleRequest) -> ApiResult<ImportSummary> {
+        self.with_vault(|v| {
+            let s = yaddash_exchange::import_bundle(v, Path::new(&req.path), &mut |_| true)?;
+            Ok(ImportSummary {
+                sender_device: s.device_id.to_string(),
+                added: s.counts.new_records,
+                already_present: s.counts.known_revisions,
+            })
+        })
+    }
+
+    /// The devices enrolled with this coordinator vault.
+    pub fn list_devices(&self) -> ApiResult<Vec<DeviceSummary>> {
+        self.with_vault(|v| {
+            Ok(v.devices()?
+                .into_iter()
+                .map(|d| {
+                    let id = yaddash_exchange::PublicIdentity {
+                        device_id: d.device_id,
+                        signing_key: d.signing_key,
+                        age_recipient: d.age_recipient,
+                    };
+                    DeviceSummary {
+                        device_id: d.device_id.to_string(),
+                        fingerprint: id.fingerprint().map(|f| f.short).unwrap_or_default(),
+                        revoked: d.revoked_from.is_some(),
+                    }
+                })
+                .collect())
+        })
+    }
+}
+
+fn session_info(v: &mut Vault) -> SessionInfo {
+    let id = v.device_id();
+    SessionInfo {
+        role: v.role().into(),
+        device_id: id.to_string(),
+        device_fingerprint: yaddash_exchange::device_info(v)
+            .map(|d| d.fingerprint.short)
+            .unwrap_or_else(|_| "unavailable".into()),
+    }
+}
+
+impl From<VaultRole> for Role {
+    fn from(r: VaultRole) -> Self {
+        match r {
+            VaultRole::Field => Role::Field,
+            VaultRole::Coordinator => Role::Coordinator,
+        }
+    }
+}
+
+impl From<Role> for VaultRole {
+    fn from(r: Role) -> Self {
+        match r {
+            Role::Field => VaultRole::Field,
+            Role::Coordinator => VaultRole::Coordinator,
+        }
+    }
+}
+
+/// Convenience for the shell: a record kind from its snake_case name.
+pub fn parse_kind(s: &str) -> ApiResult<RecordKind> {
+    RecordKind::parse(s).ok_or_else(|| ApiError::invalid("kind must be person, case or interview"))
+}
+
+/// Checks a record without saving it (for forms that validate as you type).
+pub fn validate_record(record: &Record) -> ApiResult<()> {
+    record
+        .validate()
+        .map_err(|e| ApiError::invalid(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests;

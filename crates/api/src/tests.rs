@@ -1,0 +1,305 @@
+use super::*;
+use yaddash_model::{Confidentiality, Consent, Interview, PartialDate, Person, Reliability};
+
+const PASS: &str = "correct horse battery";
+
+fn state(dir: &Path) -> AppState {
+    AppState::new(Config {
+        vault_dir: dir.join("vault"),
+        kdf_work_factor: MIN_WORK_FACTOR,
+    })
+}
+
+fn created(dir: &Path) -> (AppState, CreatedVault) {
+    let s = state(dir);
+    let c = s
+        .create_vault(CreateVaultRequest {
+            role: Role::Field,
+            passphrase: PASS.into(),
+        })
+        .expect("create");
+    (s, c)
+}
+
+fn person(names: &[&str]) -> Record {
+    Record::Person(Person {
+        names: names.iter().map(|n| n.to_string()).collect(),
+        birth_year: Some(1985),
+        roles: vec![yaddash_model::Role::Detainee],
+        notes: None,
+        confidentiality: Confidentiality::Internal,
+        reliability: Reliability::Unknown,
+    })
+}
+
+fn interview(detainee: Uuid) -> Record {
+    Record::Interview(Interview {
+        case_id: None,
+        detainee_id: Some(detainee),
+        speaker_id: None,
+        relation: Some("mother".into()),
+        interviewer: "A.".into(),
+        date: "2024-11-20".parse::<PartialDate>().expect("date"),
+        place: None,
+        language: "az".into(),
+        consent: Consent::Anonymous,
+        narrative: "He was taken at night.".into(),
+        confidentiality: Confidentiality::Internal,
+        reliability: Reliability::Medium,
+    })
+}
+
+fn save(s: &AppState, record: Record) -> Uuid {
+    s.save_record(SaveRecordRequest { id: None, record })
+        .expect("save")
+        .id
+}
+
+#[test]
+fn create_lock_unlock_round_trip() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let s = state(tmp.path());
+    let st = s.app_status().expect("status");
+    assert!(!st.vault_exists && !st.unlocked);
+
+    let c = s
+        .create_vault(CreateVaultRequest {
+            role: Role::Coordinator,
+            passphrase: PASS.into(),
+        })
+        .expect("create");
+    assert_eq!(c.recovery_code.len(), 39, "8 groups of 4 with dashes");
+    assert_eq!(c.session.role, Role::Coordinator);
+    assert!(s.app_status().expect("status").unlocked);
+
+    s.lock().expect("lock");
+    let st = s.app_status().expect("status");
+    assert!(st.vault_exists && !st.unlocked);
+    assert_eq!(
+        s.list_records(RecordKind::Person).map_err(|e| e.code),
+        Err(ErrorCode::Locked)
+    );
+
+    let wrong = s
+        .unlock(UnlockRequest::Passphrase {
+            secret: "not the passphrase".into(),
+        })
+        .err()
+        .map(|e| e.code);
+    assert_eq!(wrong, Some(ErrorCode::WrongPassphrase));
+
+    let info = s
+        .unlock(UnlockRequest::Passphrase {
+            secret: PASS.into(),
+        })
+        .expect("unlock");
+    assert_eq!(info.device_id, c.session.device_id);
+    s.lock().expect("lock");
+
+    let info = s
+        .unlock(UnlockRequest::RecoveryCode {
+            secret: c.recovery_code.to_lowercase().replace('-', " "),
+        })
+        .expect("unlock with recovery code");
+    assert_eq!(info.role, Role::Coordinator);
+}
+
+#[test]
+fn second_vault_is_refused() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (s, _) = created(tmp.path());
+    let e = s
+        .create_vault(CreateVaultRequest {
+            role: Role::Field,
+            passphrase: PASS.into(),
+        })
+        .err()
+        .map(|e| e.code);
+    assert_eq!(e, Some(ErrorCode::VaultExists));
+}
+
+#[test]
+fn unlock_without_vault_says_so() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let s = state(tmp.path());
+    let e = s
+        .unlock(UnlockRequest::Passphrase {
+            secret: PASS.into(),
+        })
+        .err()
+        .map(|e| e.code);
+    assert_eq!(e, Some(ErrorCode::NotAVault));
+}
+
+#[test]
+fn short_passphrase_is_invalid_input() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let s = state(tmp.path());
+    let e = s
+        .create_vault(CreateVaultRequest {
+            role: Role::Field,
+            passphrase: "short".into(),
+        })
+        .err()
+        .map(|e| e.code);
+    assert_eq!(e, Some(ErrorCode::InvalidInput));
+    assert!(!s.app_status().expect("status").vault_exists);
+}
+
+#[test]
+fn search_sees_through_scripts_and_links_follow_references() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (s, _) = created(tmp.path());
+    let p = save(&s, person(&["Мамедов Ильгар"]));
+    let i = save(&s, interview(p));
+
+    let hits = s
+        .search(SearchRequest {
+            query: "mammadov".into(),
+            kind: Some(RecordKind::Person),
+            limit: None,
+        })
+        .expect("search");
+    assert_eq!(hits.iter().map(|h| h.id).collect::<Vec<_>>(), vec![p]);
+
+    let links = s.linked_records(p).expect("links");
+    assert_eq!(links.iter().map(|h| h.id).collect::<Vec<_>>(), vec![i]);
+
+    let saved = s
+        .save_record(SaveRecordRequest {
+            id: Some(p),
+            record: person(&["Мамедов Ильгар", "Ilgar Mammadov"]),
+        })
+        .expect("update");
+    assert_eq!(saved.rev, 2);
+    assert_eq!(s.record_history(p).expect("history").len(), 2);
+    assert_eq!(s.list_records(RecordKind::Person).expect("list").len(), 1);
+}
+
+#[test]
+fn invalid_record_is_invalid_input_and_unknown_id_not_found() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (s, _) = created(tmp.path());
+    let e = s
+        .save_record(SaveRecordRequest {
+            id: None,
+            record: person(&[" "]),
+        })
+        .err()
+        .map(|e| e.code);
+    assert_eq!(e, Some(ErrorCode::InvalidInput));
+    let e = s.get_record(Uuid::now_v7()).err().map(|e| e.code);
+    assert_eq!(e, Some(ErrorCode::NotFound));
+}
+
+#[test]
+fn attachments_round_trip_in_memory_with_hash() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (s, _) = created(tmp.path());
+    let p = save(&s, person(&["Hüseynov"]));
+    let i = save(&s, interview(p));
+    let bytes = b"\x89PNG fake image bytes".to_vec();
+    let info = s
+        .attach_bytes(i, "../../court paper.png", None, &bytes)
+        .expect("attach");
+    assert_eq!(info.name, "court paper.png", "directories are stripped");
+    assert_eq!(info.media_type, "image/png");
+    assert_eq!(info.size, bytes.len() as u64);
+    assert_eq!(s.list_attachments(i).expect("list").len(), 1);
+    let content = s.attachment_content(info.id).expect("content");
+    assert_eq!(content.bytes, bytes);
+
+    let e = s.attach_bytes(i, "", None, b"x").err().map(|e| e.code);
+    assert_eq!(e, Some(ErrorCode::InvalidInput));
+    let e = s
+        .attach_file(AttachFileRequest {
+            record_id: i,
+            path: "relative.png".into(),
+            media_type: None,
+        })
+        .err()
+        .map(|e| e.code);
+    assert_eq!(e, Some(ErrorCode::InvalidInput));
+
+    s.lock().expect("lock");
+    let e = s.attachment_content(info.id).err().map(|e| e.code);
+    assert_eq!(e, Some(ErrorCode::Locked), "nothing is served while locked");
+}
+
+#[test]
+fn idle_lock_locks_only_after_the_limit() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (s, _) = created(tmp.path());
+    assert!(!s.lock_if_idle(Duration::from_secs(60)));
+    assert!(s.app_status().expect("status").unlocked);
+    std::thread::sleep(Duration::from_millis(30));
+    assert!(s.lock_if_idle(Duration::from_millis(10)));
+    assert!(!s.app_status().expect("status").unlocked);
+    assert!(!s.lock_if_idle(Duration::ZERO), "already locked");
+
+    assert_eq!(
+        s.set_idle_lock(0).err().map(|e| e.code),
+        Some(ErrorCode::InvalidInput)
+    );
+    s.set_idle_lock(3).expect("set");
+    assert_eq!(s.idle_limit(), Duration::from_secs(180));
+}
+
+#[test]
+fn bundle_commands_work_and_explain_what_is_missing() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (s, _) = created(tmp.path());
+    let status = s.outbox_status().expect("outbox");
+    assert_eq!(status.pending_records, 0);
+    assert!(status.last_export_at.is_none());
+    // A field vault without the coordinators' trust file cannot export.
+    let err = s
+        .export_bundle(ExportBundleRequest {
+            path: tmp.path().join("b").display().to_string(),
+        })
+        .err()
+        .expect("refused");
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+    assert!(err.message.contains("trust file"), "{}", err.message);
+    // Importing needs a coordinator vault.
+    let err = s
+        .import_bundle(ImportBundleRequest { path: "/x".into() })
+        .err()
+        .expect("refused");
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+    assert!(s.list_devices().expect("devices").is_empty());
+}
+
+#[test]
+fn errors_serialise_as_code_and_message() {
+    let e = ApiError::locked();
+    let v = serde_json::to_value(&e).expect("json");
+    assert_eq!(v["code"], "locked");
+    assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()));
+    for code in [
+        ErrorCode::WrongPassphrase,
+        ErrorCode::NotAvailable,
+        ErrorCode::InvalidInput,
+    ] {
+        assert_eq!(
+            serde_json::to_value(code).expect("json"),
+            serde_json::Value::from(code.as_str())
+        );
+    }
+}
+
+#[test]
+fn config_reads_the_environment_and_clamps_the_work_factor() {
+    // Reads the environment as the test runner has it (mutating the
+    // process environment would race with other tests).
+    let wf = std::env::var(ENV_KDF_WORK_FACTOR).ok();
+    let cfg = Config::from_env();
+    match wf.and_then(|v| v.parse::<u8>().ok()) {
+        Some(v) => assert_eq!(
+            cfg.kdf_work_factor,
+            v.clamp(MIN_WORK_FACTOR, DEFAULT_WORK_FACTOR)
+        ),
+        None => assert_eq!(cfg.kdf_work_factor, DEFAULT_WORK_FACTOR),
+    }
+    assert!(default_vault_dir().ends_with("yaddash/vault"));
+}

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Desktop app tests: front-end unit tests (Vitest), the drift tests of the
+# command list, then the real app end to end under Xvfb through tauri-driver
+# and WebKitWebDriver. Screenshots of every visited screen land in
+# target/ui-screenshots/ (CI keeps that folder).
+#
+# Needs (installed by `scripts/dev setup`): node/npm, Xvfb, xwd (x11-apps),
+# WebKitWebDriver (webkit2gtk-driver), tauri-driver (cargo install tauri-driver --locked).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+log() { printf '\n==> %s\n' "$*" >&2; }
+die() { echo "error: $*" >&2; exit 1; }
+
+if ! command -v tauri-driver >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/tauri-driver" ]; then
+  export PATH="$HOME/.cargo/bin:$PATH"
+fi
+for tool in node npm cargo Xvfb xwd WebKitWebDriver tauri-driver; do
+  command -v "$tool" >/dev/null 2>&1 || die "$tool is missing: run scripts/dev setup"
+done
+
+log "front end: install, type check, unit tests, build"
+if [ ! -d ui/node_modules ]; then
+  (cd ui && npm ci --no-audit --no-fund)
+fi
+(cd ui && npm run --silent check && npm run --silent test && npm run --silent build)
+
+log "desktop app: drift tests and debug build (serves the built ui/dist, no dev server)"
+cargo test -p yaddash-app --locked
+cargo build -p yaddash-app --locked
+APP_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/yaddash-app"
+[ -x "$APP_BIN" ] || die "$APP_BIN was not built"
+
+SHOTS="$ROOT/target/ui-screenshots"
+rm -rf "$SHOTS"
+mkdir -p "$SHOTS"
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${PIDS[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+log "starting Xvfb"
+Xvfb -displayfd 3 -screen 0 1200x800x24 -nolisten tcp 3>"$WORK/display" 2>"$WORK/xvfb.log" &
+PIDS+=($!)
+for _ in $(seq 1 50); do
+  [ -s "$WORK/display" ] && break
+  sleep 0.1
+done
+[ -s "$WORK/display" ] || { cat "$WORK/xvfb.log" >&2; die "Xvfb did not start"; }
+export DISPLAY=":$(head -n1 "$WORK/display")"
+
+# The app under test: a fresh vault in a temporary directory, and the
+# TEST-ONLY low scrypt work factor so unlocking takes milliseconds.
+export YADDASH_VAULT="$WORK/vault"
+export YADDASH_KDF_WORK_FACTOR=10
+export XDG_RUNTIME_DIR="$WORK/xdg-runtime"
+export XDG_DATA_HOME="$WORK/xdg-data"
+export XDG_CACHE_HOME="$WORK/xdg-cache"
+mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+# Xvfb has no GPU: WebKitGTK's DMA-BUF renderer paints nothing there (and
+# WebDriver's screenshot command then hangs), so use the plain one.
+export WEBKIT_DISABLE_DMABUF_RENDERER=1
+export NO_AT_BRIDGE=1
+
+PORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+NATIVE_PORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+
+log "starting tauri-driver on port $PORT"
+tauri-driver --port "$PORT" --native-port "$NATIVE_PORT" >"$WORK/tauri-driver.log" 2>&1 &
+PIDS+=($!)
+
+log "end-to-end tests"
+status=0
+YADDASH_APP_BIN="$APP_BIN" WEBDRIVER_URL="http://127.0.0.1:$PORT" SCREENSHOT_DIR="$SHOTS" \
+  timeout 600 node --test --test-reporter=spec tests/ui/ || status=$?
+if [ "$status" -ne 0 ]; then
+  echo "--- tauri-driver log (last 60 lines) ---" >&2
+  tail -n 60 "$WORK/tauri-driver.log" >&2 || true
+  die "desktop app end-to-end tests failed"
+fi
+log "screenshots: $SHOTS"
+ls "$SHOTS" >&2

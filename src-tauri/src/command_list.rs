@@ -1,0 +1,39 @@
+// The one list of the app's commands, as a macro that hands the names to
+// another macro. `build.rs` includes this file to declare them in the app
+// manifest (each gets `allow-<name>` / `deny-<name>` permissions); `lib.rs`
+// feeds the same names to `tauri::generate_handler!` and exports them as
+// `COMMAND_NAMES`, which the drift tests compare with the UI's calls and the
+// capability file.
+macro_rules! with_app_commands {
+    ($callback:ident) => {
+        $callback! {
+            // session
+            app_status,
+            create_vault,
+            unlock,
+            lock,
+            panic_lock,
+            touch,
+            set_idle_lock,
+            session_info,
+            change_passphrase,
+            // records
+            list_records,
+            search,
+            get_record,
+            save_record,
+            record_history,
+            linked_records,
+            // attachments
+            attach_file,
+            attach_bytes,
+            list_attachments,
+            check_vault,
+            // bundles, sync, devices (not available until crates/bundle lands)
+            outbox_status,
+            export_bundle,
+            import_bundle,
+            list_devices,
+        }
+    };
+}

@@ -1,0 +1,153 @@
+//! The app's commands: each forwards to `yaddash_api::AppState`. They run on
+//! Tauri's async runtime (`async` attribute), never on the UI thread, so a
+//! slow unlock or a large attachment does not freeze the window.
+
+use tauri::ipc::{InvokeBody, Request};
+use tauri::{State, WebviewWindow};
+use uuid::Uuid;
+use yaddash_api::{
+    ApiError, ApiResult, AppState, AppStatus, AttachFileRequest, BundleSummary,
+    ChangePassphraseRequest, CreateVaultRequest, CreatedVault, DeviceSummary, ExportBundleRequest,
+    ImportBundleRequest, ImportSummary, OutboxStatus, RecordSummary, SaveRecordRequest,
+    SavedRecord, SearchRequest, SessionInfo, UnlockRequest,
+};
+use yaddash_api::{AttachmentInfo, CheckReport, RecordKind, Revision, StoredRecord};
+
+type S<'a> = State<'a, AppState>;
+
+#[tauri::command(async)]
+pub fn app_status(s: S<'_>) -> ApiResult<AppStatus> {
+    s.app_status()
+}
+
+#[tauri::command(async)]
+pub fn create_vault(s: S<'_>, req: CreateVaultRequest) -> ApiResult<CreatedVault> {
+    s.create_vault(req)
+}
+
+#[tauri::command(async)]
+pub fn unlock(s: S<'_>, req: UnlockRequest) -> ApiResult<SessionInfo> {
+    s.unlock(req)
+}
+
+#[tauri::command(async)]
+pub fn lock(s: S<'_>) -> ApiResult<()> {
+    s.lock()
+}
+
+/// Locks at once and gets the window out of sight.
+#[tauri::command(async)]
+pub fn panic_lock(s: S<'_>, window: WebviewWindow) -> ApiResult<()> {
+    let locked = s.lock();
+    // Locking is what matters; a window manager may refuse to minimise.
+    let _ = window.minimize();
+    locked
+}
+
+#[tauri::command(async)]
+pub fn touch(s: S<'_>) -> ApiResult<()> {
+    s.touch()
+}
+
+#[tauri::command(async)]
+pub fn set_idle_lock(s: S<'_>, minutes: u32) -> ApiResult<()> {
+    s.set_idle_lock(minutes)
+}
+
+#[tauri::command(async)]
+pub fn session_info(s: S<'_>) -> ApiResult<SessionInfo> {
+    s.session_info()
+}
+
+#[tauri::command(async)]
+pub fn change_passphrase(s: S<'_>, req: ChangePassphraseRequest) -> ApiResult<()> {
+    s.change_passphrase(req)
+}
+
+#[tauri::command(async)]
+pub fn list_records(s: S<'_>, kind: RecordKind) -> ApiResult<Vec<RecordSummary>> {
+    s.list_records(kind)
+}
+
+#[tauri::command(async)]
+pub fn search(s: S<'_>, req: SearchRequest) -> ApiResult<Vec<RecordSummary>> {
+    s.search(req)
+}
+
+#[tauri::command(async)]
+pub fn get_record(s: S<'_>, id: Uuid) -> ApiResult<StoredRecord> {
+    s.get_record(id)
+}
+
+#[tauri::command(async)]
+pub fn save_record(s: S<'_>, req: SaveRecordRequest) -> ApiResult<SavedRecord> {
+    s.save_record(req)
+}
+
+#[tauri::command(async)]
+pub fn record_history(s: S<'_>, id: Uuid) -> ApiResult<Vec<Revision>> {
+    s.record_history(id)
+}
+
+#[tauri::command(async)]
+pub fn linked_records(s: S<'_>, id: Uuid) -> ApiResult<Vec<RecordSummary>> {
+    s.linked_records(id)
+}
+
+#[tauri::command(async)]
+pub fn attach_file(s: S<'_>, req: AttachFileRequest) -> ApiResult<AttachmentInfo> {
+    s.attach_file(req)
+}
+
+/// The file's bytes come as the raw IPC body (no JSON number arrays); the
+/// record id, the file name (percent-encoded) and the media type as headers.
+#[tauri::command(async)]
+pub fn attach_bytes(s: S<'_>, request: Request<'_>) -> ApiResult<AttachmentInfo> {
+    let InvokeBody::Raw(bytes) = request.body() else {
+        return Err(ApiError::invalid(
+            "attach_bytes expects the file's bytes as the body",
+        ));
+    };
+    let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok());
+    let record_id = header("x-record-id")
+        .and_then(|v| Uuid::parse_str(v).ok())
+        .ok_or_else(|| ApiError::invalid("attach_bytes needs the record id"))?;
+    let name = header("x-file-name")
+        .map(|v| {
+            percent_encoding::percent_decode_str(v)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .ok_or_else(|| ApiError::invalid("attach_bytes needs the file name"))?;
+    s.attach_bytes(record_id, &name, header("x-media-type"), bytes)
+}
+
+#[tauri::command(async)]
+pub fn list_attachments(s: S<'_>, id: Uuid) -> ApiResult<Vec<AttachmentInfo>> {
+    s.list_attachments(id)
+}
+
+#[tauri::command(async)]
+pub fn check_vault(s: S<'_>) -> ApiResult<CheckReport> {
+    s.check_vault()
+}
+
+#[tauri::command(async)]
+pub fn outbox_status(s: S<'_>) -> ApiResult<OutboxStatus> {
+    s.outbox_status()
+}
+
+#[tauri::command(async)]
+pub fn export_bundle(s: S<'_>, req: ExportBundleRequest) -> ApiResult<BundleSummary> {
+    s.export_bundle(req)
+}
+
+#[tauri::command(async)]
+pub fn import_bundle(s: S<'_>, req: ImportBundleRequest) -> ApiResult<ImportSummary> {
+    s.import_bundle(req)
+}
+
+#[tauri::command(async)]
+pub fn list_devices(s: S<'_>) -> ApiResult<Vec<DeviceSummary>> {
+    s.list_devices()
+}

@@ -1,0 +1,75 @@
+//! The Yaddash desktop app's shell: the window, the security settings, the
+//! attachment protocol and the idle lock. Every command is a one-line call
+//! into `yaddash_api` (see `commands.rs`); the list of commands lives in one
+//! place, `command_list.rs`.
+#![forbid(unsafe_code)]
+
+#[macro_use]
+mod command_list;
+mod commands;
+mod protocol;
+
+use std::time::Duration;
+
+use tauri::{Emitter, Manager};
+use yaddash_api::{AppState, Config};
+
+pub use protocol::SCHEME as ATTACHMENT_SCHEME;
+
+macro_rules! names {
+    ($($command:ident),* $(,)?) => {
+        &[$(stringify!($command)),*]
+    };
+}
+
+/// Every command the app registers (and declares in its manifest).
+pub const COMMAND_NAMES: &[&str] = with_app_commands!(names);
+
+macro_rules! handler {
+    ($($command:ident),* $(,)?) => {
+        tauri::generate_handler![$(commands::$command),*]
+    };
+}
+
+/// The event sent to the window when the vault locked itself.
+pub const LOCKED_EVENT: &str = "vault-locked";
+
+/// How often the idle clock is checked.
+const IDLE_CHECK_EVERY: Duration = Duration::from_secs(5);
+
+/// Builds and runs the app until its window closes.
+pub fn run() {
+    let result = tauri::Builder::default()
+        .manage(AppState::new(Config::from_env()))
+        .register_asynchronous_uri_scheme_protocol(protocol::SCHEME, protocol::handle)
+        .invoke_handler(with_app_commands!(handler))
+        .setup(|app| {
+            let handle = app.handle().clone();
+            std::thread::Builder::new()
+                .name("idle-lock".into())
+                .spawn(move || {
+                    loop {
+                        std::thread::sleep(IDLE_CHECK_EVERY);
+                        let state = handle.state::<AppState>();
+                        if state.lock_if_idle(state.idle_limit()) {
+                            let _ = handle.emit(LOCKED_EVENT, ());
+                        }
+                    }
+                })?;
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            // Closing the window locks the vault before the process exits.
+            if let tauri::WindowEvent::CloseRequested { .. } = event {
+                let _ = window.state::<AppState>().lock();
+            }
+        })
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        eprintln!("yaddash: the app could not start: {e}");
+        std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,61 @@
+import type {
+  AppStatus,
+  AttachmentInfo,
+  BundleSummary,
+  CheckReport,
+  CreatedVault,
+  DeviceSummary,
+  ImportSummary,
+  OutboxStatus,
+  RecordBody,
+  RecordKind,
+  RecordSummary,
+  Revision,
+  Role,
+  SavedRecord,
+  SessionInfo,
+  StoredRecord,
+  UnlockRequest,
+} from './types';
+
+/**
+ * The one interface between the UI and the app's backend. The real
+ * implementation (tauri.ts) calls the Rust commands; the test double
+ * (memory.ts) keeps everything in memory for unit tests. Every method
+ * rejects with a BackendError ({code, message}).
+ */
+export interface Backend {
+  appStatus(): Promise<AppStatus>;
+  createVault(role: Role, passphrase: string): Promise<CreatedVault>;
+  unlock(req: UnlockRequest): Promise<SessionInfo>;
+  lock(): Promise<void>;
+  /** Locks at once and minimises the window. */
+  panicLock(): Promise<void>;
+  /** Reports user activity (postpones the idle lock). */
+  touch(): Promise<void>;
+  setIdleLock(minutes: number): Promise<void>;
+  sessionInfo(): Promise<SessionInfo>;
+  changePassphrase(current: string, next: string): Promise<void>;
+
+  listRecords(kind: RecordKind): Promise<RecordSummary[]>;
+  search(query: string, kind?: RecordKind, limit?: number): Promise<RecordSummary[]>;
+  getRecord(id: string): Promise<StoredRecord>;
+  saveRecord(record: RecordBody, id?: string): Promise<SavedRecord>;
+  recordHistory(id: string): Promise<Revision[]>;
+  linkedRecords(id: string): Promise<RecordSummary[]>;
+
+  attachFile(recordId: string, path: string): Promise<AttachmentInfo>;
+  attachBytes(recordId: string, name: string, mediaType: string, bytes: Uint8Array): Promise<AttachmentInfo>;
+  listAttachments(recordId: string): Promise<AttachmentInfo[]>;
+  /** A URL that shows the attachment, decrypted in memory by the backend. */
+  attachmentUrl(id: string): string;
+  checkVault(): Promise<CheckReport>;
+
+  outboxStatus(): Promise<OutboxStatus>;
+  exportBundle(path: string): Promise<BundleSummary>;
+  importBundle(path: string): Promise<ImportSummary>;
+  listDevices(): Promise<DeviceSummary[]>;
+
+  /** Calls `handler` when the vault locked itself (idle). Returns an unsubscribe. */
+  onLocked(handler: () => void): Promise<() => void>;
+}

@@ -1,0 +1,89 @@
+import { convertFileSrc, invoke } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
+import type { Backend } from './backend';
+import type { Command } from './commands';
+import { BackendError } from './types';
+import type {
+  AppStatus,
+  AttachmentInfo,
+  BundleSummary,
+  CheckReport,
+  CreatedVault,
+  DeviceSummary,
+  ImportSummary,
+  OutboxStatus,
+  RecordBody,
+  RecordKind,
+  RecordSummary,
+  Revision,
+  Role,
+  SavedRecord,
+  SessionInfo,
+  StoredRecord,
+  UnlockRequest,
+} from './types';
+
+/** The scheme of src-tauri/src/protocol.rs. */
+const ATTACHMENT_SCHEME = 'yaddash-attachment';
+
+async function call<T>(cmd: Command, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw BackendError.from(e);
+  }
+}
+
+async function callRaw<T>(cmd: Command, body: Uint8Array, headers: Record<string, string>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, body, { headers });
+  } catch (e) {
+    throw BackendError.from(e);
+  }
+}
+
+/** The real backend: the Rust commands of src-tauri. */
+export class TauriBackend implements Backend {
+  appStatus = () => call<AppStatus>('app_status');
+  createVault = (role: Role, passphrase: string) =>
+    call<CreatedVault>('create_vault', { req: { role, passphrase } });
+  unlock = (req: UnlockRequest) => call<SessionInfo>('unlock', { req });
+  lock = () => call<void>('lock');
+  panicLock = () => call<void>('panic_lock');
+  touch = () => call<void>('touch');
+  setIdleLock = (minutes: number) => call<void>('set_idle_lock', { minutes });
+  sessionInfo = () => call<SessionInfo>('session_info');
+  changePassphrase = (current: string, next: string) =>
+    call<void>('change_passphrase', { req: { current, new: next } });
+
+  listRecords = (kind: RecordKind) => call<RecordSummary[]>('list_records', { kind });
+  search = (query: string, kind?: RecordKind, limit?: number) =>
+    call<RecordSummary[]>('search', { req: { query, kind: kind ?? null, limit: limit ?? null } });
+  getRecord = (id: string) => call<StoredRecord>('get_record', { id });
+  saveRecord = (record: RecordBody, id?: string) =>
+    call<SavedRecord>('save_record', { req: { id: id ?? null, record } });
+  recordHistory = (id: string) => call<Revision[]>('record_history', { id });
+  linkedRecords = (id: string) => call<RecordSummary[]>('linked_records', { id });
+
+  attachFile = (recordId: string, path: string) =>
+    call<AttachmentInfo>('attach_file', { req: { record_id: recordId, path } });
+  attachBytes = (recordId: string, name: string, mediaType: string, bytes: Uint8Array) =>
+    callRaw<AttachmentInfo>('attach_bytes', bytes, {
+      'x-record-id': recordId,
+      'x-file-name': encodeURIComponent(name),
+      'x-media-type': mediaType,
+    });
+  listAttachments = (recordId: string) => call<AttachmentInfo[]>('list_attachments', { id: recordId });
+  attachmentUrl = (id: string) => convertFileSrc(id, ATTACHMENT_SCHEME);
+  checkVault = () => call<CheckReport>('check_vault');
+
+  outboxStatus = () => call<OutboxStatus>('outbox_status');
+  exportBundle = (path: string) => call<BundleSummary>('export_bundle', { req: { path } });
+  importBundle = (path: string) => call<ImportSummary>('import_bundle', { req: { path } });
+  listDevices = () => call<DeviceSummary[]>('list_devices');
+
+  onLocked = async (handler: () => void) => {
+    const unlisten = await listen('vault-locked', () => handler());
+    return () => unlisten();
+  };
+}

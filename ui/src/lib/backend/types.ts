@@ -1,0 +1,230 @@
+// Wire types of the app's commands. They mirror the Rust types in
+// crates/model (records), crates/vault (stored records, revisions,
+// attachments) and crates/api/src/dto.rs (requests and answers).
+
+/** Error codes of yaddash_api::ErrorCode. */
+export type ErrorCode =
+  | 'wrong_passphrase'
+  | 'locked'
+  | 'not_found'
+  | 'invalid_input'
+  | 'vault_exists'
+  | 'not_a_vault'
+  | 'disk_full'
+  | 'corrupt'
+  | 'busy'
+  | 'cancelled'
+  | 'not_available'
+  | 'internal';
+
+const CODES: readonly ErrorCode[] = [
+  'wrong_passphrase',
+  'locked',
+  'not_found',
+  'invalid_input',
+  'vault_exists',
+  'not_a_vault',
+  'disk_full',
+  'corrupt',
+  'busy',
+  'cancelled',
+  'not_available',
+  'internal',
+];
+
+/** An error from the backend: a stable code and a human message. */
+export class BackendError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = 'BackendError';
+    this.code = code;
+  }
+
+  /** Turns whatever an IPC call rejected with into a BackendError. */
+  static from(e: unknown): BackendError {
+    if (e instanceof BackendError) return e;
+    if (e && typeof e === 'object' && 'code' in e && 'message' in e) {
+      const { code, message } = e as { code: unknown; message: unknown };
+      const c = CODES.includes(code as ErrorCode) ? (code as ErrorCode) : 'internal';
+      return new BackendError(c, String(message));
+    }
+    return new BackendError('internal', typeof e === 'string' ? e : String(e));
+  }
+}
+
+export type Role = 'field' | 'coordinator';
+export type RecordKind = 'person' | 'case' | 'interview';
+export type Confidentiality = 'public' | 'partner' | 'internal';
+export type Reliability = 'high' | 'medium' | 'low' | 'unknown';
+export type Consent = 'publish' | 'anonymous' | 'internal';
+export type PersonRole = 'detainee' | 'relative' | 'witness' | 'lawyer' | 'official';
+export type ReleaseKind = 'release' | 'pardon' | 'amnesty' | 'acquittal' | 'sentence_served';
+
+export const PERSON_ROLES: readonly PersonRole[] = ['detainee', 'relative', 'witness', 'lawyer', 'official'];
+export const CONFIDENTIALITY: readonly Confidentiality[] = ['internal', 'partner', 'public'];
+export const RELIABILITY: readonly Reliability[] = ['unknown', 'high', 'medium', 'low'];
+export const CONSENTS: readonly Consent[] = ['internal', 'anonymous', 'publish'];
+export const RELEASE_KINDS: readonly ReleaseKind[] = ['release', 'pardon', 'amnesty', 'acquittal', 'sentence_served'];
+
+/** A date known to the year, month or day: "2024", "2024-11", "2024-11-20". */
+export type PartialDate = string;
+
+export interface Person {
+  names: string[];
+  birth_year?: number | null;
+  roles: PersonRole[];
+  notes?: string | null;
+  confidentiality: Confidentiality;
+  reliability: Reliability;
+}
+
+export type EventDetail =
+  | { type: 'arrest'; place?: string | null; authority?: string | null }
+  | { type: 'charges'; articles: string[]; code?: string | null }
+  | { type: 'detention'; facility: string }
+  | { type: 'trial'; court?: string | null; judge?: string | null; outcome?: string | null; sentence?: string | null }
+  | { type: 'ill_treatment'; description: string }
+  | { type: 'release'; kind?: ReleaseKind | null }
+  | { type: 'travel_ban'; authority?: string | null }
+  | { type: 'disbarment'; body?: string | null }
+  | { type: 'death'; circumstances?: string | null };
+
+export type EventType = EventDetail['type'];
+export const EVENT_TYPES: readonly EventType[] = [
+  'arrest',
+  'charges',
+  'detention',
+  'trial',
+  'ill_treatment',
+  'release',
+  'travel_ban',
+  'disbarment',
+  'death',
+];
+
+export type CaseEvent = { date?: PartialDate | null } & EventDetail;
+
+export interface Case {
+  detainee_id: string;
+  title?: string | null;
+  events: CaseEvent[];
+  notes?: string | null;
+  confidentiality: Confidentiality;
+  reliability: Reliability;
+}
+
+export interface Interview {
+  case_id?: string | null;
+  detainee_id?: string | null;
+  speaker_id?: string | null;
+  relation?: string | null;
+  interviewer: string;
+  date: PartialDate;
+  place?: string | null;
+  language: string;
+  consent: Consent;
+  narrative: string;
+  confidentiality: Confidentiality;
+  reliability: Reliability;
+}
+
+export type RecordBody =
+  | { kind: 'person'; body: Person }
+  | { kind: 'case'; body: Case }
+  | { kind: 'interview'; body: Interview };
+
+export type StoredRecord = RecordBody & {
+  id: string;
+  rev: number;
+  body_sha256: string;
+  created_at: string;
+  created_by: string;
+  updated_at: string;
+  updated_by: string;
+};
+
+export interface Revision {
+  rev: number;
+  body: unknown;
+  body_sha256: string;
+  author: string;
+  at: string;
+}
+
+export interface RecordSummary {
+  id: string;
+  kind: RecordKind;
+  label: string;
+}
+
+export interface SavedRecord {
+  id: string;
+  rev: number;
+}
+
+export interface AttachmentInfo {
+  id: string;
+  record_id: string;
+  name: string;
+  media_type: string;
+  size: number;
+  sha256: string;
+  captured_at: string;
+  captured_by: string;
+}
+
+export interface AppStatus {
+  vault_exists: boolean;
+  unlocked: boolean;
+  idle_lock_minutes: number;
+}
+
+export interface SessionInfo {
+  role: Role;
+  device_id: string;
+  device_fingerprint: string;
+}
+
+export interface CreatedVault {
+  recovery_code: string;
+  session: SessionInfo;
+}
+
+export type UnlockRequest =
+  | { method: 'passphrase'; secret: string }
+  | { method: 'recovery_code'; secret: string };
+
+export interface CheckReport {
+  records: number;
+  revisions: number;
+  attachments: number;
+  attachment_bytes: number;
+  problems: string[];
+  orphan_files: number;
+}
+
+export interface OutboxStatus {
+  pending_records: number;
+  pending_attachments: number;
+  last_export_at: string | null;
+}
+
+export interface BundleSummary {
+  path: string;
+  records: number;
+  attachments: number;
+  sha256: string;
+}
+
+export interface ImportSummary {
+  sender_device: string;
+  added: number;
+  already_present: number;
+}
+
+export interface DeviceSummary {
+  device_id: string;
+  fingerprint: string;
+  revoked: boolean;
+}
