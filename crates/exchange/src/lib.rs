@@ -29,8 +29,8 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 use yaddash_bundle::{
     BundleReader, BundleSpec, BundleVisitor, DecryptConfig, DeviceKeys, EntrySource, KnownSender,
-    Manifest, ManifestEntry, OuterVerified, ReadError, Receipt, ReceiptKind, Sha256Hash, VisitError, sign_receipt, verify_receipt,
-    write_bundle,
+    Manifest, ManifestEntry, OuterVerified, ReadError, Receipt, ReceiptKind, Sha256Hash,
+    VisitError, sign_receipt, verify_receipt, write_bundle,
 };
 use yaddash_vault::{
     AttachmentInfo, BundleIn, BundleOut, DeviceRow, ImportCounts, RecordChanges, StagedFile, Vault,
