@@ -29,11 +29,21 @@ macro_rules! with_app_commands {
             attach_bytes,
             list_attachments,
             check_vault,
-            // bundles, sync, devices (not available until crates/bundle lands)
+            // bundles, trust, devices, receipts
             outbox_status,
             export_bundle,
             import_bundle,
             list_devices,
+            import_trust,
+            trust_info,
+            export_trust,
+            device_identity,
+            save_device_identity,
+            enroll_device,
+            revoke_device,
+            export_receipts,
+            import_receipts,
+            bundles_out,
         }
     };
 }

@@ -12,6 +12,11 @@ use yaddash_api::{
     SavedRecord, SearchRequest, SessionInfo, UnlockRequest,
 };
 use yaddash_api::{AttachmentInfo, CheckReport, RecordKind, Revision, StoredRecord};
+use yaddash_api::{
+    BundleOutSummary, DeviceIdentity, EnrollDeviceRequest, ExportReceiptsRequest,
+    ImportTrustRequest, PathRequest, ReceiptsExported, ReceiptsImported, RevokeDeviceRequest,
+    TrustSummary,
+};
 
 type S<'a> = State<'a, AppState>;
 
@@ -150,4 +155,54 @@ pub fn import_bundle(s: S<'_>, req: ImportBundleRequest) -> ApiResult<ImportSumm
 #[tauri::command(async)]
 pub fn list_devices(s: S<'_>) -> ApiResult<Vec<DeviceSummary>> {
     s.list_devices()
+}
+
+#[tauri::command(async)]
+pub fn import_trust(s: S<'_>, req: ImportTrustRequest) -> ApiResult<TrustSummary> {
+    s.import_trust(req)
+}
+
+#[tauri::command(async)]
+pub fn trust_info(s: S<'_>) -> ApiResult<Option<TrustSummary>> {
+    s.trust_info()
+}
+
+#[tauri::command(async)]
+pub fn export_trust(s: S<'_>, req: PathRequest) -> ApiResult<TrustSummary> {
+    s.export_trust(req)
+}
+
+#[tauri::command(async)]
+pub fn device_identity(s: S<'_>) -> ApiResult<DeviceIdentity> {
+    s.device_identity()
+}
+
+#[tauri::command(async)]
+pub fn save_device_identity(s: S<'_>, req: PathRequest) -> ApiResult<String> {
+    s.save_device_identity(req)
+}
+
+#[tauri::command(async)]
+pub fn enroll_device(s: S<'_>, req: EnrollDeviceRequest) -> ApiResult<DeviceSummary> {
+    s.enroll_device(req)
+}
+
+#[tauri::command(async)]
+pub fn revoke_device(s: S<'_>, req: RevokeDeviceRequest) -> ApiResult<()> {
+    s.revoke_device(req)
+}
+
+#[tauri::command(async)]
+pub fn export_receipts(s: S<'_>, req: ExportReceiptsRequest) -> ApiResult<ReceiptsExported> {
+    s.export_receipts(req)
+}
+
+#[tauri::command(async)]
+pub fn import_receipts(s: S<'_>, req: PathRequest) -> ApiResult<ReceiptsImported> {
+    s.import_receipts(req)
+}
+
+#[tauri::command(async)]
+pub fn bundles_out(s: S<'_>) -> ApiResult<Vec<BundleOutSummary>> {
+    s.bundles_out()
 }

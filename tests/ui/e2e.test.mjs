@@ -5,11 +5,13 @@
 //   WEBDRIVER_URL       tauri-driver's address (default http://127.0.0.1:4444)
 //   SCREENSHOT_DIR      where a PNG of every visited screen is saved
 // The app inherits YADDASH_VAULT (a fresh temporary directory) and the
-// test-only YADDASH_KDF_WORK_FACTOR from tauri-driver's environment.
+// test-only YADDASH_KDF_WORK_FACTOR from tauri-driver's environment. The
+// coordinator's app runs over another vault, through a small wrapper script
+// that sets YADDASH_VAULT and execs the same binary.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
@@ -23,6 +25,10 @@ const PASSPHRASE = 'quiet river lantern seventeen';
 
 let s;
 let shot = 0;
+/** Files carried between the vaults (the "USB stick"). */
+let STICK;
+/** The app over the coordinator's vault. */
+let COORD_APP;
 
 async function screenshot(name) {
   shot += 1;
@@ -84,8 +90,40 @@ function makePng(w, h) {
 before(async () => {
   assert.ok(APP, 'YADDASH_APP_BIN must name the app binary');
   await mkdir(SHOTS, { recursive: true });
-  s = await Session.start(URL, APP);
+  STICK = await mkdtemp(join(tmpdir(), 'yaddash-stick-'));
+  const coordVault = join(await mkdtemp(join(tmpdir(), 'yaddash-coord-')), 'vault');
+  COORD_APP = join(STICK, '..', `${STICK.split('/').pop()}-coordinator-app.sh`);
+  await writeFile(COORD_APP, `#!/bin/sh\nYADDASH_VAULT='${coordVault}'\nexport YADDASH_VAULT\nexec '${APP}' "$@"\n`);
+  await chmod(COORD_APP, 0o755);
 });
+
+/** First run through the window: role, passphrase, recovery code shown and confirmed. */
+async function createVault(role, prefix) {
+  await s.waitFor('[data-testid=create-form]');
+  await screenshot(`${prefix}first-run`);
+  if (role === 'coordinator') await s.clickText('label', 'Coordinator');
+  await fill('#pp', PASSPHRASE);
+  await fill('#pp2', PASSPHRASE);
+  await screenshot(`${prefix}first-run-filled`);
+  await (await s.find('[data-testid=create-form] button[type=submit]')).click();
+  const code = await s.waitFor('[data-testid=recovery-code]', { timeoutMs: 60_000 });
+  const recoveryCode = (await code.text()).trim();
+  assert.match(recoveryCode, /^([A-Z2-7]{4}-){7}[A-Z2-7]{4}$/);
+  await screenshot(`${prefix}recovery-code`);
+  await s.clickText('button', 'I have written it down');
+  const inputs = await s.findAll('input.group');
+  assert.equal(inputs.length, 2);
+  const groups = recoveryCode.split('-');
+  for (const input of inputs) {
+    const id = await input.property('id');
+    const n = Number(String(id).replace('grp-', ''));
+    await input.type(groups[n - 1]);
+  }
+  await screenshot(`${prefix}recovery-confirm`);
+  await s.clickText('button', 'Finish');
+  await s.waitFor('[data-testid=new-record]');
+  return recoveryCode;
+}
 
 after(async () => {
   await s?.quit();
@@ -94,29 +132,23 @@ after(async () => {
 test('the desktop app: create, lock, unlock, record, attach, search', async (t) => {
   let recoveryCode;
 
+  await t.test('coordinator: a vault, and the trust file for field vaults', async () => {
+    s = await Session.start(URL, COORD_APP);
+    await createVault('coordinator', 'coordinator-');
+    await s.clickText('nav button', 'Import & devices');
+    await fill('#trust-out', join(STICK, 'trust.json'));
+    await s.clickText('button', 'Write trust file');
+    const written = await s.waitFor('[data-testid=trust-written]', { timeoutMs: 30_000 });
+    assert.match(await written.text(), /[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}/);
+    await s.execute(`document.querySelector('[data-testid=trust-written]').scrollIntoView({ block: 'end' })`);
+    await screenshot('coordinator-trust-written');
+    await s.quit();
+    s = undefined;
+  });
+
   await t.test('first run creates a vault and shows the recovery code once', async () => {
-    await s.waitFor('[data-testid=create-form]');
-    await screenshot('first-run');
-    await fill('#pp', PASSPHRASE);
-    await fill('#pp2', PASSPHRASE);
-    await screenshot('first-run-filled');
-    await (await s.find('[data-testid=create-form] button[type=submit]')).click();
-    const code = await s.waitFor('[data-testid=recovery-code]', { timeoutMs: 60_000 });
-    recoveryCode = (await code.text()).trim();
-    assert.match(recoveryCode, /^([A-Z2-7]{4}-){7}[A-Z2-7]{4}$/);
-    await screenshot('recovery-code');
-    await s.clickText('button', 'I have written it down');
-    const inputs = await s.findAll('input.group');
-    assert.equal(inputs.length, 2);
-    const groups = recoveryCode.split('-');
-    for (const input of inputs) {
-      const id = await input.property('id');
-      const n = Number(String(id).replace('grp-', ''));
-      await input.type(groups[n - 1]);
-    }
-    await screenshot('recovery-confirm');
-    await s.clickText('button', 'Finish');
-    await s.waitFor('[data-testid=new-record]');
+    s = await Session.start(URL, APP);
+    recoveryCode = await createVault('field', '');
     await screenshot('records-empty');
   });
 
@@ -219,7 +251,7 @@ test('the desktop app: create, lock, unlock, record, attach, search', async (t) 
 
   await t.test('outbox, coordinator and settings screens', async () => {
     await s.clickText('nav button', 'Outbox');
-    await s.waitFor('.warn');
+    await s.waitFor('[data-testid=export-form]');
     await screenshot('outbox');
     await s.clickText('nav button', 'Import');
     await s.waitFor('#import-path');
@@ -270,5 +302,82 @@ test('the desktop app: create, lock, unlock, record, attach, search', async (t) 
     await fill('#secret', recoveryCode.toLowerCase());
     await (await s.find('[data-testid=unlock-form] button[type=submit]')).click();
     await s.waitFor('[data-testid=new-record]', { timeoutMs: 30_000 });
+  });
+
+  let fieldFingerprint;
+  await t.test('field: import the trust file, save this device’s identity', async () => {
+    await s.clickText('nav button', 'Settings');
+    await s.waitFor('[data-testid=trust-card]');
+    await screenshot('settings-no-trust');
+    await fill('#trust-path', join(STICK, 'trust.json'));
+    await s.clickText('[data-testid=trust-form] button', 'Import');
+    const fp = await s.waitFor('[data-testid=trust-fingerprint]', { timeoutMs: 30_000 });
+    assert.match(await fp.text(), /^[0-9A-F]{4}(-[0-9A-F]{4}){3}$/);
+    const coordinators = await s.findAll('[data-testid=coordinator-fingerprint]');
+    assert.equal(coordinators.length, 1);
+    await s.execute(`document.querySelector('[data-testid=trust-card]').scrollIntoView()`);
+    await screenshot('settings-trust-imported');
+    fieldFingerprint = (await (await s.find('[data-testid=device-fingerprint]')).text()).trim();
+    assert.match(fieldFingerprint, /^[A-Z2-7]{4}(-[A-Z2-7]{4}){3}$/);
+    await fill('#identity-path', join(STICK, 'field-device.json'));
+    await s.clickText('[data-testid=identity-form] button', 'Save identity file');
+    await s.waitFor('[data-testid=identity-form] .notice', { timeoutMs: 30_000 });
+    const identity = JSON.parse(await readFile(join(STICK, 'field-device.json'), 'utf8'));
+    assert.ok(identity.device_id && identity.signing_key.startsWith('ssh-ed25519 ') && identity.age_recipient.startsWith('age1'));
+    await s.execute(`document.querySelector('[data-testid=device-card]').scrollIntoView()`);
+    await screenshot('settings-device-identity');
+  });
+
+  await t.test('field: write a bundle from the Outbox', async () => {
+    await s.clickText('nav button', 'Outbox');
+    await s.waitUntil(`return document.querySelector('[data-testid=pending-records]')?.textContent.trim() === '2'`, [], {
+      what: 'two records waiting',
+    });
+    await fill('#bundle-path', join(STICK, 'field-1.ydb'));
+    await s.clickText('[data-testid=export-form] button', 'Write bundle');
+    const result = await s.waitFor('[data-testid=export-result]', { timeoutMs: 60_000 });
+    assert.match(await result.text(), /Bundle written: 2 records/);
+    const row = await s.waitFor('[data-testid=bundle-row]');
+    assert.match(await row.text(), /#1/);
+    assert.match(await row.text(), /Not confirmed yet/);
+    await screenshot('outbox-bundle-written');
+    await s.quit();
+    s = undefined;
+  });
+
+  await t.test('coordinator: enroll the device, import the bundle, find the person by a Latin spelling', async () => {
+    s = await Session.start(URL, COORD_APP);
+    await s.waitFor('[data-testid=unlock-form]');
+    await fill('#secret', PASSPHRASE);
+    await (await s.find('[data-testid=unlock-form] button[type=submit]')).click();
+    await s.waitFor('[data-testid=new-record]', { timeoutMs: 30_000 });
+    await s.clickText('nav button', 'Import & devices');
+    await fill('#enroll-path', join(STICK, 'field-device.json'));
+    await fill('#enroll-label', 'Field laptop, Ganja');
+    await s.clickText('[data-testid=enroll-form] button', 'Enroll');
+    const enrolled = await s.waitFor('[data-testid=enroll-result]', { timeoutMs: 30_000 });
+    assert.ok((await enrolled.text()).includes(fieldFingerprint), 'the enrolled fingerprint is the one the field user reads');
+    await s.waitFor('[data-testid=device-row]');
+    await screenshot('coordinator-device-enrolled');
+    await fill('#import-path', join(STICK, 'field-1.ydb'));
+    await s.clickText('[data-testid=import-form] button', 'Import');
+    const imported = await s.waitFor('[data-testid=import-result]', { timeoutMs: 60_000 });
+    assert.match(await imported.text(), /Imported 2 new records/);
+    await screenshot('coordinator-bundle-imported');
+    await s.clickText('nav button', 'Persons & cases');
+    await s.waitFor('[data-testid=search]');
+    for (const q of ['mammadov', 'Mamedov']) {
+      await fill('[data-testid=search]', q);
+      await s.waitUntilElement(
+        `return [...document.querySelectorAll('[data-testid=record-row]')].find(e => e.textContent.includes('Мамедов Ильгар')) || null`,
+        [],
+        `a hit for ${q} in the coordinator vault`,
+      );
+    }
+    await screenshot('coordinator-search-latin-variant');
+    await s.clickText('[data-testid=record-row]', 'Мамедов');
+    await s.waitFor('[data-testid=person-page]');
+    assert.equal(await (await s.find('#person-title')).text(), 'Мамедов Ильгар');
+    await screenshot('coordinator-person-page');
   });
 });

@@ -217,4 +217,129 @@ pub struct DeviceSummary {
     pub fingerprint: String,
     /// Revoked devices' bundles are refused.
     pub revoked: bool,
+    /// The coordinator's note about the device (who carries it).
+    pub label: Option<String>,
+}
+
+/// A request naming one file by its absolute path.
+#[derive(Deserialize)]
+pub struct PathRequest {
+    /// Absolute path of the file to read or write.
+    pub path: String,
+}
+
+/// `import_trust` arguments: the trust file's path, or its text (read by
+/// the window from a file the user picked).
+#[derive(Deserialize)]
+pub struct ImportTrustRequest {
+    /// Absolute path of the trust file.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// The trust file's contents.
+    #[serde(default)]
+    pub text: Option<String>,
+}
+
+/// One coordinator named in a trust file.
+#[derive(Debug, Clone, Serialize)]
+pub struct CoordinatorSummary {
+    /// Its device id.
+    pub device_id: String,
+    /// Short fingerprint, to read aloud over the phone.
+    pub fingerprint: String,
+    /// `SHA256:...` of its signing key, as `ssh-keygen -l` prints it.
+    pub ssh_fingerprint: String,
+}
+
+/// The trust file a field vault holds (or a coordinator just wrote).
+#[derive(Debug, Clone, Serialize)]
+pub struct TrustSummary {
+    /// The headquarters id bundles are made for.
+    pub hq_id: String,
+    /// Fingerprint of the whole file, to compare over the phone.
+    pub fingerprint: String,
+    /// The coordinators bundles are encrypted to.
+    pub coordinators: Vec<CoordinatorSummary>,
+    /// Where the file was written (export only).
+    pub path: Option<String>,
+}
+
+/// This device's public identity, what a coordinator enrolls.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceIdentity {
+    /// Device id.
+    pub device_id: String,
+    /// Field or coordinator.
+    pub role: Role,
+    /// OpenSSH Ed25519 public key line.
+    pub signing_key: String,
+    /// age recipient.
+    pub age_recipient: String,
+    /// Short fingerprint, to read aloud.
+    pub fingerprint: String,
+    /// `SHA256:...` of the signing key.
+    pub ssh_fingerprint: String,
+}
+
+/// `enroll_device` arguments.
+#[derive(Deserialize)]
+pub struct EnrollDeviceRequest {
+    /// Absolute path of the device's identity file (`device show --json`).
+    pub path: String,
+    /// A note about the device (who carries it).
+    #[serde(default)]
+    pub label: Option<String>,
+}
+
+/// `revoke_device` arguments.
+#[derive(Deserialize)]
+pub struct RevokeDeviceRequest {
+    /// The device to revoke from now on.
+    pub device_id: Uuid,
+}
+
+/// `export_receipts` arguments.
+#[derive(Deserialize)]
+pub struct ExportReceiptsRequest {
+    /// The device whose bundles were imported here.
+    pub device_id: Uuid,
+    /// Absolute path of the receipt file to write.
+    pub path: String,
+}
+
+/// What `export_receipts` wrote.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReceiptsExported {
+    /// The receipt file.
+    pub path: String,
+    /// Signed receipts in it (one per imported bundle).
+    pub receipts: u64,
+}
+
+/// What `import_receipts` confirmed.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReceiptsImported {
+    /// Bundle numbers newly confirmed as imported by headquarters.
+    pub confirmed: Vec<u64>,
+    /// Receipts for bundles confirmed before.
+    pub already: u64,
+}
+
+/// A bundle this device made, and what headquarters confirmed about it.
+#[derive(Debug, Clone, Serialize)]
+pub struct BundleOutSummary {
+    /// Sequence number, from 1.
+    pub seq: u64,
+    /// Bundle id.
+    pub bundle_id: String,
+    /// When it was made (RFC 3339).
+    pub created_at: String,
+    /// Records carried.
+    pub records: u64,
+    /// Attachments carried.
+    pub attachments: u64,
+    /// When the HQ server confirmed receiving it.
+    pub hq_received_at: Option<String>,
+    /// When a coordinator confirmed importing it.
+    pub imported_at: Option<String>,
 }

@@ -468,10 +468,221 @@ impl AppState {
                         device_id: d.device_id.to_string(),
                         fingerprint: id.fingerprint().map(|f| f.short).unwrap_or_default(),
                         revoked: d.revoked_from.is_some(),
+                        label: d.label,
                     }
                 })
                 .collect())
         })
+    }
+
+    // ----- commands: trust, identity, enrollment, receipts -------------------
+
+    /// Field: imports the coordinators' trust file (from a path or its
+    /// text). The answer's fingerprints are for the user to compare with
+    /// the coordinator by phone before sending anything.
+    pub fn import_trust(&self, req: ImportTrustRequest) -> ApiResult<TrustSummary> {
+        let text = match (req.text, req.path) {
+            (Some(text), _) if !text.trim().is_empty() => text,
+            (_, Some(path)) => read_small_file(&path, "the trust file")?,
+            _ => return Err(ApiError::invalid("choose the trust file to import")),
+        };
+        self.with_vault(|v| {
+            let t = yaddash_exchange::trust_import(v, &text)?;
+            Ok(trust_summary(&t, None))
+        })
+    }
+
+    /// The trust file this vault holds, if any.
+    pub fn trust_info(&self) -> ApiResult<Option<TrustSummary>> {
+        self.with_vault(|v| {
+            let Some((_, doc)) = v.trust()? else {
+                return Ok(None);
+            };
+            let t: yaddash_exchange::TrustFile = serde_json::from_str(&doc).map_err(|_| {
+                ApiError::new(
+                    ErrorCode::Corrupt,
+                    "the stored trust file is unreadable: import it again",
+                )
+            })?;
+            Ok(Some(trust_summary(&t, None)))
+        })
+    }
+
+    /// Coordinator: writes the trust file for field vaults.
+    pub fn export_trust(&self, req: PathRequest) -> ApiResult<TrustSummary> {
+        let path = absolute(&req.path)?;
+        self.with_vault(|v| {
+            let t = yaddash_exchange::trust_export(v, &[], None)?;
+            let text = serde_json::to_string_pretty(&t)
+                .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+            yaddash_exchange::write_file(&path, text.as_bytes())?;
+            Ok(trust_summary(&t, Some(path.display().to_string())))
+        })
+    }
+
+    /// This device's public identity and fingerprints.
+    pub fn device_identity(&self) -> ApiResult<DeviceIdentity> {
+        self.with_vault(|v| {
+            let d = yaddash_exchange::device_info(v)?;
+            Ok(DeviceIdentity {
+                device_id: d.device_id.to_string(),
+                role: d.role.into(),
+                signing_key: d.signing_key,
+                age_recipient: d.age_recipient,
+                fingerprint: d.fingerprint.short,
+                ssh_fingerprint: d.fingerprint.ssh,
+            })
+        })
+    }
+
+    /// Writes this device's public identity (what `yaddash device show
+    /// --json` prints) to a file, for the coordinator to enroll. Returns the
+    /// path written.
+    pub fn save_device_identity(&self, req: PathRequest) -> ApiResult<String> {
+        let path = absolute(&req.path)?;
+        self.with_vault(|v| {
+            let d = yaddash_exchange::device_info(v)?;
+            let id = yaddash_exchange::PublicIdentity {
+                device_id: d.device_id,
+                signing_key: d.signing_key,
+                age_recipient: d.age_recipient,
+            };
+            let text = serde_json::to_string_pretty(&id)
+                .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+            yaddash_exchange::write_file(&path, text.as_bytes())?;
+            Ok(path.display().to_string())
+        })
+    }
+
+    /// Coordinator: enrolls a device from its identity file.
+    pub fn enroll_device(&self, req: EnrollDeviceRequest) -> ApiResult<DeviceSummary> {
+        let text = read_small_file(&req.path, "the device file")?;
+        let id: yaddash_exchange::PublicIdentity = serde_json::from_str(&text).map_err(|_| {
+            ApiError::invalid(
+                "the device file is not a Yaddash device identity (`device show --json`)",
+            )
+        })?;
+        let label = req
+            .label
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty());
+        self.with_vault(|v| {
+            let fp = yaddash_exchange::enroll_device(v, &id, label.clone())?;
+            Ok(DeviceSummary {
+                device_id: id.device_id.to_string(),
+                fingerprint: fp.short,
+                revoked: false,
+                label,
+            })
+        })
+    }
+
+    /// Coordinator: revokes a device from now on; its later bundles are refused.
+    pub fn revoke_device(&self, req: RevokeDeviceRequest) -> ApiResult<()> {
+        self.with_vault(|v| {
+            yaddash_exchange::revoke_device(v, req.device_id, time::OffsetDateTime::now_utc())?;
+            Ok(())
+        })
+    }
+
+    /// Coordinator: writes signed receipts for every bundle imported from a
+    /// device, for the device to import.
+    pub fn export_receipts(&self, req: ExportReceiptsRequest) -> ApiResult<ReceiptsExported> {
+        let path = absolute(&req.path)?;
+        self.with_vault(|v| {
+            let file = yaddash_exchange::receipt_export(v, req.device_id)?;
+            let text = serde_json::to_string_pretty(&file)
+                .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+            yaddash_exchange::write_file(&path, text.as_bytes())?;
+            Ok(ReceiptsExported {
+                path: path.display().to_string(),
+                receipts: file.receipts.len() as u64,
+            })
+        })
+    }
+
+    /// Field: imports a coordinator's receipts, marking bundles as held by
+    /// headquarters.
+    pub fn import_receipts(&self, req: PathRequest) -> ApiResult<ReceiptsImported> {
+        let text = read_small_file(&req.path, "the receipt file")?;
+        self.with_vault(|v| {
+            let r = yaddash_exchange::receipt_import(v, &text)?;
+            Ok(ReceiptsImported {
+                confirmed: r.confirmed,
+                already: r.already,
+            })
+        })
+    }
+
+    /// Field: the bundles this device made, newest last, with what
+    /// headquarters confirmed.
+    pub fn bundles_out(&self) -> ApiResult<Vec<BundleOutSummary>> {
+        self.with_vault(|v| {
+            Ok(v.bundles_out()?
+                .into_iter()
+                .map(|b| BundleOutSummary {
+                    seq: b.seq,
+                    bundle_id: b.bundle_id,
+                    created_at: b.created_at,
+                    records: b.records,
+                    attachments: b.attachments,
+                    hq_received_at: b.hq_received_at,
+                    imported_at: b.imported_at,
+                })
+                .collect())
+        })
+    }
+}
+
+/// Largest trust, device or receipt file read.
+const MAX_SMALL_FILE: u64 = 4 << 20;
+
+fn absolute(path: &str) -> ApiResult<PathBuf> {
+    let p = PathBuf::from(path.trim());
+    if p.as_os_str().is_empty() || !p.is_absolute() {
+        return Err(ApiError::invalid(
+            "the path must be absolute (start with /)",
+        ));
+    }
+    Ok(p)
+}
+
+fn read_small_file(path: &str, what: &str) -> ApiResult<String> {
+    let p = absolute(path)?;
+    let meta = std::fs::metadata(&p).map_err(|e| io_error(what, &p, &e))?;
+    if meta.len() > MAX_SMALL_FILE {
+        return Err(ApiError::invalid(format!("{what} is too large to be one")));
+    }
+    let bytes = std::fs::read(&p).map_err(|e| io_error(what, &p, &e))?;
+    String::from_utf8(bytes).map_err(|_| ApiError::invalid(format!("{what} is not text")))
+}
+
+fn io_error(what: &str, p: &Path, e: &std::io::Error) -> ApiError {
+    let code = if e.kind() == std::io::ErrorKind::NotFound {
+        ErrorCode::NotFound
+    } else {
+        ErrorCode::Internal
+    };
+    ApiError::new(code, format!("cannot read {what} {}: {e}", p.display()))
+}
+
+fn trust_summary(t: &yaddash_exchange::TrustFile, path: Option<String>) -> TrustSummary {
+    TrustSummary {
+        hq_id: t.hq_id.clone(),
+        fingerprint: t.fingerprint(),
+        coordinators: t
+            .coordinators
+            .iter()
+            .map(|c| {
+                let fp = c.fingerprint().ok();
+                CoordinatorSummary {
+                    device_id: c.device_id.to_string(),
+                    fingerprint: fp.as_ref().map(|f| f.short.clone()).unwrap_or_default(),
+                    ssh_fingerprint: fp.map(|f| f.ssh).unwrap_or_default(),
+                }
+            })
+            .collect(),
+        path,
     }
 }
 

@@ -257,15 +257,13 @@ fn bundle_commands_work_and_explain_what_is_missing() {
         .export_bundle(ExportBundleRequest {
             path: tmp.path().join("b").display().to_string(),
         })
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert_eq!(err.code, ErrorCode::InvalidInput);
     assert!(err.message.contains("trust file"), "{}", err.message);
     // Importing needs a coordinator vault.
     let err = s
         .import_bundle(ImportBundleRequest { path: "/x".into() })
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert_eq!(err.code, ErrorCode::InvalidInput);
     assert!(s.list_devices().expect("devices").is_empty());
 }
@@ -302,4 +300,150 @@ fn config_reads_the_environment_and_clamps_the_work_factor() {
         None => assert_eq!(cfg.kdf_work_factor, DEFAULT_WORK_FACTOR),
     }
     assert!(default_vault_dir().ends_with("yaddash/vault"));
+}
+
+#[test]
+fn trust_enroll_bundle_receipts_round_trip() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let files = tmp.path().join("files");
+    std::fs::create_dir_all(&files).expect("dir");
+    let p = |name: &str| files.join(name).display().to_string();
+
+    let coord = AppState::new(Config {
+        vault_dir: tmp.path().join("coord"),
+        kdf_work_factor: MIN_WORK_FACTOR,
+    });
+    coord
+        .create_vault(CreateVaultRequest {
+            role: Role::Coordinator,
+            passphrase: PASS.into(),
+        })
+        .expect("coordinator");
+    let exported = coord
+        .export_trust(PathRequest {
+            path: p("trust.json"),
+        })
+        .expect("trust export");
+    assert_eq!(exported.coordinators.len(), 1);
+    assert!(
+        coord
+            .export_trust(PathRequest {
+                path: "relative.json".into()
+            })
+            .is_err_and(|e| e.code == ErrorCode::InvalidInput)
+    );
+
+    let (field, _) = created(tmp.path());
+    assert!(field.trust_info().expect("info").is_none());
+    // Without trust there is nothing to encrypt to.
+    let err = field
+        .import_trust(ImportTrustRequest {
+            path: None,
+            text: Some("{\"format\": \"nope\"}".into()),
+        })
+        .expect_err("bad trust file");
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+    let imported = field
+        .import_trust(ImportTrustRequest {
+            path: Some(p("trust.json")),
+            text: None,
+        })
+        .expect("trust import");
+    assert_eq!(imported.fingerprint, exported.fingerprint);
+    assert_eq!(
+        imported.coordinators[0].fingerprint,
+        coord.device_identity().expect("id").fingerprint
+    );
+    assert_eq!(
+        field.trust_info().expect("info").expect("some").fingerprint,
+        exported.fingerprint
+    );
+    // A field vault cannot export trust or enroll.
+    assert_eq!(
+        field
+            .export_trust(PathRequest { path: p("x.json") })
+            .expect_err("field")
+            .code,
+        ErrorCode::InvalidInput
+    );
+
+    let me = field.device_identity().expect("identity");
+    assert!(me.ssh_fingerprint.starts_with("SHA256:"));
+    field
+        .save_device_identity(PathRequest {
+            path: p("device.json"),
+        })
+        .expect("save identity");
+    save(&field, person(&["Мамедов Ильгар"]));
+    let bundle = field
+        .export_bundle(ExportBundleRequest { path: p("b1.ydb") })
+        .expect("export");
+    assert_eq!(bundle.records, 1);
+    let out = field.bundles_out().expect("bundles out");
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].seq, 1);
+    assert!(out[0].imported_at.is_none());
+
+    let enrolled = coord
+        .enroll_device(EnrollDeviceRequest {
+            path: p("device.json"),
+            label: Some(" Aynur's laptop ".into()),
+        })
+        .expect("enroll");
+    assert_eq!(enrolled.fingerprint, me.fingerprint);
+    assert_eq!(enrolled.label.as_deref(), Some("Aynur's laptop"));
+    let devices = coord.list_devices().expect("devices");
+    assert_eq!(devices.len(), 1);
+    let import = coord
+        .import_bundle(ImportBundleRequest { path: bundle.path })
+        .expect("import");
+    assert_eq!(import.added, 1);
+    assert_eq!(
+        coord
+            .search(SearchRequest {
+                query: "mammadov".into(),
+                kind: None,
+                limit: None,
+            })
+            .expect("search")
+            .len(),
+        1
+    );
+    let device_id: Uuid = me.device_id.parse().expect("uuid");
+    let receipts = coord
+        .export_receipts(ExportReceiptsRequest {
+            device_id,
+            path: p("receipts.json"),
+        })
+        .expect("receipts");
+    assert_eq!(receipts.receipts, 1);
+
+    let confirmed = field
+        .import_receipts(PathRequest {
+            path: p("receipts.json"),
+        })
+        .expect("receipt import");
+    assert_eq!(confirmed.confirmed, vec![1]);
+    assert!(field.bundles_out().expect("out")[0].imported_at.is_some());
+    let again = field
+        .import_receipts(PathRequest {
+            path: p("receipts.json"),
+        })
+        .expect("again");
+    assert_eq!(again.already, 1);
+
+    coord
+        .revoke_device(RevokeDeviceRequest { device_id })
+        .expect("revoke");
+    assert!(coord.list_devices().expect("devices")[0].revoked);
+    assert_eq!(
+        coord
+            .enroll_device(EnrollDeviceRequest {
+                path: p("missing.json"),
+                label: None,
+            })
+            .expect_err("missing")
+            .code,
+        ErrorCode::NotFound
+    );
 }

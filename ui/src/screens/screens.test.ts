@@ -148,9 +148,4 @@ describe('records', () => {
     expect([...be.records.values()][0].kind).toBe('interview');
   });
 
-  it('outbox shows that bundles are not available yet', async () => {
-    app.route = { name: 'outbox' };
-    render(App);
-    expect((await screen.findByRole('status')).textContent).toContain('Not available');
-  });
 });

@@ -1,12 +1,16 @@
 import type {
   AppStatus,
   AttachmentInfo,
+  BundleOutSummary,
   BundleSummary,
   CheckReport,
   CreatedVault,
+  DeviceIdentity,
   DeviceSummary,
   ImportSummary,
   OutboxStatus,
+  ReceiptsExported,
+  ReceiptsImported,
   RecordBody,
   RecordKind,
   RecordSummary,
@@ -15,6 +19,8 @@ import type {
   SavedRecord,
   SessionInfo,
   StoredRecord,
+  TrustSource,
+  TrustSummary,
   UnlockRequest,
 } from './types';
 
@@ -55,6 +61,25 @@ export interface Backend {
   exportBundle(path: string): Promise<BundleSummary>;
   importBundle(path: string): Promise<ImportSummary>;
   listDevices(): Promise<DeviceSummary[]>;
+
+  /** Field: imports the coordinators' trust file; compare the answer's fingerprints by phone. */
+  importTrust(source: TrustSource): Promise<TrustSummary>;
+  /** The trust file this vault holds, or null. */
+  trustInfo(): Promise<TrustSummary | null>;
+  /** Coordinator: writes the trust file for field vaults. */
+  exportTrust(path: string): Promise<TrustSummary>;
+  deviceIdentity(): Promise<DeviceIdentity>;
+  /** Writes this device's public identity (`device show --json`); answers the path. */
+  saveDeviceIdentity(path: string): Promise<string>;
+  /** Coordinator: enrolls a device from its identity file. */
+  enrollDevice(path: string, label?: string): Promise<DeviceSummary>;
+  revokeDevice(deviceId: string): Promise<void>;
+  /** Coordinator: writes signed receipts for a device's imported bundles. */
+  exportReceipts(deviceId: string, path: string): Promise<ReceiptsExported>;
+  /** Field: imports a coordinator's receipts. */
+  importReceipts(path: string): Promise<ReceiptsImported>;
+  /** Field: the bundles made here and what headquarters confirmed. */
+  bundlesOut(): Promise<BundleOutSummary[]>;
 
   /** Calls `handler` when the vault locked itself (idle). Returns an unsubscribe. */
   onLocked(handler: () => void): Promise<() => void>;

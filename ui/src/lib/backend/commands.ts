@@ -24,6 +24,16 @@ export const COMMANDS = [
   'export_bundle',
   'import_bundle',
   'list_devices',
+  'import_trust',
+  'trust_info',
+  'export_trust',
+  'device_identity',
+  'save_device_identity',
+  'enroll_device',
+  'revoke_device',
+  'export_receipts',
+  'import_receipts',
+  'bundles_out',
 ] as const;
 
 export type Command = (typeof COMMANDS)[number];

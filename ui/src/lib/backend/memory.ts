@@ -4,7 +4,17 @@ import { BackendError } from './types';
 import type {
   AppStatus,
   AttachmentInfo,
+  BundleOutSummary,
+  BundleSummary,
   CreatedVault,
+  DeviceIdentity,
+  DeviceSummary,
+  ImportSummary,
+  OutboxStatus,
+  ReceiptsExported,
+  ReceiptsImported,
+  TrustSource,
+  TrustSummary,
   RecordBody,
   RecordKind,
   RecordSummary,
@@ -29,6 +39,12 @@ export class MemoryBackend implements Backend {
   revisions = new Map<string, Revision[]>();
   attachments = new Map<string, AttachmentInfo>();
   calls: string[] = [];
+  /** The "disk": absolute path → text, for trust, device, receipt and bundle files. */
+  files = new Map<string, string>();
+  trust: TrustSummary | null = null;
+  devices: DeviceSummary[] = [];
+  bundles: BundleOutSummary[] = [];
+  private exported = 0;
   private lockHandlers: (() => void)[] = [];
   private seq = 0;
 
@@ -236,25 +252,201 @@ export class MemoryBackend implements Backend {
     return { records: this.records.size, revisions: 0, attachments: this.attachments.size, attachment_bytes: 0, problems: [], orphan_files: 0 };
   }
 
-  private notAvailable(what: string): never {
-    throw new BackendError('not_available', `${what} is not available in this version yet`);
+  private path(p: string): string {
+    const path = p.trim();
+    if (!path.startsWith('/')) throw new BackendError('invalid_input', 'the path must be absolute (start with /)');
+    return path;
   }
 
-  async outboxStatus(): Promise<never> {
-    this.need();
-    return this.notAvailable('the outbox');
+  private read(p: string, what: string): string {
+    const text = this.files.get(this.path(p));
+    if (text === undefined) throw new BackendError('not_found', `cannot read ${what} ${p}: no such file`);
+    return text;
   }
-  async exportBundle(): Promise<never> {
-    this.need();
-    return this.notAvailable('bundle export');
+
+  private needRole(role: Role, what: string): void {
+    if (this.role !== role) throw new BackendError('invalid_input', `this is a ${this.role} vault; \`${what}\` needs a ${role} vault`);
   }
-  async importBundle(): Promise<never> {
-    this.need();
-    return this.notAvailable('bundle import');
+
+  identity(): DeviceIdentity {
+    const s = this.session();
+    return {
+      device_id: s.device_id,
+      role: this.role,
+      signing_key: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMemory',
+      age_recipient: 'age1memory',
+      fingerprint: s.device_fingerprint,
+      ssh_fingerprint: 'SHA256:bWVtb3J5',
+    };
   }
-  async listDevices(): Promise<never> {
+
+  /** A trust file as a coordinator's backend would write it. */
+  static trustFileText(): string {
+    return JSON.stringify({
+      format: 'yaddash-trust',
+      version: 1,
+      hq_id: 'yaddash-hq-test',
+      coordinators: [{ device_id: '0190a3c4-0000-7000-8000-0000000000c0', signing_key: 'ssh-ed25519 AAAA', age_recipient: 'age1c' }],
+    });
+  }
+
+  private trustOf(text: string): TrustSummary {
+    let doc: { format?: string; hq_id?: string; coordinators?: { device_id: string }[] };
+    try {
+      doc = JSON.parse(text);
+    } catch {
+      throw new BackendError('invalid_input', 'the trust file is not valid: not the expected JSON');
+    }
+    if (doc.format !== 'yaddash-trust' || !doc.hq_id) {
+      throw new BackendError('invalid_input', 'the trust file is not valid: not a Yaddash trust file');
+    }
+    if (!doc.coordinators?.length) throw new BackendError('invalid_input', 'the trust file is not valid: it names no coordinator');
+    return {
+      hq_id: doc.hq_id,
+      fingerprint: 'ABCD-EF01-2345-6789',
+      coordinators: doc.coordinators.map((c, i) => ({
+        device_id: c.device_id,
+        fingerprint: `COOR-DINA-TOR${i}-0000`,
+        ssh_fingerprint: `SHA256:coordinator${i}`,
+      })),
+      path: null,
+    };
+  }
+
+  async outboxStatus(): Promise<OutboxStatus> {
     this.need();
-    return this.notAvailable('device enrollment');
+    return {
+      pending_records: Math.max(0, this.records.size - this.exported),
+      pending_attachments: 0,
+      last_export_at: this.bundles.at(-1)?.created_at ?? null,
+    };
+  }
+
+  async exportBundle(path: string): Promise<BundleSummary> {
+    this.need();
+    this.calls.push('export_bundle');
+    const p = this.path(path);
+    if (!this.trust) throw new BackendError('invalid_input', 'no trust file: import the coordinators\' trust file first');
+    const records = this.records.size - this.exported;
+    if (records <= 0) throw new BackendError('invalid_input', 'nothing new since the last bundle: no file was written');
+    this.exported = this.records.size;
+    const seq = this.bundles.length + 1;
+    const sha256 = seq.toString(16).padStart(64, '0');
+    this.bundles.push({ seq, bundle_id: sha256, created_at: new Date().toISOString(), records, attachments: 0, hq_received_at: null, imported_at: null });
+    this.files.set(p, JSON.stringify({ bundle: sha256, device: this.session().device_id, records }));
+    return { path: p, records, attachments: 0, sha256 };
+  }
+
+  async importBundle(path: string): Promise<ImportSummary> {
+    this.need();
+    this.calls.push('import_bundle');
+    this.needRole('coordinator', 'bundle import');
+    const doc = JSON.parse(this.read(path, 'the bundle')) as { device: string; records: number };
+    const dev = this.devices.find((d) => d.device_id === doc.device);
+    if (!dev || dev.revoked) throw new BackendError('invalid_input', 'bundle refused: the sender is not an enrolled device');
+    return { sender_device: doc.device, added: doc.records, already_present: 0 };
+  }
+
+  async listDevices(): Promise<DeviceSummary[]> {
+    this.need();
+    return clone(this.devices);
+  }
+
+  async importTrust(source: TrustSource): Promise<TrustSummary> {
+    this.need();
+    this.calls.push('import_trust');
+    const text = 'text' in source ? source.text : this.read(source.path, 'the trust file');
+    const t = this.trustOf(text);
+    this.trust = t;
+    return clone(t);
+  }
+
+  async trustInfo(): Promise<TrustSummary | null> {
+    this.need();
+    return this.trust ? clone(this.trust) : null;
+  }
+
+  async exportTrust(path: string): Promise<TrustSummary> {
+    this.need();
+    this.calls.push('export_trust');
+    this.needRole('coordinator', 'trust export');
+    const p = this.path(path);
+    this.files.set(p, MemoryBackend.trustFileText());
+    return { ...this.trustOf(MemoryBackend.trustFileText()), path: p };
+  }
+
+  async deviceIdentity(): Promise<DeviceIdentity> {
+    this.need();
+    return this.identity();
+  }
+
+  async saveDeviceIdentity(path: string): Promise<string> {
+    this.need();
+    this.calls.push('save_device_identity');
+    const p = this.path(path);
+    const id = this.identity();
+    this.files.set(p, JSON.stringify({ device_id: id.device_id, signing_key: id.signing_key, age_recipient: id.age_recipient }));
+    return p;
+  }
+
+  async enrollDevice(path: string, label?: string): Promise<DeviceSummary> {
+    this.need();
+    this.calls.push('enroll_device');
+    const text = this.read(path, 'the device file');
+    this.needRole('coordinator', 'device enroll');
+    let doc: { device_id?: string; signing_key?: string };
+    try {
+      doc = JSON.parse(text);
+    } catch {
+      doc = {};
+    }
+    if (!doc.device_id || !doc.signing_key) {
+      throw new BackendError('invalid_input', 'the device file is not a Yaddash device identity (`device show --json`)');
+    }
+    const d: DeviceSummary = { device_id: doc.device_id, fingerprint: 'DEVI-CEFP-0000-0001', revoked: false, label: label?.trim() || null };
+    this.devices = [...this.devices.filter((x) => x.device_id !== d.device_id), d];
+    return clone(d);
+  }
+
+  async revokeDevice(deviceId: string): Promise<void> {
+    this.need();
+    this.calls.push('revoke_device');
+    this.needRole('coordinator', 'device revoke');
+    const d = this.devices.find((x) => x.device_id === deviceId);
+    if (!d) throw new BackendError('not_found', `no device ${deviceId}`);
+    d.revoked = true;
+  }
+
+  async exportReceipts(deviceId: string, path: string): Promise<ReceiptsExported> {
+    this.need();
+    this.calls.push('export_receipts');
+    this.needRole('coordinator', 'receipt export');
+    const p = this.path(path);
+    this.files.set(p, JSON.stringify({ format: 'yaddash-receipts', device_id: deviceId, receipts: [1] }));
+    return { path: p, receipts: 1 };
+  }
+
+  async importReceipts(path: string): Promise<ReceiptsImported> {
+    this.need();
+    this.calls.push('import_receipts');
+    const doc = JSON.parse(this.read(path, 'the receipt file')) as { format?: string; receipts?: number[] };
+    if (doc.format !== 'yaddash-receipts') throw new BackendError('invalid_input', 'the receipt file is not valid: not a Yaddash receipt file');
+    const out: ReceiptsImported = { confirmed: [], already: 0 };
+    for (const seq of doc.receipts ?? []) {
+      const b = this.bundles.find((x) => x.seq === seq);
+      if (!b) continue;
+      if (b.imported_at) out.already += 1;
+      else {
+        b.imported_at = new Date().toISOString();
+        out.confirmed.push(seq);
+      }
+    }
+    return out;
+  }
+
+  async bundlesOut(): Promise<BundleOutSummary[]> {
+    this.need();
+    return clone(this.bundles);
   }
 
   async onLocked(handler: () => void): Promise<() => void> {

@@ -6,12 +6,16 @@ import { BackendError } from './types';
 import type {
   AppStatus,
   AttachmentInfo,
+  BundleOutSummary,
   BundleSummary,
   CheckReport,
   CreatedVault,
+  DeviceIdentity,
   DeviceSummary,
   ImportSummary,
   OutboxStatus,
+  ReceiptsExported,
+  ReceiptsImported,
   RecordBody,
   RecordKind,
   RecordSummary,
@@ -20,6 +24,8 @@ import type {
   SavedRecord,
   SessionInfo,
   StoredRecord,
+  TrustSource,
+  TrustSummary,
   UnlockRequest,
 } from './types';
 
@@ -81,6 +87,19 @@ export class TauriBackend implements Backend {
   exportBundle = (path: string) => call<BundleSummary>('export_bundle', { req: { path } });
   importBundle = (path: string) => call<ImportSummary>('import_bundle', { req: { path } });
   listDevices = () => call<DeviceSummary[]>('list_devices');
+
+  importTrust = (source: TrustSource) => call<TrustSummary>('import_trust', { req: source });
+  trustInfo = () => call<TrustSummary | null>('trust_info');
+  exportTrust = (path: string) => call<TrustSummary>('export_trust', { req: { path } });
+  deviceIdentity = () => call<DeviceIdentity>('device_identity');
+  saveDeviceIdentity = (path: string) => call<string>('save_device_identity', { req: { path } });
+  enrollDevice = (path: string, label?: string) =>
+    call<DeviceSummary>('enroll_device', { req: { path, label: label ?? null } });
+  revokeDevice = (deviceId: string) => call<void>('revoke_device', { req: { device_id: deviceId } });
+  exportReceipts = (deviceId: string, path: string) =>
+    call<ReceiptsExported>('export_receipts', { req: { device_id: deviceId, path } });
+  importReceipts = (path: string) => call<ReceiptsImported>('import_receipts', { req: { path } });
+  bundlesOut = () => call<BundleOutSummary[]>('bundles_out');
 
   onLocked = async (handler: () => void) => {
     const unlisten = await listen('vault-locked', () => handler());

@@ -227,4 +227,53 @@ export interface DeviceSummary {
   device_id: string;
   fingerprint: string;
   revoked: boolean;
+  label: string | null;
+}
+
+export interface CoordinatorSummary {
+  device_id: string;
+  /** Short fingerprint, read aloud over the phone. */
+  fingerprint: string;
+  ssh_fingerprint: string;
+}
+
+export interface TrustSummary {
+  hq_id: string;
+  /** Fingerprint of the whole trust file. */
+  fingerprint: string;
+  coordinators: CoordinatorSummary[];
+  /** Where it was written (export only). */
+  path: string | null;
+}
+
+/** The trust file to import: its absolute path, or its text. */
+export type TrustSource = { path: string } | { text: string };
+
+export interface DeviceIdentity {
+  device_id: string;
+  role: Role;
+  signing_key: string;
+  age_recipient: string;
+  fingerprint: string;
+  ssh_fingerprint: string;
+}
+
+export interface ReceiptsExported {
+  path: string;
+  receipts: number;
+}
+
+export interface ReceiptsImported {
+  confirmed: number[];
+  already: number;
+}
+
+export interface BundleOutSummary {
+  seq: number;
+  bundle_id: string;
+  created_at: string;
+  records: number;
+  attachments: number;
+  hq_received_at: string | null;
+  imported_at: string | null;
 }
