@@ -4,19 +4,14 @@ use std::fmt;
 use std::str::FromStr;
 
 use age::secrecy::ExposeSecret;
-use rand::rngs::OsRng;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use ssh_key::{Algorithm, HashAlg, LineEnding, PrivateKey, PublicKey};
+use ssh_key::PublicKey;
 use uuid::Uuid;
+pub use yaddash_wire::parse_signing_public_key;
+use yaddash_wire::{IdentityFingerprint, KeyError, KnownSender, SigningKey, identity_fingerprint};
 use zeroize::Zeroizing;
-
-use crate::error::KeyError;
-
-/// Comment stored in the OpenSSH private key. Deliberately says nothing about
-/// the person or the organisation.
-const PRIVATE_KEY_COMMENT: &str = "yaddash-device";
 
 /// The secret keys of one device (or one coordinator): an Ed25519 key that
 /// signs bundles, manifests and receipts, and an age X25519 identity that
@@ -26,20 +21,14 @@ const PRIVATE_KEY_COMMENT: &str = "yaddash-device";
 /// key types); the string forms are returned in [`Zeroizing`] /
 /// [`SecretString`] wrappers. `Debug` never prints secret material.
 pub struct DeviceKeys {
-    signing: PrivateKey,
+    signing: SigningKey,
     age: age::x25519::Identity,
 }
 
 impl fmt::Debug for DeviceKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DeviceKeys")
-            .field(
-                "signing",
-                &self
-                    .signing_public_key()
-                    .fingerprint(HashAlg::Sha256)
-                    .to_string(),
-            )
+            .field("signing", &self.signing.fingerprint())
             .field("age", &self.age.to_public().to_string())
             .finish()
     }
@@ -48,10 +37,8 @@ impl fmt::Debug for DeviceKeys {
 impl DeviceKeys {
     /// Generates fresh keys from the operating system's random number generator.
     pub fn generate() -> Self {
-        let mut signing = PrivateKey::from(ssh_key::private::Ed25519Keypair::random(&mut OsRng));
-        signing.set_comment(PRIVATE_KEY_COMMENT);
         Self {
-            signing,
+            signing: SigningKey::generate(),
             age: age::x25519::Identity::generate(),
         }
     }
@@ -60,14 +47,7 @@ impl DeviceKeys {
     /// Ed25519 private key (`-----BEGIN OPENSSH PRIVATE KEY-----`) and an age
     /// identity (`AGE-SECRET-KEY-1...`).
     pub fn from_secrets(signing_openssh: &str, age_identity: &str) -> Result<Self, KeyError> {
-        let signing = PrivateKey::from_openssh(signing_openssh.trim())
-            .map_err(|_| KeyError::SigningKeyUnreadable)?;
-        if signing.is_encrypted() {
-            return Err(KeyError::SigningKeyEncrypted);
-        }
-        if signing.algorithm() != Algorithm::Ed25519 {
-            return Err(KeyError::NotEd25519);
-        }
+        let signing = SigningKey::from_openssh(signing_openssh)?;
         let age = age::x25519::Identity::from_str(age_identity.trim())
             .map_err(|_| KeyError::AgeIdentityUnreadable)?;
         Ok(Self { signing, age })
@@ -76,9 +56,7 @@ impl DeviceKeys {
     /// The signing key as an OpenSSH private key file (PEM, LF line endings),
     /// usable with `ssh-keygen -Y sign -f`.
     pub fn signing_key_openssh(&self) -> Result<Zeroizing<String>, KeyError> {
-        self.signing
-            .to_openssh(LineEnding::LF)
-            .map_err(|_| KeyError::SigningKeyUnreadable)
+        self.signing.to_openssh()
     }
 
     /// The age identity as `AGE-SECRET-KEY-1...`, usable with `age -d -i`.
@@ -98,30 +76,26 @@ impl DeviceKeys {
 
     /// The Ed25519 public key.
     pub fn signing_public_key(&self) -> PublicKey {
-        self.signing.public_key().clone()
+        self.signing.public_key()
     }
 
-    pub(crate) fn signing_private(&self) -> &PrivateKey {
+    /// The Ed25519 signing key alone (all the HQ protocol needs).
+    pub fn signing_key(&self) -> &SigningKey {
         &self.signing
     }
 
     /// `SHA256:...` fingerprint of the signing key, as `ssh-keygen -l` prints it.
     pub fn signing_fingerprint(&self) -> String {
-        self.signing
-            .public_key()
-            .fingerprint(HashAlg::Sha256)
-            .to_string()
+        self.signing.fingerprint()
     }
 
     /// The public half, to be enrolled at headquarters.
     pub fn public_identity(&self, device_id: Uuid) -> PublicIdentity {
-        let mut public = self.signing.public_key().clone();
-        public.set_comment(format!("yaddash-device-{device_id}"));
         PublicIdentity {
             device_id,
-            // Encoding an Ed25519 public key is infallible in practice; an
-            // empty string would be rejected by every later parse.
-            signing_key: public.to_openssh().unwrap_or_default(),
+            signing_key: self
+                .signing
+                .public_key_openssh(&format!("yaddash-device-{device_id}")),
             age_recipient: self.age.to_public().to_string(),
         }
     }
@@ -138,21 +112,18 @@ pub struct PublicIdentity {
     pub age_recipient: String,
 }
 
-/// Human-comparable fingerprints of a [`PublicIdentity`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IdentityFingerprint {
-    /// `SHA256:<base64>` of the signing key, identical to what
-    /// `ssh-keygen -l -f key.pub` prints.
-    pub ssh: String,
-    /// 16 characters of RFC 4648 base32 in four groups (`ABCD-EFGH-IJKL-MNOP`,
-    /// 80 bits) over the device id, the signing key and the age recipient
-    /// together, for reading aloud over the phone. See `docs/bundle-format.md`.
-    pub short: String,
+impl AsRef<SigningKey> for DeviceKeys {
+    fn as_ref(&self) -> &SigningKey {
+        &self.signing
+    }
 }
 
-impl fmt::Display for IdentityFingerprint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({})", self.short, self.ssh)
+impl From<&PublicIdentity> for KnownSender {
+    fn from(id: &PublicIdentity) -> Self {
+        Self {
+            signing_key: id.signing_key.clone(),
+            revoked_from: None,
+        }
     }
 }
 
@@ -172,39 +143,8 @@ impl PublicIdentity {
     pub fn fingerprint(&self) -> Result<IdentityFingerprint, KeyError> {
         let key = self.signing_public_key()?;
         let recipient = self.age_recipient()?;
-        let key_no_comment = PublicKey::new(key.key_data().clone(), "")
-            .to_openssh()
-            .map_err(|_| KeyError::SigningKeyUnreadable)?;
-        let mut h = Sha256::new();
-        h.update(b"yaddash-identity-v1\n");
-        h.update(self.device_id.hyphenated().to_string().as_bytes());
-        h.update(b"\n");
-        h.update(key_no_comment.trim().as_bytes());
-        h.update(b"\n");
-        h.update(recipient.to_string().as_bytes());
-        h.update(b"\n");
-        let digest = h.finalize();
-        let b32 = base32(&digest[..10]);
-        let short = b32
-            .as_bytes()
-            .chunks(4)
-            .map(|c| String::from_utf8_lossy(c).into_owned())
-            .collect::<Vec<_>>()
-            .join("-");
-        Ok(IdentityFingerprint {
-            ssh: key.fingerprint(HashAlg::Sha256).to_string(),
-            short,
-        })
+        identity_fingerprint(self.device_id, &key, &recipient.to_string())
     }
-}
-
-/// Parses an OpenSSH public key line and insists on Ed25519.
-pub fn parse_signing_public_key(line: &str) -> Result<PublicKey, KeyError> {
-    let key = PublicKey::from_openssh(line.trim()).map_err(|_| KeyError::SigningKeyUnreadable)?;
-    if key.algorithm() != Algorithm::Ed25519 {
-        return Err(KeyError::NotEd25519);
-    }
-    Ok(key)
 }
 
 /// Fingerprint of an age recipient as listed in a bundle manifest: the
@@ -214,34 +154,9 @@ pub fn recipient_fingerprint(recipient: &age::x25519::Recipient) -> String {
     hex::encode(Sha256::digest(recipient.to_string().as_bytes()))
 }
 
-fn base32(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let mut out = String::new();
-    let mut acc: u32 = 0;
-    let mut bits = 0u32;
-    for &b in bytes {
-        acc = (acc << 8) | u32::from(b);
-        bits += 8;
-        while bits >= 5 {
-            bits -= 5;
-            out.push(char::from(ALPHABET[((acc >> bits) & 31) as usize]));
-        }
-    }
-    if bits > 0 {
-        out.push(char::from(ALPHABET[((acc << (5 - bits)) & 31) as usize]));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base32_matches_rfc4648_vectors() {
-        assert_eq!(base32(b"foobar"), "MZXW6YTBOI");
-        assert_eq!(base32(b"f"), "MY");
-    }
 
     #[test]
     fn secrets_round_trip_and_fingerprint_is_stable() {

@@ -53,33 +53,29 @@
 #![deny(missing_docs)]
 
 mod error;
-mod format;
 mod keys;
 mod read;
-mod receipt;
-pub mod sshsig;
-mod tar;
 mod write;
 
-pub use error::{KeyError, ReadError, ReceiptError, SignatureError, WriteError};
-pub use format::{
-    BundleId, FORMAT_NAME, FORMAT_VERSION, MANIFEST_NAME, MANIFEST_SIG_NAME, MIN_PADDED_LEN,
-    Manifest, ManifestEntry, OUTER_HEADER_NAME, OuterHeader, PADDING_NAME, PAYLOAD_NAME,
-    PAYLOAD_SIG_NAME, ParseHashError, Sha256Hash, padded_len, padme,
-};
-pub use keys::{
-    DeviceKeys, IdentityFingerprint, PublicIdentity, parse_signing_public_key,
-    recipient_fingerprint,
-};
+// The parts that need no decryption key live in `yaddash-wire` (which the HQ
+// server links); they are re-exported here so callers keep one import path.
+pub use error::WriteError;
+pub use keys::{DeviceKeys, PublicIdentity, parse_signing_public_key, recipient_fingerprint};
 pub use read::{
-    BundleReader, BundleVisitor, CollectEntries, DecryptConfig, KnownSender, OuterVerified,
-    SenderDirectory, VerifiedBundle, VerifyOnly, VisitError, read_bundle,
-};
-pub use receipt::{
-    RECEIPT_FORMAT, RECEIPT_VERSION, Receipt, ReceiptKind, sign_receipt, verify_receipt,
+    BundleReader, BundleVisitor, CollectEntries, DecryptConfig, VerifiedBundle, VerifyOnly,
+    VisitError, read_bundle,
 };
 pub use write::{BundleSpec, EntrySource, WrittenBundle, write_bundle};
+pub use yaddash_wire::{
+    BundleId, FORMAT_NAME, FORMAT_VERSION, IdentityFingerprint, KeyError, KnownSender,
+    MANIFEST_NAME, MANIFEST_SIG_NAME, MIN_PADDED_LEN, Manifest, ManifestEntry, OUTER_HEADER_NAME,
+    OuterHeader, OuterVerified, PADDING_NAME, PAYLOAD_NAME, PAYLOAD_SIG_NAME, ParseHashError,
+    RECEIPT_FORMAT, RECEIPT_VERSION, ReadError, Receipt, ReceiptError, ReceiptKind,
+    SenderDirectory, Sha256Hash, SignatureError, SigningKey, padded_len, padme, sign_receipt,
+    sshsig, verify_receipt,
+};
 
 /// Re-exported so callers name the same versions of these crates.
 pub use age;
 pub use ssh_key;
+pub use yaddash_wire;

@@ -8,80 +8,25 @@
 //! hashes on the fly.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 use std::rc::Rc;
 
 use sha2::{Digest, Sha256};
-use ssh_key::{HashAlg, LineEnding, PublicKey};
-use time::OffsetDateTime;
-use uuid::Uuid;
+use ssh_key::PublicKey;
 
-use crate::error::{ReadError, SignatureError};
-use crate::format::{
-    self, BundleId, FORMAT_NAME, FORMAT_VERSION, MANIFEST_NAME, MANIFEST_SIG_NAME, Manifest,
-    ManifestEntry, OUTER_HEADER_NAME, OuterHeader, PADDING_NAME, PAYLOAD_NAME, PAYLOAD_SIG_NAME,
-    Sha256Hash,
+use yaddash_wire::sshsig::{self, MAX_ARMORED_SIGNATURE, MessageDigest, NAMESPACE_MANIFEST};
+use yaddash_wire::tar::{self, TarError};
+use yaddash_wire::{
+    FORMAT_VERSION, MANIFEST_NAME, MANIFEST_SIG_NAME, Manifest, ManifestEntry, OuterVerified,
+    PADDING_NAME, ReadError, SenderDirectory, Sha256Hash, SignatureError, json_version, read_small,
 };
-use crate::keys::{PublicIdentity, parse_signing_public_key, recipient_fingerprint};
-use crate::sshsig::{
-    self, MAX_ARMORED_SIGNATURE, MessageDigest, NAMESPACE_BUNDLE, NAMESPACE_MANIFEST,
-};
-use crate::tar::{self, TarError};
 
-const MAX_OUTER_HEADER: u64 = 4096;
+use crate::keys::recipient_fingerprint;
+
 const MAX_MANIFEST: u64 = 16 * 1024 * 1024;
-const AGE_HEADER_CAPTURE: usize = 64 * 1024;
 const BUF: usize = 64 * 1024;
-
-/// What headquarters knows about an enrolled device.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct KnownSender {
-    /// The device's OpenSSH Ed25519 public key line.
-    pub signing_key: String,
-    /// If the device was revoked: bundles created at or after this instant are refused.
-    pub revoked_from: Option<OffsetDateTime>,
-}
-
-impl From<&PublicIdentity> for KnownSender {
-    fn from(id: &PublicIdentity) -> Self {
-        Self {
-            signing_key: id.signing_key.clone(),
-            revoked_from: None,
-        }
-    }
-}
-
-/// Looks up enrolled devices by id.
-pub trait SenderDirectory {
-    /// The enrolled device with this id, if any.
-    fn lookup(&self, device_id: Uuid) -> Option<KnownSender>;
-}
-
-impl SenderDirectory for HashMap<Uuid, KnownSender> {
-    fn lookup(&self, device_id: Uuid) -> Option<KnownSender> {
-        self.get(&device_id).cloned()
-    }
-}
-
-/// What pass 1 established, without decrypting.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OuterVerified {
-    /// SHA-256 of `payload.age`.
-    pub bundle_id: BundleId,
-    /// The sending device, whose signature over `payload.age` verified.
-    pub device_id: Uuid,
-    /// `SHA256:...` fingerprint of the key that signed.
-    pub sender_fingerprint: String,
-    /// The device's revocation time, as given by the directory.
-    pub revoked_from: Option<OffsetDateTime>,
-    /// Size of `payload.age`.
-    pub payload_len: u64,
-    /// Size of the whole bundle file.
-    pub total_len: u64,
-}
 
 /// What the reader needs to decrypt and accept a bundle.
 #[derive(Clone, Copy)]
@@ -191,69 +136,6 @@ impl<R> std::fmt::Debug for BundleReader<R> {
     }
 }
 
-fn outer_tar_err(e: TarError) -> ReadError {
-    match e {
-        TarError::Io(e) => ReadError::Io(e),
-        TarError::Eof => ReadError::Truncated,
-        TarError::Malformed(reason) => ReadError::NotABundle { reason },
-    }
-}
-
-fn read_small(r: &mut impl Read, size: u64) -> Result<Vec<u8>, TarError> {
-    let mut v = vec![0u8; size as usize];
-    r.read_exact(&mut v)?;
-    tar::skip_padding(r, size)?;
-    Ok(v)
-}
-
-/// Checks the JSON `version` field before the strict schema, so a newer
-/// format is reported as such rather than as garbage.
-fn json_version(bytes: &[u8]) -> Option<(Option<String>, u64)> {
-    let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
-    let version = v.get("version")?.as_u64()?;
-    let format = v.get("format").and_then(|f| f.as_str()).map(str::to_owned);
-    Some((format, version))
-}
-
-/// Canonical armour: exactly what [`sshsig::sign_digest`] writes.
-fn parse_canonical_sig(bytes: &[u8]) -> Result<ssh_key::SshSig, SignatureError> {
-    let sig = sshsig::parse_armored(bytes)?;
-    let mut canonical = sig
-        .to_pem(LineEnding::LF)
-        .map_err(|_| SignatureError::Malformed)?;
-    if !canonical.ends_with('\n') {
-        canonical.push('\n');
-    }
-    if canonical.as_bytes() != bytes {
-        return Err(SignatureError::Malformed);
-    }
-    Ok(sig)
-}
-
-/// Counts the X25519 recipient stanzas of an age v1 header.
-fn count_x25519_stanzas(prefix: &[u8]) -> Option<usize> {
-    let mut lines = prefix.split(|&b| b == b'\n');
-    if lines.next()? != b"age-encryption.org/v1" {
-        return None;
-    }
-    let mut count = 0;
-    loop {
-        let line = lines.next()?;
-        if line.starts_with(b"--- ") {
-            return Some(count);
-        }
-        let rest = line.strip_prefix(b"-> ")?;
-        if rest.split(|&b| b == b' ').next()? == b"X25519" {
-            count += 1;
-        }
-        loop {
-            if lines.next()?.len() < 64 {
-                break;
-            }
-        }
-    }
-}
-
 impl BundleReader<BufReader<File>> {
     /// Opens a bundle file and runs pass 1.
     pub fn open_path(path: &Path, senders: &dyn SenderDirectory) -> Result<Self, ReadError> {
@@ -267,159 +149,13 @@ impl<R: Read + Seek> BundleReader<R> {
     /// verifies the sender's signature over `payload.age` (streamed). Needs no
     /// decryption key.
     pub fn open(mut input: R, senders: &dyn SenderDirectory) -> Result<Self, ReadError> {
-        let start = input.stream_position()?;
-        let end = input.seek(SeekFrom::End(0))?;
-        input.seek(SeekFrom::Start(start))?;
-        let file_len = end.saturating_sub(start);
-        if file_len == 0 {
-            return Err(ReadError::NotABundle {
-                reason: "the file is empty",
-            });
-        }
-
-        // yaddash-bundle.json
-        let h = tar::read_entry_header(&mut input)
-            .map_err(outer_tar_err)?
-            .ok_or(ReadError::NotABundle {
-                reason: "empty tar archive",
-            })?;
-        if h.name != OUTER_HEADER_NAME {
-            return Err(ReadError::NotABundle {
-                reason: "the first entry is not yaddash-bundle.json",
-            });
-        }
-        if h.size > MAX_OUTER_HEADER {
-            return Err(ReadError::NotABundle {
-                reason: "yaddash-bundle.json is too large",
-            });
-        }
-        let header_bytes = read_small(&mut input, h.size).map_err(outer_tar_err)?;
-        let (format_name, version) = json_version(&header_bytes).ok_or(ReadError::NotABundle {
-            reason: "yaddash-bundle.json is not valid",
-        })?;
-        if format_name.as_deref() != Some(FORMAT_NAME) {
-            return Err(ReadError::NotABundle {
-                reason: "yaddash-bundle.json does not name the yaddash-bundle format",
-            });
-        }
-        if version != FORMAT_VERSION {
-            return Err(ReadError::UnsupportedVersion { found: version });
-        }
-        let header: OuterHeader =
-            serde_json::from_slice(&header_bytes).map_err(|_| ReadError::NotABundle {
-                reason: "yaddash-bundle.json has unexpected fields",
-            })?;
-        if header.to_bytes() != header_bytes {
-            return Err(ReadError::NotABundle {
-                reason: "yaddash-bundle.json is not in canonical form",
-            });
-        }
-        let device_id = header.device_id;
-        let sender = senders
-            .lookup(device_id)
-            .ok_or(ReadError::UnknownSender { device_id })?;
-        let sender_key = parse_signing_public_key(&sender.signing_key)
-            .map_err(|_| ReadError::SenderKeyInvalid { device_id })?;
-
-        // payload.age, hashed as it streams.
-        let h = tar::read_entry_header(&mut input)
-            .map_err(outer_tar_err)?
-            .ok_or(ReadError::NotABundle {
-                reason: "payload.age is missing",
-            })?;
-        if h.name != PAYLOAD_NAME {
-            return Err(ReadError::NotABundle {
-                reason: "the second entry is not payload.age",
-            });
-        }
-        let payload_len = h.size;
-        let payload_offset =
-            start + tar::entry_len(header_bytes.len() as u64) + tar::header_len(payload_len);
-        let expected_len = tar::entry_len(header_bytes.len() as u64)
-            .checked_add(tar::entry_len(payload_len))
-            .ok_or(ReadError::Truncated)?;
-        if expected_len > file_len {
-            return Err(ReadError::Truncated);
-        }
-        let mut sha256 = Sha256::new();
-        let mut sha512 = MessageDigest::new();
-        let mut age_prefix = Vec::new();
-        let mut remaining = payload_len;
-        let mut buf = vec![0u8; BUF];
-        while remaining > 0 {
-            let want = remaining.min(BUF as u64) as usize;
-            let n = match input.read(&mut buf[..want]) {
-                Ok(0) => return Err(ReadError::Truncated),
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e.into()),
-            };
-            let chunk = &buf[..n];
-            sha256.update(chunk);
-            sha512.update(chunk);
-            if age_prefix.len() < AGE_HEADER_CAPTURE {
-                let k = (AGE_HEADER_CAPTURE - age_prefix.len()).min(n);
-                age_prefix.extend_from_slice(&chunk[..k]);
-            }
-            remaining -= n as u64;
-        }
-        tar::skip_padding(&mut input, payload_len).map_err(outer_tar_err)?;
-        let bundle_id = Sha256Hash(sha256.finalize().into());
-
-        // payload.age.sig
-        let h = tar::read_entry_header(&mut input)
-            .map_err(outer_tar_err)?
-            .ok_or(ReadError::NotABundle {
-                reason: "payload.age.sig is missing",
-            })?;
-        if h.name != PAYLOAD_SIG_NAME {
-            return Err(ReadError::NotABundle {
-                reason: "the third entry is not payload.age.sig",
-            });
-        }
-        if h.size > MAX_ARMORED_SIGNATURE as u64 {
-            return Err(ReadError::NotABundle {
-                reason: "payload.age.sig is too large",
-            });
-        }
-        let sig_bytes = read_small(&mut input, h.size).map_err(outer_tar_err)?;
-        if tar::read_entry_header(&mut input)
-            .map_err(outer_tar_err)?
-            .is_some()
-        {
-            return Err(ReadError::NotABundle {
-                reason: "the archive has more entries than a bundle",
-            });
-        }
-        let total_len = expected_len + tar::entry_len(h.size) + tar::END_LEN;
-        if file_len > total_len {
-            return Err(ReadError::TrailingData {
-                extra: file_len - total_len,
-            });
-        }
-
-        let sig = parse_canonical_sig(&sig_bytes).map_err(ReadError::OuterSignatureInvalid)?;
-        sshsig::verify_parsed(&sender_key, NAMESPACE_BUNDLE, sha512, &sig)
-            .map_err(ReadError::OuterSignatureInvalid)?;
-
-        let x25519_stanzas =
-            count_x25519_stanzas(&age_prefix).ok_or(ReadError::MalformedPayload {
-                reason: "payload.age is not an age v1 file",
-            })?;
-
+        let check = yaddash_wire::verify_outer(&mut input, senders)?;
         Ok(Self {
             input,
-            outer: OuterVerified {
-                bundle_id,
-                device_id,
-                sender_fingerprint: sender_key.fingerprint(HashAlg::Sha256).to_string(),
-                revoked_from: sender.revoked_from,
-                payload_len,
-                total_len,
-            },
-            payload_offset,
-            x25519_stanzas,
-            sender_key,
+            outer: check.outer,
+            payload_offset: check.payload_offset,
+            x25519_stanzas: check.x25519_stanzas,
+            sender_key: check.sender_key,
         })
     }
 
@@ -589,7 +325,7 @@ fn check_manifest(
             created_at: m.created_at,
         });
     }
-    format::check_entry_paths(m.entries.iter().map(|e| e.path.as_str())).map_err(|_| {
+    yaddash_wire::check_entry_paths(m.entries.iter().map(|e| e.path.as_str())).map_err(|_| {
         ReadError::ManifestInvalid {
             reason: "an entry path is not allowed",
         }
@@ -630,7 +366,8 @@ fn read_manifest(stream: &mut impl Read, sender_key: &PublicKey) -> Result<Manif
         });
     }
     let sig_bytes = read_small(stream, h.size).map_err(inner_tar_err)?;
-    let sig = parse_canonical_sig(&sig_bytes).map_err(|_| ReadError::ManifestSignatureInvalid)?;
+    let sig =
+        sshsig::parse_canonical(&sig_bytes).map_err(|_| ReadError::ManifestSignatureInvalid)?;
     let mut digest = MessageDigest::new();
     digest.update(&manifest_bytes);
     sshsig::verify_parsed(sender_key, NAMESPACE_MANIFEST, digest, &sig).map_err(|e| match e {
@@ -750,21 +487,5 @@ impl<R: Read> Read for EntryReader<'_, R> {
             }
         }
         Ok(n)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn age_header_stanzas_are_counted() {
-        let hdr = b"age-encryption.org/v1\n-> X25519 abc\nbody\n-> X25519 def\nbody\n-> x-grease a b\n\n--- mac\nrest";
-        assert_eq!(count_x25519_stanzas(hdr), Some(2));
-        assert_eq!(
-            count_x25519_stanzas(b"age-encryption.org/v1\n-> X25519 abc\n"),
-            None
-        );
-        assert_eq!(count_x25519_stanzas(b"not age"), None);
     }
 }

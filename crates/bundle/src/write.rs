@@ -9,13 +9,13 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::WriteError;
-use crate::format::{
-    self, BundleId, FORMAT_VERSION, MANIFEST_NAME, MANIFEST_SIG_NAME, Manifest, ManifestEntry,
+use crate::keys::{DeviceKeys, recipient_fingerprint};
+use yaddash_wire::sshsig::{self, MessageDigest, NAMESPACE_BUNDLE, NAMESPACE_MANIFEST};
+use yaddash_wire::tar;
+use yaddash_wire::{
+    BundleId, FORMAT_VERSION, MANIFEST_NAME, MANIFEST_SIG_NAME, Manifest, ManifestEntry,
     OUTER_HEADER_NAME, OuterHeader, PADDING_NAME, PAYLOAD_NAME, PAYLOAD_SIG_NAME, Sha256Hash,
 };
-use crate::keys::{DeviceKeys, recipient_fingerprint};
-use crate::sshsig::{self, MessageDigest, NAMESPACE_BUNDLE, NAMESPACE_MANIFEST};
-use crate::tar;
 
 const COPY_BUF: usize = 64 * 1024;
 /// age STREAM chunk size and tag size.
@@ -178,7 +178,7 @@ pub fn write_bundle<W: Write>(
     {
         return Err(WriteError::BadHqId);
     }
-    format::check_entry_paths(entries.iter().map(|e| e.path.as_str()))
+    yaddash_wire::check_entry_paths(entries.iter().map(|e| e.path.as_str()))
         .map_err(|(path, reason)| WriteError::BadEntryPath { path, reason })?;
 
     let manifest = Manifest {
@@ -213,7 +213,7 @@ pub fn write_bundle<W: Write>(
             .checked_add(tar::entry_len(e.size))
             .ok_or(WriteError::TooLarge)?;
     }
-    let target = format::padded_len(unpadded).ok_or(WriteError::TooLarge)?;
+    let target = yaddash_wire::padded_len(unpadded).ok_or(WriteError::TooLarge)?;
     let mut padding = target - unpadded;
     if tar::needs_pax(padding) {
         // The pax header takes two more blocks out of the padding.

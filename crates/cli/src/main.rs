@@ -93,6 +93,11 @@ enum Command {
     /// Import receipts: export (coordinator), import (field).
     #[command(subcommand)]
     Receipt(cmd::receipt::Command),
+    /// HQ server: invite, enroll, pull (coordinator), revoke.
+    #[command(subcommand)]
+    Hq(cmd::hq::Command),
+    /// Field: export what is new, upload the outbox to the HQ server, fetch receipts.
+    Sync(cmd::sync::Args),
 }
 
 fn main() -> ExitCode {
@@ -132,5 +137,7 @@ fn run(cli: Cli) -> common::CliResult {
         Command::Trust(c) => c.run(&ctx),
         Command::Bundle(c) => c.run(&ctx),
         Command::Receipt(c) => c.run(&ctx),
+        Command::Hq(c) => c.run(&ctx),
+        Command::Sync(a) => a.run(&ctx),
     }
 }

@@ -99,7 +99,8 @@ pub struct OuterHeader {
 }
 
 impl OuterHeader {
-    pub(crate) fn new(device_id: Uuid) -> Self {
+    /// The header for a bundle from `device_id`.
+    pub fn new(device_id: Uuid) -> Self {
         Self {
             format: FORMAT_NAME.to_owned(),
             version: FORMAT_VERSION,
@@ -108,7 +109,7 @@ impl OuterHeader {
     }
 
     /// The exact bytes written to the tar entry (compact JSON and a newline).
-    pub(crate) fn to_bytes(&self) -> Vec<u8> {
+    pub fn to_bytes(&self) -> Vec<u8> {
         let mut v = serde_json::to_vec(self).unwrap_or_default();
         v.push(b'\n');
         v
@@ -132,7 +133,7 @@ pub struct Manifest {
     pub created_at: OffsetDateTime,
     /// The headquarters (trust domain) the bundle is meant for.
     pub hq_id: String,
-    /// [`crate::recipient_fingerprint`] of every age recipient the payload is
+    /// `recipient_fingerprint` (yaddash-bundle) of every age recipient the payload is
     /// encrypted to, in the order given by the sender.
     pub recipients: Vec<String>,
     /// The entries, in payload order.
@@ -153,7 +154,7 @@ pub struct ManifestEntry {
 
 /// Checks that a caller-chosen entry path is safe to extract with stock `tar`
 /// and cannot collide with the bundle's own entries.
-pub(crate) fn check_entry_path(path: &str) -> Result<(), &'static str> {
+pub fn check_entry_path(path: &str) -> Result<(), &'static str> {
     if path.is_empty() || path.len() > crate::tar::MAX_NAME {
         return Err("must be 1 to 99 bytes long");
     }
@@ -176,7 +177,7 @@ pub(crate) fn check_entry_path(path: &str) -> Result<(), &'static str> {
 
 /// Checks a whole list of entry paths: each valid, no duplicates, and no path
 /// that is also a directory of another.
-pub(crate) fn check_entry_paths<'a>(
+pub fn check_entry_paths<'a>(
     paths: impl Iterator<Item = &'a str>,
 ) -> Result<(), (String, &'static str)> {
     let mut files = std::collections::BTreeSet::new();

@@ -21,18 +21,22 @@ use signature::{Signer, Verifier};
 use ssh_key::{HashAlg, LineEnding, PublicKey, SshSig};
 
 use crate::error::SignatureError;
-use crate::keys::DeviceKeys;
+use crate::keys::SigningKey;
 
 /// Namespace of the outer signature over `payload.age`.
 pub const NAMESPACE_BUNDLE: &str = "yaddash-bundle@yaddash.org";
 /// Namespace of the inner signature over `manifest.json`.
 pub const NAMESPACE_MANIFEST: &str = "yaddash-manifest@yaddash.org";
+/// Namespace of HQ protocol request signatures (see [`crate::request`]).
+pub const NAMESPACE_REQUEST: &str = "yaddash-request@yaddash.org";
+/// Namespace of HQ enrollment codes.
+pub const NAMESPACE_ENROLL: &str = "yaddash-enroll@yaddash.org";
 /// Namespace of receipt signatures.
 pub const NAMESPACE_RECEIPT: &str = "yaddash-receipt@yaddash.org";
 
 /// Largest armoured signature accepted when parsing (an Ed25519 SSHSIG is
 /// about 300 bytes).
-pub(crate) const MAX_ARMORED_SIGNATURE: usize = 4096;
+pub const MAX_ARMORED_SIGNATURE: usize = 4096;
 
 /// A SHA-512 digest of a message, computed incrementally.
 #[derive(Clone, Default)]
@@ -87,12 +91,12 @@ fn signed_data(namespace: &str, reserved: &[u8], hash: &[u8; 64]) -> Vec<u8> {
 /// (`-----BEGIN SSH SIGNATURE-----`, LF line endings, trailing newline) exactly
 /// as `ssh-keygen -Y sign` would write it.
 pub fn sign_digest(
-    keys: &DeviceKeys,
+    keys: &impl AsRef<SigningKey>,
     namespace: &str,
     digest: MessageDigest,
 ) -> Result<String, SignatureError> {
     let data = signed_data(namespace, &[], &digest.finish());
-    let private = keys.signing_private();
+    let private = keys.as_ref().private_key();
     let sig = private
         .try_sign(&data)
         .map_err(|_| SignatureError::Signing)?;
@@ -114,7 +118,7 @@ pub fn sign_digest(
 
 /// Signs a message held in memory (small inputs such as manifests, receipts).
 pub fn sign_bytes(
-    keys: &DeviceKeys,
+    keys: &impl AsRef<SigningKey>,
     namespace: &str,
     msg: &[u8],
 ) -> Result<String, SignatureError> {
@@ -124,7 +128,7 @@ pub fn sign_bytes(
 }
 
 /// Parses an armoured SSHSIG signature.
-pub(crate) fn parse_armored(armored: &[u8]) -> Result<SshSig, SignatureError> {
+pub fn parse_armored(armored: &[u8]) -> Result<SshSig, SignatureError> {
     if armored.len() > MAX_ARMORED_SIGNATURE {
         return Err(SignatureError::Malformed);
     }
@@ -146,7 +150,8 @@ pub fn verify_digest(
     verify_parsed(expected_key, namespace, digest, &sig)
 }
 
-pub(crate) fn verify_parsed(
+/// Verifies an already parsed signature (see [`verify_digest`]).
+pub fn verify_parsed(
     expected_key: &PublicKey,
     namespace: &str,
     digest: MessageDigest,
@@ -167,6 +172,22 @@ pub(crate) fn verify_parsed(
         .map_err(|_| SignatureError::Invalid)
 }
 
+/// Parses an armoured signature and insists on the canonical armour: exactly
+/// what [`sign_digest`] writes (LF line endings, trailing newline).
+pub fn parse_canonical(bytes: &[u8]) -> Result<SshSig, SignatureError> {
+    let sig = parse_armored(bytes)?;
+    let mut canonical = sig
+        .to_pem(LineEnding::LF)
+        .map_err(|_| SignatureError::Malformed)?;
+    if !canonical.ends_with('\n') {
+        canonical.push('\n');
+    }
+    if canonical.as_bytes() != bytes {
+        return Err(SignatureError::Malformed);
+    }
+    Ok(sig)
+}
+
 /// Verifies an armoured SSHSIG signature over a message held in memory.
 pub fn verify_bytes(
     expected_key: &PublicKey,
@@ -179,22 +200,59 @@ pub fn verify_bytes(
     verify_digest(expected_key, namespace, d, armored)
 }
 
+/// Signs `msg` the SSHSIG way (same signed-data blob, SHA-512) but returns
+/// only the raw 64-byte Ed25519 signature: compact enough for an HTTP header.
+pub fn sign_raw(
+    keys: &impl AsRef<SigningKey>,
+    namespace: &str,
+    msg: &[u8],
+) -> Result<[u8; 64], SignatureError> {
+    let mut d = MessageDigest::new();
+    d.update(msg);
+    let data = signed_data(namespace, &[], &d.finish());
+    let sig = keys
+        .as_ref()
+        .private_key()
+        .try_sign(&data)
+        .map_err(|_| SignatureError::Signing)?;
+    sig.as_bytes()
+        .try_into()
+        .map_err(|_| SignatureError::Signing)
+}
+
+/// Verifies a raw signature made by [`sign_raw`].
+pub fn verify_raw(
+    key: &PublicKey,
+    namespace: &str,
+    msg: &[u8],
+    raw: &[u8],
+) -> Result<(), SignatureError> {
+    let sig = ssh_key::Signature::new(ssh_key::Algorithm::Ed25519, raw.to_vec())
+        .map_err(|_| SignatureError::Malformed)?;
+    let mut d = MessageDigest::new();
+    d.update(msg);
+    let data = signed_data(namespace, &[], &d.finish());
+    key.key_data()
+        .verify(&data, &sig)
+        .map_err(|_| SignatureError::Invalid)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn streamed_signature_matches_ssh_key_one_shot_verification() {
-        let keys = DeviceKeys::generate();
+        let keys = SigningKey::generate();
         let msg = b"hello bundle";
         let armored = sign_bytes(&keys, NAMESPACE_BUNDLE, msg).unwrap();
         let sig = SshSig::from_pem(armored.as_bytes()).unwrap();
         // Cross-check against ssh-key's own (non-streaming) implementation.
-        keys.signing_public_key()
+        keys.public_key()
             .verify(NAMESPACE_BUNDLE, msg, &sig)
             .unwrap();
         verify_bytes(
-            &keys.signing_public_key(),
+            &keys.public_key(),
             NAMESPACE_BUNDLE,
             msg,
             armored.as_bytes(),
@@ -202,7 +260,7 @@ mod tests {
         .unwrap();
         assert!(matches!(
             verify_bytes(
-                &keys.signing_public_key(),
+                &keys.public_key(),
                 NAMESPACE_MANIFEST,
                 msg,
                 armored.as_bytes()
@@ -211,17 +269,17 @@ mod tests {
         ));
         assert!(matches!(
             verify_bytes(
-                &keys.signing_public_key(),
+                &keys.public_key(),
                 NAMESPACE_BUNDLE,
                 b"hello bundlf",
                 armored.as_bytes()
             ),
             Err(SignatureError::Invalid)
         ));
-        let other = DeviceKeys::generate();
+        let other = SigningKey::generate();
         assert!(matches!(
             verify_bytes(
-                &other.signing_public_key(),
+                &other.public_key(),
                 NAMESPACE_BUNDLE,
                 msg,
                 armored.as_bytes()

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::error::ReceiptError;
 use crate::format::BundleId;
-use crate::keys::{DeviceKeys, parse_signing_public_key};
+use crate::keys::{SigningKey, parse_signing_public_key};
 use crate::sshsig::{self, MessageDigest, NAMESPACE_RECEIPT};
 
 /// Value of a receipt's `format` field.
@@ -65,7 +65,7 @@ impl Receipt {
         seq: u64,
         record_ids: Vec<Uuid>,
         issued_at: OffsetDateTime,
-        issuer_keys: &DeviceKeys,
+        issuer_keys: &impl AsRef<SigningKey>,
     ) -> Self {
         Self {
             format: RECEIPT_FORMAT.to_owned(),
@@ -76,14 +76,17 @@ impl Receipt {
             seq,
             record_ids,
             issued_at,
-            issuer: issuer_keys.signing_fingerprint(),
+            issuer: issuer_keys.as_ref().fingerprint(),
         }
     }
 }
 
 /// Signs a receipt, returning the whole receipt file.
-pub fn sign_receipt(receipt: &Receipt, keys: &DeviceKeys) -> Result<String, ReceiptError> {
-    let actual = keys.signing_fingerprint();
+pub fn sign_receipt(
+    receipt: &Receipt,
+    keys: &impl AsRef<SigningKey>,
+) -> Result<String, ReceiptError> {
+    let actual = keys.as_ref().fingerprint();
     if receipt.issuer != actual {
         return Err(ReceiptError::IssuerMismatch {
             claimed: receipt.issuer.clone(),
@@ -106,7 +109,8 @@ pub fn verify_receipt(file: &str, issuer_signing_key: &str) -> Result<Receipt, R
     verify_receipt_with(file, &key)
 }
 
-fn verify_receipt_with(file: &str, key: &PublicKey) -> Result<Receipt, ReceiptError> {
+/// Verifies a receipt file against an already parsed public key.
+pub fn verify_receipt_with(file: &str, key: &PublicKey) -> Result<Receipt, ReceiptError> {
     let split = file.find('\n').ok_or(ReceiptError::Malformed {
         reason: "no signature follows the JSON line",
     })?;
@@ -150,7 +154,7 @@ mod tests {
     use super::*;
     use crate::format::Sha256Hash;
 
-    fn sample(keys: &DeviceKeys) -> Receipt {
+    fn sample(keys: &SigningKey) -> Receipt {
         Receipt::new(
             ReceiptKind::CoordinatorImported,
             Sha256Hash::digest(b"payload"),
@@ -164,8 +168,8 @@ mod tests {
 
     #[test]
     fn receipts_round_trip_and_reject_tampering() {
-        let keys = DeviceKeys::generate();
-        let public = keys.public_identity(Uuid::now_v7()).signing_key;
+        let keys = SigningKey::generate();
+        let public = keys.public_key_openssh("");
         let r = sample(&keys);
         let file = sign_receipt(&r, &keys).unwrap();
         assert_eq!(verify_receipt(&file, &public).unwrap(), r);
@@ -175,9 +179,7 @@ mod tests {
             verify_receipt(&tampered, &public),
             Err(ReceiptError::Signature(_))
         ));
-        let other = DeviceKeys::generate()
-            .public_identity(Uuid::now_v7())
-            .signing_key;
+        let other = SigningKey::generate().public_key_openssh("x");
         assert!(matches!(
             verify_receipt(&file, &other),
             Err(ReceiptError::Signature(_))
@@ -187,9 +189,9 @@ mod tests {
 
     #[test]
     fn a_receipt_cannot_claim_another_issuer() {
-        let keys = DeviceKeys::generate();
+        let keys = SigningKey::generate();
         let mut r = sample(&keys);
-        r.issuer = DeviceKeys::generate().signing_fingerprint();
+        r.issuer = SigningKey::generate().fingerprint();
         assert!(matches!(
             sign_receipt(&r, &keys),
             Err(ReceiptError::IssuerMismatch { .. })

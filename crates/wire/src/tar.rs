@@ -9,34 +9,34 @@
 use std::io::{self, Read, Write};
 
 /// Tar block size.
-pub(crate) const BLOCK: u64 = 512;
+pub const BLOCK: u64 = 512;
 /// Largest size the 11-digit octal ustar field holds.
 const USTAR_MAX_SIZE: u64 = 0o77_777_777_777;
 /// Longest name we write (ustar name field without the prefix field).
-pub(crate) const MAX_NAME: usize = 99;
+pub const MAX_NAME: usize = 99;
 
 /// Zero bytes needed after `size` bytes of data to reach a block boundary.
-pub(crate) fn padding_after(size: u64) -> u64 {
+pub fn padding_after(size: u64) -> u64 {
     (BLOCK - size % BLOCK) % BLOCK
 }
 
 /// Whether an entry of this size needs a pax extended header.
-pub(crate) fn needs_pax(size: u64) -> bool {
+pub fn needs_pax(size: u64) -> bool {
     size > USTAR_MAX_SIZE
 }
 
 /// Bytes of header blocks in front of an entry's data.
-pub(crate) fn header_len(size: u64) -> u64 {
+pub fn header_len(size: u64) -> u64 {
     if needs_pax(size) { 3 * BLOCK } else { BLOCK }
 }
 
 /// Total bytes an entry occupies: headers, data, padding.
-pub(crate) fn entry_len(size: u64) -> u64 {
+pub fn entry_len(size: u64) -> u64 {
     header_len(size) + size + padding_after(size)
 }
 
 /// Length of the end-of-archive marker (two zero blocks).
-pub(crate) const END_LEN: u64 = 2 * BLOCK;
+pub const END_LEN: u64 = 2 * BLOCK;
 
 fn octal(field: &mut [u8], value: u64) {
     // `field.len() - 1` octal digits, zero-padded, then NUL.
@@ -83,7 +83,7 @@ fn pax_record(size: u64) -> Vec<u8> {
 }
 
 /// The header blocks for a regular file entry.
-pub(crate) fn entry_header(name: &str, size: u64) -> Vec<u8> {
+pub fn entry_header(name: &str, size: u64) -> Vec<u8> {
     let mut out = Vec::with_capacity(header_len(size) as usize);
     if needs_pax(size) {
         let record = pax_record(size);
@@ -101,7 +101,7 @@ pub(crate) fn entry_header(name: &str, size: u64) -> Vec<u8> {
 }
 
 /// Writes `n` zero bytes.
-pub(crate) fn write_zeros(out: &mut impl Write, mut n: u64) -> io::Result<()> {
+pub fn write_zeros(out: &mut impl Write, mut n: u64) -> io::Result<()> {
     let zeros = [0u8; 512];
     while n > 0 {
         let k = n.min(512) as usize;
@@ -113,9 +113,12 @@ pub(crate) fn write_zeros(out: &mut impl Write, mut n: u64) -> io::Result<()> {
 
 /// Why a tar stream was refused.
 #[derive(Debug)]
-pub(crate) enum TarError {
+pub enum TarError {
+    /// Reading failed.
     Io(io::Error),
+    /// The stream ended early.
     Eof,
+    /// The bytes are not in the canonical form.
     Malformed(&'static str),
 }
 
@@ -131,8 +134,10 @@ impl From<io::Error> for TarError {
 
 /// One parsed entry header.
 #[derive(Debug)]
-pub(crate) struct EntryHeader {
+pub struct EntryHeader {
+    /// Entry name.
     pub name: String,
+    /// Entry size in bytes.
     pub size: u64,
 }
 
@@ -166,7 +171,7 @@ fn read_block(input: &mut impl Read) -> Result<[u8; 512], TarError> {
 
 /// Reads the next entry header. Returns `None` after consuming the
 /// end-of-archive marker (two zero blocks).
-pub(crate) fn read_entry_header(input: &mut impl Read) -> Result<Option<EntryHeader>, TarError> {
+pub fn read_entry_header(input: &mut impl Read) -> Result<Option<EntryHeader>, TarError> {
     let block = read_block(input)?;
     if block.iter().all(|&b| b == 0) {
         let second = read_block(input)?;
@@ -225,7 +230,7 @@ pub(crate) fn read_entry_header(input: &mut impl Read) -> Result<Option<EntryHea
 }
 
 /// Consumes the zero padding after `size` bytes of data, insisting on zeros.
-pub(crate) fn skip_padding(input: &mut impl Read, size: u64) -> Result<(), TarError> {
+pub fn skip_padding(input: &mut impl Read, size: u64) -> Result<(), TarError> {
     let n = padding_after(size) as usize;
     let mut buf = [0u8; 512];
     input.read_exact(&mut buf[..n])?;

@@ -1,0 +1,132 @@
+//! The Yaddash HQ server: a blind relay for encrypted bundles.
+//!
+//! It stores and forwards ciphertext, checks *who sent* each bundle (the
+//! outer SSHSIG signature, via `yaddash-wire`), and answers with signed
+//! receipts. It links nothing that can decrypt. See `docs/hq-server.md`.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod config;
+pub mod pg;
+pub mod server;
+pub mod store;
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use serde::Deserialize;
+use uuid::Uuid;
+use yaddash_wire::{SigningKey, parse_signing_public_key};
+
+use crate::config::DataDir;
+use crate::store::{Principal, Role, Store};
+
+/// The coordinators' trust file (`yaddash trust export`). Unknown fields are
+/// ignored so newer exports still load.
+#[derive(Debug, Deserialize)]
+pub struct TrustFile {
+    /// The headquarters id.
+    pub hq_id: String,
+    /// The coordinators.
+    pub coordinators: Vec<TrustedCoordinator>,
+}
+
+/// One coordinator of a trust file.
+#[derive(Debug, Deserialize)]
+pub struct TrustedCoordinator {
+    /// Its device id.
+    pub device_id: Uuid,
+    /// OpenSSH Ed25519 public key line.
+    pub signing_key: String,
+    /// age recipient.
+    #[serde(default)]
+    pub age_recipient: String,
+}
+
+/// What `init` did.
+#[derive(Debug)]
+pub struct InitSummary {
+    /// The headquarters id.
+    pub hq_id: String,
+    /// The server's public key line.
+    pub server_key: String,
+    /// Its fingerprint.
+    pub fingerprint: String,
+    /// Coordinators registered.
+    pub coordinators: usize,
+    /// Whether a new key was generated (false: the existing one was kept).
+    pub new_key: bool,
+}
+
+/// Initialises (or updates the coordinators of) a data directory.
+pub fn init(dir: &DataDir, trust_text: &str, store: &dyn Store) -> Result<InitSummary, String> {
+    let trust: TrustFile = serde_json::from_str(trust_text).map_err(|e| {
+        format!(
+            "the trust file is not a Yaddash trust export (line {}, column {})",
+            e.line(),
+            e.column()
+        )
+    })?;
+    if trust.hq_id.trim().is_empty() || trust.coordinators.is_empty() {
+        return Err("the trust file names no headquarters id or no coordinator".into());
+    }
+    if let Some(existing) = store.meta("hq_id").map_err(|e| e.to_string())?
+        && existing != trust.hq_id
+    {
+        return Err(format!(
+            "this data directory belongs to headquarters {existing:?}, the trust file to {:?}",
+            trust.hq_id
+        ));
+    }
+    for c in &trust.coordinators {
+        parse_signing_public_key(&c.signing_key)
+            .map_err(|e| format!("coordinator {}: {e}", c.device_id))?;
+    }
+    fs::create_dir_all(&dir.0).map_err(|e| e.to_string())?;
+    let new_key = !dir.key().exists();
+    let key = if new_key {
+        let key = SigningKey::generate();
+        let text = key.to_openssh().map_err(|e| e.to_string())?;
+        write_private(&dir.key(), text.as_bytes())
+            .map_err(|e| format!("cannot write the server key: {e}"))?;
+        key
+    } else {
+        let text = fs::read_to_string(dir.key()).map_err(|e| e.to_string())?;
+        SigningKey::from_openssh(&text).map_err(|e| e.to_string())?
+    };
+    store
+        .set_meta("hq_id", &trust.hq_id)
+        .map_err(|e| e.to_string())?;
+    for c in &trust.coordinators {
+        store
+            .upsert_coordinator(&Principal {
+                id: c.device_id,
+                role: Role::Coordinator,
+                signing_key: c.signing_key.trim().to_owned(),
+                age_recipient: c.age_recipient.clone(),
+                revoked_from: None,
+            })
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(InitSummary {
+        hq_id: trust.hq_id,
+        server_key: key.public_key_openssh("yaddash-hq"),
+        fingerprint: key.fingerprint(),
+        coordinators: trust.coordinators.len(),
+        new_key,
+    })
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut opts = fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}

@@ -1,0 +1,113 @@
+//! `yaddash-hq`: the HQ server binary.
+#![forbid(unsafe_code)]
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use yaddash_hq::config::{DataDir, Settings};
+use yaddash_hq::server::{App, serve};
+use yaddash_hq::{init, store};
+
+/// Yaddash HQ server: a blind relay for encrypted bundles.
+#[derive(Parser)]
+#[command(name = "yaddash-hq", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create (or update) a data directory from the coordinators' trust file
+    /// and print the server's public key.
+    Init {
+        /// Data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// The coordinators' `yaddash trust export` file.
+        #[arg(long)]
+        trust: PathBuf,
+        /// Settings file (for `database_url`).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Serve.
+    Serve {
+        /// Data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// Address to listen on (overrides the settings; port 0 picks one).
+        #[arg(long)]
+        listen: Option<String>,
+        /// Settings file (TOML).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("yaddash-hq: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Init {
+            data,
+            trust,
+            config,
+        } => {
+            let settings = Settings::load(config.as_deref()).map_err(|e| e.to_string())?;
+            let text = std::fs::read_to_string(&trust)
+                .map_err(|e| format!("cannot read {}: {e}", trust.display()))?;
+            std::fs::create_dir_all(&data)
+                .map_err(|e| format!("cannot create {}: {e}", data.display()))?;
+            let store =
+                store::open(Some(&settings.database_url), &data).map_err(|e| e.to_string())?;
+            let s = init(&DataDir(data), &text, &*store)?;
+            println!("headquarters:  {}", s.hq_id);
+            println!("coordinators:  {}", s.coordinators);
+            println!("server key:    {}", s.server_key);
+            println!("fingerprint:   {}", s.fingerprint);
+            if !s.new_key {
+                println!("(the existing server key was kept)");
+            }
+            Ok(())
+        }
+        Command::Serve {
+            data,
+            listen,
+            config,
+        } => {
+            let mut settings = Settings::load(config.as_deref()).map_err(|e| e.to_string())?;
+            if let Some(l) = listen {
+                settings.listen = l;
+            }
+            let store =
+                store::open(Some(&settings.database_url), &data).map_err(|e| e.to_string())?;
+            let listen = settings.listen.clone();
+            let app = Arc::new(App::new(settings, DataDir(data), store)?);
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(&listen)
+                    .await
+                    .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+                let addr = listener.local_addr().map_err(|e| e.to_string())?;
+                println!("listening on http://{addr}");
+                use std::io::Write;
+                let _ = std::io::stdout().flush();
+                serve(listener, app).await.map_err(|e| e.to_string())
+            })
+        }
+    }
+}

@@ -1,0 +1,700 @@
+//! Server metadata storage behind one trait.
+//!
+//! The server stores only ciphertext (as files, see [`crate::blobs`]) and
+//! metadata: enrolled keys, upload sessions, which bundle came from which
+//! device, receipts. Every backend implements [`Store`]; one story test suite
+//! (`tests/tests/hq_*.rs`) runs against each, selected by configuration.
+//!
+//! Methods are blocking; the server calls them from `spawn_blocking`.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// A storage failure. Never carries client data.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database failed.
+    Backend(String),
+    /// A one-time enrollment code was already used.
+    CodeUsed,
+    /// The device id is already enrolled with another key.
+    AlreadyEnrolled,
+    /// The named row does not exist.
+    NotFound,
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Backend(e) => write!(f, "metadata database error: {e}"),
+            Self::CodeUsed => f.write_str("this enrollment code was already used"),
+            Self::AlreadyEnrolled => f.write_str("this device id is already enrolled"),
+            Self::NotFound => f.write_str("not found"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Backend(e.to_string())
+    }
+}
+
+/// Result alias.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Who may sign requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// A coordinator from the trust file.
+    Coordinator,
+    /// An enrolled field device.
+    Device,
+}
+
+impl Role {
+    fn as_str(self) -> &'static str {
+        match self {
+            Role::Coordinator => "coordinator",
+            Role::Device => "device",
+        }
+    }
+    fn parse(s: &str) -> Self {
+        if s == "coordinator" {
+            Role::Coordinator
+        } else {
+            Role::Device
+        }
+    }
+}
+
+/// An enrolled key.
+#[derive(Clone, Debug)]
+pub struct Principal {
+    /// Device id.
+    pub id: Uuid,
+    /// Role.
+    pub role: Role,
+    /// OpenSSH Ed25519 public key line.
+    pub signing_key: String,
+    /// age recipient (opaque to the server, kept for the coordinators).
+    pub age_recipient: String,
+    /// Revocation instant, if revoked.
+    pub revoked_from: Option<OffsetDateTime>,
+}
+
+/// An upload session.
+#[derive(Clone, Debug)]
+pub struct Upload {
+    /// Deterministic id: sha256(device || file sha256).
+    pub id: String,
+    /// Uploading device.
+    pub device_id: Uuid,
+    /// Total bundle size.
+    pub size: u64,
+    /// SHA-256 of the whole bundle file.
+    pub sha256: String,
+    /// Chunk size (the last chunk may be shorter).
+    pub chunk_size: u64,
+    /// SHA-256 of each chunk.
+    pub chunks: Vec<String>,
+    /// Creation time (unix seconds).
+    pub created_at: i64,
+}
+
+/// An accepted bundle.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct BundleRow {
+    /// Server-side sequence (list cursor).
+    pub seq: i64,
+    /// Bundle id (SHA-256 of payload.age).
+    pub bundle_id: String,
+    /// SHA-256 of the whole file.
+    pub file_sha256: String,
+    /// Sending device.
+    pub device_id: Uuid,
+    /// File size.
+    pub size: u64,
+    /// Accepted at (unix seconds).
+    pub received_at: i64,
+    /// Acknowledged at (unix seconds).
+    pub acked_at: Option<i64>,
+}
+
+/// Counts for the health endpoint (no content-derived data).
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Counts {
+    /// Enrolled, non-revoked devices.
+    pub devices: u64,
+    /// Revoked devices.
+    pub revoked_devices: u64,
+    /// Bundles waiting for a coordinator.
+    pub bundles_pending: u64,
+    /// Bundles acknowledged, not yet deleted.
+    pub bundles_acked: u64,
+    /// Open upload sessions.
+    pub uploads_open: u64,
+    /// Receipts held for devices.
+    pub receipts: u64,
+}
+
+/// The metadata store.
+pub trait Store: Send + Sync + 'static {
+    /// The backend's name, for the health endpoint (`sqlite`, `postgres`).
+    fn backend(&self) -> &'static str;
+    /// Sets a server setting.
+    fn set_meta(&self, key: &str, value: &str) -> StoreResult<()>;
+    /// Reads a server setting.
+    fn meta(&self, key: &str) -> StoreResult<Option<String>>;
+    /// Adds or updates a coordinator.
+    fn upsert_coordinator(&self, p: &Principal) -> StoreResult<()>;
+    /// Looks an enrolled key up.
+    fn principal(&self, id: Uuid) -> StoreResult<Option<Principal>>;
+    /// Enrolls a device with a one-time code id. Idempotent for the same
+    /// device and key with the same code.
+    fn enroll(&self, code_id: &str, p: &Principal, now: i64) -> StoreResult<()>;
+    /// Revokes a device from `from`.
+    fn revoke(&self, id: Uuid, from: OffsetDateTime) -> StoreResult<()>;
+    /// Records a nonce; false if it was seen before.
+    fn use_nonce(&self, signer: Uuid, nonce: &str, time: i64) -> StoreResult<bool>;
+    /// Forgets nonces older than `before`.
+    fn prune_nonces(&self, before: i64) -> StoreResult<()>;
+    /// Creates an upload session unless it exists; returns the stored one.
+    fn upload_create(&self, u: &Upload) -> StoreResult<Upload>;
+    /// An upload session.
+    fn upload(&self, id: &str) -> StoreResult<Option<Upload>>;
+    /// Open sessions of a device.
+    fn uploads_of(&self, device: Uuid) -> StoreResult<u64>;
+    /// Deletes a session.
+    fn upload_delete(&self, id: &str) -> StoreResult<()>;
+    /// Sessions created before `before`.
+    fn uploads_older(&self, before: i64) -> StoreResult<Vec<String>>;
+    /// Inserts an accepted bundle with its hq-received receipt. Returns the
+    /// receipt already stored if the bundle was accepted before.
+    fn bundle_accept(&self, b: &BundleRow, receipt: &str) -> StoreResult<Option<String>>;
+    /// An accepted bundle.
+    fn bundle(&self, bundle_id: &str) -> StoreResult<Option<BundleRow>>;
+    /// An accepted bundle, by the SHA-256 of its file.
+    fn bundle_by_file(&self, file_sha256: &str) -> StoreResult<Option<BundleRow>>;
+    /// The hq-received receipt of an accepted bundle.
+    fn bundle_receipt(&self, bundle_id: &str) -> StoreResult<Option<String>>;
+    /// Bundles not yet acknowledged with `seq > after`.
+    fn bundles_pending(&self, after: i64, limit: u32) -> StoreResult<Vec<BundleRow>>;
+    /// Acknowledges a bundle.
+    fn bundle_ack(&self, bundle_id: &str, at: i64) -> StoreResult<()>;
+    /// Bundles acknowledged before `before` (for retention).
+    fn bundles_acked_before(&self, before: i64) -> StoreResult<Vec<String>>;
+    /// Forgets a bundle row (its blob is deleted by the caller first).
+    fn bundle_forget(&self, bundle_id: &str) -> StoreResult<()>;
+    /// Bytes held for a device and not yet acknowledged.
+    fn device_usage(&self, device: Uuid) -> StoreResult<u64>;
+    /// Stores a receipt for a device (idempotent on the exact text).
+    fn receipt_add(&self, device: Uuid, text: &str, at: i64) -> StoreResult<()>;
+    /// Receipts for a device with id > after: (id, text).
+    fn receipts(&self, device: Uuid, after: i64) -> StoreResult<Vec<(i64, String)>>;
+    /// Counts for the health endpoint.
+    fn counts(&self) -> StoreResult<Counts>;
+}
+
+/// Opens the store named by `database_url`: empty or `sqlite` means
+/// `DIR/hq.sqlite`.
+pub fn open(database_url: Option<&str>, data_dir: &Path) -> StoreResult<Box<dyn Store>> {
+    match database_url {
+        None | Some("") | Some("sqlite") => {
+            Ok(Box::new(SqliteStore::open(&data_dir.join("hq.sqlite"))?))
+        }
+        Some(url) if url.starts_with("sqlite:") => Ok(Box::new(SqliteStore::open(Path::new(
+            &url["sqlite:".len()..],
+        ))?)),
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Ok(Box::new(crate::pg::PgStore::open(url)?))
+        }
+        Some(_) => Err(StoreError::Backend(
+            "database_url must be `sqlite`, `sqlite:PATH` or `postgres://...`".into(),
+        )),
+    }
+}
+
+/// SQLite + WAL, `synchronous=FULL`: a commit is on disk when it returns.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS principals (
+  id TEXT PRIMARY KEY, role TEXT NOT NULL, signing_key TEXT NOT NULL,
+  age_recipient TEXT NOT NULL, revoked_from TEXT, enrolled_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS used_codes (code_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, used_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS nonces (signer TEXT NOT NULL, nonce TEXT NOT NULL, time INTEGER NOT NULL, PRIMARY KEY (signer, nonce));
+CREATE INDEX IF NOT EXISTS nonces_time ON nonces(time);
+CREATE TABLE IF NOT EXISTS uploads (
+  id TEXT PRIMARY KEY, device_id TEXT NOT NULL, size INTEGER NOT NULL, sha256 TEXT NOT NULL,
+  chunk_size INTEGER NOT NULL, chunks TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS bundles (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, bundle_id TEXT NOT NULL UNIQUE, file_sha256 TEXT NOT NULL,
+  device_id TEXT NOT NULL, size INTEGER NOT NULL, received_at INTEGER NOT NULL, acked_at INTEGER,
+  receipt TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS bundles_device ON bundles(device_id);
+CREATE INDEX IF NOT EXISTS bundles_file ON bundles(file_sha256);
+CREATE TABLE IF NOT EXISTS receipts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, device_id TEXT NOT NULL, text TEXT NOT NULL UNIQUE, at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS receipts_device ON receipts(device_id, id);
+"#;
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+fn parse_time(s: Option<String>) -> Option<OffsetDateTime> {
+    s.and_then(|s| OffsetDateTime::parse(&s, &time::format_description::well_known::Rfc3339).ok())
+}
+
+fn parse_uuid(s: &str) -> StoreResult<Uuid> {
+    s.parse()
+        .map_err(|_| StoreError::Backend("a stored device id is not a UUID".into()))
+}
+
+impl SqliteStore {
+    /// Opens (and creates) the database file.
+    pub fn open(path: &Path) -> StoreResult<Self> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> StoreResult<T>) -> StoreResult<T> {
+        let mut guard = self
+            .conn
+            .lock()
+            .map_err(|_| StoreError::Backend("database lock poisoned".into()))?;
+        f(&mut guard)
+    }
+}
+
+/// seq, bundle_id, file_sha256, device_id, size, received_at, acked_at.
+type BundleTuple = (i64, String, String, String, i64, i64, Option<i64>);
+
+fn row_bundle(r: &rusqlite::Row<'_>) -> rusqlite::Result<BundleTuple> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+    ))
+}
+
+fn to_bundle(t: BundleTuple) -> StoreResult<BundleRow> {
+    Ok(BundleRow {
+        seq: t.0,
+        bundle_id: t.1,
+        file_sha256: t.2,
+        device_id: parse_uuid(&t.3)?,
+        size: u64::try_from(t.4).unwrap_or(0),
+        received_at: t.5,
+        acked_at: t.6,
+    })
+}
+
+const BUNDLE_COLS: &str = "seq, bundle_id, file_sha256, device_id, size, received_at, acked_at";
+
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn set_meta(&self, key: &str, value: &str) -> StoreResult<()> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn meta(&self, key: &str) -> StoreResult<Option<String>> {
+        self.with(|c| {
+            Ok(
+                c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+                    .optional()?,
+            )
+        })
+    }
+
+    fn upsert_coordinator(&self, p: &Principal) -> StoreResult<()> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO principals(id, role, signing_key, age_recipient, revoked_from, enrolled_at)
+                 VALUES (?1, 'coordinator', ?2, ?3, NULL, ?4)
+                 ON CONFLICT(id) DO UPDATE SET role = 'coordinator', signing_key = excluded.signing_key,
+                   age_recipient = excluded.age_recipient",
+                params![
+                    p.id.to_string(),
+                    p.signing_key,
+                    p.age_recipient,
+                    OffsetDateTime::now_utc().unix_timestamp()
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn principal(&self, id: Uuid) -> StoreResult<Option<Principal>> {
+        self.with(|c| {
+            let row = c
+                .query_row(
+                    "SELECT role, signing_key, age_recipient, revoked_from FROM principals WHERE id = ?1",
+                    [id.to_string()],
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, Option<String>>(3)?,
+                        ))
+                    },
+                )
+                .optional()?;
+            Ok(row.map(|(role, signing_key, age_recipient, revoked)| Principal {
+                id,
+                role: Role::parse(&role),
+                signing_key,
+                age_recipient,
+                revoked_from: parse_time(revoked),
+            }))
+        })
+    }
+
+    fn enroll(&self, code_id: &str, p: &Principal, now: i64) -> StoreResult<()> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let used: Option<String> = tx
+                .query_row(
+                    "SELECT device_id FROM used_codes WHERE code_id = ?1",
+                    [code_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let existing: Option<String> = tx
+                .query_row(
+                    "SELECT signing_key FROM principals WHERE id = ?1",
+                    [p.id.to_string()],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            match (used, existing) {
+                // A retried enrollment (the answer was lost): same device, same key.
+                (Some(dev), Some(key)) if dev == p.id.to_string() && key == p.signing_key => {
+                    return Ok(());
+                }
+                (Some(_), _) => return Err(StoreError::CodeUsed),
+                (None, Some(_)) => return Err(StoreError::AlreadyEnrolled),
+                (None, None) => {}
+            }
+            tx.execute(
+                "INSERT INTO used_codes(code_id, device_id, used_at) VALUES (?1, ?2, ?3)",
+                params![code_id, p.id.to_string(), now],
+            )?;
+            tx.execute(
+                "INSERT INTO principals(id, role, signing_key, age_recipient, revoked_from, enrolled_at)
+                 VALUES (?1, ?2, ?3, ?4, NULL, ?5)",
+                params![p.id.to_string(), p.role.as_str(), p.signing_key, p.age_recipient, now],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn revoke(&self, id: Uuid, from: OffsetDateTime) -> StoreResult<()> {
+        self.with(|c| {
+            let n = c.execute(
+                "UPDATE principals SET revoked_from = ?2 WHERE id = ?1 AND role = 'device'",
+                params![id.to_string(), rfc3339(from)],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        })
+    }
+
+    fn use_nonce(&self, signer: Uuid, nonce: &str, time: i64) -> StoreResult<bool> {
+        self.with(|c| {
+            let n = c.execute(
+                "INSERT OR IGNORE INTO nonces(signer, nonce, time) VALUES (?1, ?2, ?3)",
+                params![signer.to_string(), nonce, time],
+            )?;
+            Ok(n == 1)
+        })
+    }
+
+    fn prune_nonces(&self, before: i64) -> StoreResult<()> {
+        self.with(|c| {
+            c.execute("DELETE FROM nonces WHERE time < ?1", [before])?;
+            Ok(())
+        })
+    }
+
+    fn upload_create(&self, u: &Upload) -> StoreResult<Upload> {
+        self.with(|c| {
+            c.execute(
+                "INSERT OR IGNORE INTO uploads(id, device_id, size, sha256, chunk_size, chunks, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    u.id,
+                    u.device_id.to_string(),
+                    u.size as i64,
+                    u.sha256,
+                    u.chunk_size as i64,
+                    u.chunks.join(","),
+                    u.created_at
+                ],
+            )?;
+            Ok(())
+        })?;
+        self.upload(&u.id)?.ok_or(StoreError::NotFound)
+    }
+
+    fn upload(&self, id: &str) -> StoreResult<Option<Upload>> {
+        self.with(|c| {
+            let row = c
+                .query_row(
+                    "SELECT device_id, size, sha256, chunk_size, chunks, created_at FROM uploads WHERE id = ?1",
+                    [id],
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, i64>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, i64>(3)?,
+                            r.get::<_, String>(4)?,
+                            r.get::<_, i64>(5)?,
+                        ))
+                    },
+                )
+                .optional()?;
+            row.map(|(dev, size, sha, cs, chunks, created)| {
+                Ok(Upload {
+                    id: id.to_owned(),
+                    device_id: parse_uuid(&dev)?,
+                    size: size as u64,
+                    sha256: sha,
+                    chunk_size: cs as u64,
+                    chunks: chunks.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+                    created_at: created,
+                })
+            })
+            .transpose()
+        })
+    }
+
+    fn uploads_of(&self, device: Uuid) -> StoreResult<u64> {
+        self.with(|c| {
+            let n: i64 = c.query_row(
+                "SELECT COUNT(*) FROM uploads WHERE device_id = ?1",
+                [device.to_string()],
+                |r| r.get(0),
+            )?;
+            Ok(n as u64)
+        })
+    }
+
+    fn upload_delete(&self, id: &str) -> StoreResult<()> {
+        self.with(|c| {
+            c.execute("DELETE FROM uploads WHERE id = ?1", [id])?;
+            Ok(())
+        })
+    }
+
+    fn uploads_older(&self, before: i64) -> StoreResult<Vec<String>> {
+        self.with(|c| {
+            let mut st = c.prepare("SELECT id FROM uploads WHERE created_at < ?1")?;
+            let v = st
+                .query_map([before], |r| r.get(0))?
+                .collect::<Result<Vec<String>, _>>()?;
+            Ok(v)
+        })
+    }
+
+    fn bundle_accept(&self, b: &BundleRow, receipt: &str) -> StoreResult<Option<String>> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let existing: Option<String> = tx
+                .query_row(
+                    "SELECT receipt FROM bundles WHERE bundle_id = ?1",
+                    [&b.bundle_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if existing.is_some() {
+                return Ok(existing);
+            }
+            tx.execute(
+                "INSERT INTO bundles(bundle_id, file_sha256, device_id, size, received_at, acked_at, receipt)
+                 VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6)",
+                params![
+                    b.bundle_id,
+                    b.file_sha256,
+                    b.device_id.to_string(),
+                    b.size as i64,
+                    b.received_at,
+                    receipt
+                ],
+            )?;
+            tx.execute(
+                "INSERT OR IGNORE INTO receipts(device_id, text, at) VALUES (?1, ?2, ?3)",
+                params![b.device_id.to_string(), receipt, b.received_at],
+            )?;
+            tx.commit()?;
+            Ok(None)
+        })
+    }
+
+    fn bundle(&self, bundle_id: &str) -> StoreResult<Option<BundleRow>> {
+        self.with(|c| {
+            c.query_row(
+                &format!("SELECT {BUNDLE_COLS} FROM bundles WHERE bundle_id = ?1"),
+                [bundle_id],
+                row_bundle,
+            )
+            .optional()?
+            .map(to_bundle)
+            .transpose()
+        })
+    }
+
+    fn bundle_by_file(&self, file_sha256: &str) -> StoreResult<Option<BundleRow>> {
+        self.with(|c| {
+            c.query_row(
+                &format!("SELECT {BUNDLE_COLS} FROM bundles WHERE file_sha256 = ?1"),
+                [file_sha256],
+                row_bundle,
+            )
+            .optional()?
+            .map(to_bundle)
+            .transpose()
+        })
+    }
+
+    fn bundle_receipt(&self, bundle_id: &str) -> StoreResult<Option<String>> {
+        self.with(|c| {
+            Ok(c.query_row(
+                "SELECT receipt FROM bundles WHERE bundle_id = ?1",
+                [bundle_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+        })
+    }
+
+    fn bundles_pending(&self, after: i64, limit: u32) -> StoreResult<Vec<BundleRow>> {
+        self.with(|c| {
+            let mut st = c.prepare(&format!(
+                "SELECT {BUNDLE_COLS} FROM bundles WHERE acked_at IS NULL AND seq > ?1 ORDER BY seq LIMIT ?2"
+            ))?;
+            let rows = st
+                .query_map(params![after, limit], row_bundle)?
+                .collect::<Result<Vec<_>, _>>()?;
+            rows.into_iter().map(to_bundle).collect()
+        })
+    }
+
+    fn bundle_ack(&self, bundle_id: &str, at: i64) -> StoreResult<()> {
+        self.with(|c| {
+            let n = c.execute(
+                "UPDATE bundles SET acked_at = COALESCE(acked_at, ?2) WHERE bundle_id = ?1",
+                params![bundle_id, at],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        })
+    }
+
+    fn bundles_acked_before(&self, before: i64) -> StoreResult<Vec<String>> {
+        self.with(|c| {
+            let mut st = c.prepare(
+                "SELECT bundle_id FROM bundles WHERE acked_at IS NOT NULL AND acked_at < ?1",
+            )?;
+            let v = st
+                .query_map([before], |r| r.get(0))?
+                .collect::<Result<Vec<String>, _>>()?;
+            Ok(v)
+        })
+    }
+
+    fn bundle_forget(&self, bundle_id: &str) -> StoreResult<()> {
+        self.with(|c| {
+            c.execute("DELETE FROM bundles WHERE bundle_id = ?1", [bundle_id])?;
+            Ok(())
+        })
+    }
+
+    fn device_usage(&self, device: Uuid) -> StoreResult<u64> {
+        self.with(|c| {
+            let n: i64 = c.query_row(
+                "SELECT COALESCE(SUM(size), 0) FROM bundles WHERE device_id = ?1 AND acked_at IS NULL",
+                [device.to_string()],
+                |r| r.get(0),
+            )?;
+            Ok(n as u64)
+        })
+    }
+
+    fn receipt_add(&self, device: Uuid, text: &str, at: i64) -> StoreResult<()> {
+        self.with(|c| {
+            c.execute(
+                "INSERT OR IGNORE INTO receipts(device_id, text, at) VALUES (?1, ?2, ?3)",
+                params![device.to_string(), text, at],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn receipts(&self, device: Uuid, after: i64) -> StoreResult<Vec<(i64, String)>> {
+        self.with(|c| {
+            let mut st = c.prepare(
+                "SELECT id, text FROM receipts WHERE device_id = ?1 AND id > ?2 ORDER BY id LIMIT 1000",
+            )?;
+            let v = st
+                .query_map(params![device.to_string(), after], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(v)
+        })
+    }
+
+    fn counts(&self) -> StoreResult<Counts> {
+        self.with(|c| {
+            let q = |sql: &str| -> StoreResult<u64> {
+                let n: i64 = c.query_row(sql, [], |r| r.get(0))?;
+                Ok(n as u64)
+            };
+            Ok(Counts {
+                devices: q("SELECT COUNT(*) FROM principals WHERE role = 'device' AND revoked_from IS NULL")?,
+                revoked_devices: q("SELECT COUNT(*) FROM principals WHERE role = 'device' AND revoked_from IS NOT NULL")?,
+                bundles_pending: q("SELECT COUNT(*) FROM bundles WHERE acked_at IS NULL")?,
+                bundles_acked: q("SELECT COUNT(*) FROM bundles WHERE acked_at IS NOT NULL")?,
+                uploads_open: q("SELECT COUNT(*) FROM uploads")?,
+                receipts: q("SELECT COUNT(*) FROM receipts")?,
+            })
+        })
+    }
+}

@@ -1,0 +1,495 @@
+//! The HQ client: enrollment, resumable uploads, receipts, and the
+//! coordinators' pull. Used by the CLI (and later the desktop app).
+//!
+//! Every request is signed with the device's Ed25519 key
+//! ([`yaddash_wire::request`]). Uploads are resumable: a bundle is announced
+//! with the SHA-256 of each chunk, chunks are sent with idempotent PUTs, and
+//! after a dropped connection the client asks which chunks the server holds
+//! and sends only the rest. Transient failures are retried with backoff.
+//!
+//! All HTTP goes through [`http_client`], the one place where a SOCKS5 proxy
+//! (Tor) will be configured.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use std::fs::{self, File};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::Path;
+use std::time::Duration;
+
+use reqwest::Method;
+use reqwest::blocking::{Client as Http, RequestBuilder, Response};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+use yaddash_wire::SigningKey;
+use yaddash_wire::hq::{
+    Accepted, BundleInfo, BundleList, DeviceKeysPublic, EnrollRequest, ErrorBody, ReceiptList,
+    ReceiptPost, RevokeRequest, ServerInfo, UploadInit, UploadStatus,
+};
+use yaddash_wire::request::{
+    HEADER_NONCE, HEADER_SIGNATURE, HEADER_SIGNER, HEADER_TIME, sign_request_hashed,
+};
+
+/// What went wrong talking to the server.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SyncError {
+    /// The connection failed or timed out (retryable).
+    Transport(String),
+    /// The server refused the request.
+    Server {
+        /// HTTP status.
+        status: u16,
+        /// Stable error code.
+        code: String,
+        /// The server's message.
+        message: String,
+    },
+    /// A local file could not be read or written.
+    Io(io::Error),
+    /// The server answered something unexpected.
+    Protocol(String),
+    /// The URL is not usable.
+    BadUrl(String),
+}
+
+impl std::fmt::Display for SyncError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Transport(e) => write!(
+                f,
+                "cannot reach the HQ server: {e}; check the URL and the network, then retry"
+            ),
+            Self::Server {
+                status,
+                code,
+                message,
+            } => write!(f, "the HQ server refused ({status} {code}): {message}"),
+            Self::Io(e) => write!(f, "local file error: {e}"),
+            Self::Protocol(e) => write!(f, "unexpected answer from the HQ server: {e}"),
+            Self::BadUrl(e) => write!(f, "the HQ server URL is not usable: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for SyncError {}
+
+impl From<io::Error> for SyncError {
+    fn from(e: io::Error) -> Self {
+        Self::Io(e)
+    }
+}
+
+impl SyncError {
+    /// Whether retrying the same request may succeed.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Transport(_) => true,
+            Self::Server { status, code, .. } => {
+                *status >= 500
+                    || *status == 408
+                    || *status == 429
+                    || code == "upload_incomplete"
+                    || code == "replayed"
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Result alias.
+pub type SyncResult<T> = Result<T, SyncError>;
+
+/// Builds the HTTP client. The one place where transport policy lives: a
+/// SOCKS5 proxy (Tor) will be configured here, and the client must then never
+/// fall back to a direct connection.
+pub fn http_client(timeout: Duration) -> SyncResult<Http> {
+    Http::builder()
+        .connect_timeout(Duration::from_secs(20))
+        .timeout(timeout)
+        .no_proxy()
+        .build()
+        .map_err(|e| SyncError::Transport(e.to_string()))
+}
+
+/// A signing client for one HQ server.
+pub struct Client {
+    http: Http,
+    base: reqwest::Url,
+    signer: Uuid,
+    key: SigningKey,
+    /// Chunk size for uploads (clamped to the server's limit).
+    pub chunk_size: u64,
+    /// Attempts per request before giving up on transient errors.
+    pub attempts: u32,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.base.as_str())
+            .field("signer", &self.signer)
+            .finish_non_exhaustive()
+    }
+}
+
+fn backoff(attempt: u32) -> Duration {
+    let ms = 100u64.saturating_mul(1 << attempt.min(6)).min(3000);
+    let jitter = rand::random::<u64>() % (ms / 2 + 1);
+    Duration::from_millis(ms / 2 + jitter)
+}
+
+impl Client {
+    /// A client for the server at `url` (e.g. `http://127.0.0.1:8440`),
+    /// signing as `signer` with `key`.
+    pub fn new(url: &str, signer: Uuid, key: &SigningKey) -> SyncResult<Self> {
+        let mut base =
+            reqwest::Url::parse(url.trim()).map_err(|e| SyncError::BadUrl(e.to_string()))?;
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(SyncError::BadUrl("use http:// or https://".into()));
+        }
+        base.set_path("/");
+        Ok(Self {
+            http: http_client(Duration::from_secs(300))?,
+            base,
+            signer,
+            key: key.clone(),
+            chunk_size: 8 << 20,
+            attempts: 8,
+        })
+    }
+
+    fn url(&self, path_and_query: &str) -> SyncResult<reqwest::Url> {
+        self.base
+            .join(path_and_query.trim_start_matches('/'))
+            .map_err(|e| SyncError::BadUrl(e.to_string()))
+    }
+
+    fn signed(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Vec<u8>,
+        known_hash: Option<yaddash_wire::Sha256Hash>,
+    ) -> SyncResult<RequestBuilder> {
+        let url = self.url(path_and_query)?;
+        let pq = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_owned(),
+        };
+        let hash = known_hash.unwrap_or_else(|| yaddash_wire::Sha256Hash::digest(&body));
+        let auth = sign_request_hashed(&self.key, self.signer, method.as_str(), &pq, &hash)
+            .map_err(|e| SyncError::Protocol(e.to_string()))?;
+        Ok(self
+            .http
+            .request(method, url)
+            .header(HEADER_SIGNER, auth.signer.to_string())
+            .header(HEADER_TIME, auth.time.to_string())
+            .header(HEADER_NONCE, auth.nonce)
+            .header(HEADER_SIGNATURE, auth.signature)
+            .body(body))
+    }
+
+    fn check(resp: Response) -> SyncResult<Response> {
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(resp);
+        }
+        let text = resp.text().unwrap_or_default();
+        let err: ErrorBody = serde_json::from_str(&text).unwrap_or(ErrorBody {
+            code: "http_error".into(),
+            message: format!("HTTP {status}"),
+        });
+        Err(SyncError::Server {
+            status: status.as_u16(),
+            code: err.code,
+            message: err.message,
+        })
+    }
+
+    fn send_once(
+        &self,
+        method: Method,
+        pq: &str,
+        body: &[u8],
+        hash: Option<yaddash_wire::Sha256Hash>,
+    ) -> SyncResult<Response> {
+        let req = self.signed(method, pq, body.to_vec(), hash)?;
+        let resp = req
+            .send()
+            .map_err(|e| SyncError::Transport(e.to_string()))?;
+        Self::check(resp)
+    }
+
+    /// Sends a signed request, retrying transient failures (each attempt is
+    /// signed afresh, with a new nonce).
+    fn send(&self, method: Method, pq: &str, body: &[u8]) -> SyncResult<Response> {
+        self.send_hashed(method, pq, body, None)
+    }
+
+    /// [`Self::send`] with the body's SHA-256 already known.
+    fn send_hashed(
+        &self,
+        method: Method,
+        pq: &str,
+        body: &[u8],
+        hash: Option<yaddash_wire::Sha256Hash>,
+    ) -> SyncResult<Response> {
+        let mut attempt = 0;
+        loop {
+            match self.send_once(method.clone(), pq, body, hash) {
+                Err(e) if e.is_transient() && attempt + 1 < self.attempts => {
+                    std::thread::sleep(backoff(attempt));
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        method: Method,
+        pq: &str,
+        body: &[u8],
+    ) -> SyncResult<T> {
+        let mut attempt = 0;
+        loop {
+            let r = self.send(method.clone(), pq, body).and_then(|resp| {
+                resp.bytes()
+                    .map_err(|e| SyncError::Transport(e.to_string()))
+            });
+            match r {
+                Ok(bytes) => {
+                    return serde_json::from_slice(&bytes)
+                        .map_err(|e| SyncError::Protocol(format!("bad JSON: {e}")));
+                }
+                Err(e) if e.is_transient() && attempt + 1 < self.attempts => {
+                    std::thread::sleep(backoff(attempt));
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// `GET /v1/info` (unsigned).
+    pub fn info(&self) -> SyncResult<ServerInfo> {
+        let resp = self
+            .http
+            .get(self.url("/v1/info")?)
+            .send()
+            .map_err(|e| SyncError::Transport(e.to_string()))?;
+        Self::check(resp)?
+            .json()
+            .map_err(|e| SyncError::Protocol(e.to_string()))
+    }
+
+    /// Registers this device with a one-time code from a coordinator.
+    pub fn enroll(&self, code: &str, device: DeviceKeysPublic) -> SyncResult<ServerInfo> {
+        let body = serde_json::to_vec(&EnrollRequest {
+            code: code.trim().to_owned(),
+            device,
+        })
+        .map_err(|e| SyncError::Protocol(e.to_string()))?;
+        self.json(Method::POST, "/v1/enroll", &body)
+    }
+
+    /// Uploads one bundle file, resuming where an earlier attempt stopped,
+    /// and returns the server's signed hq-received receipt. `progress` gets
+    /// (bytes sent, total).
+    pub fn upload_bundle(
+        &self,
+        path: &Path,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> SyncResult<Accepted> {
+        let info_max = self
+            .info()
+            .map(|i| i.max_chunk_bytes)
+            .unwrap_or(self.chunk_size);
+        let chunk_size = self.chunk_size.min(info_max).max(1);
+        let mut file = File::open(path)?;
+        let size = file.metadata()?.len();
+        let mut whole = Sha256::new();
+        let mut chunks = Vec::new();
+        let mut buf = vec![0u8; usize::try_from(chunk_size).unwrap_or(1 << 20)];
+        loop {
+            let n = read_full(&mut file, &mut buf)?;
+            if n == 0 {
+                break;
+            }
+            whole.update(&buf[..n]);
+            chunks.push(hex::encode(Sha256::digest(&buf[..n])));
+        }
+        let init = UploadInit {
+            size,
+            sha256: hex::encode(whole.finalize()),
+            chunk_size,
+            chunks,
+        };
+        let init_body =
+            serde_json::to_vec(&init).map_err(|e| SyncError::Protocol(e.to_string()))?;
+        let mut rounds = 0;
+        loop {
+            let status: UploadStatus = self.json(Method::POST, "/v1/uploads", &init_body)?;
+            if let Some(receipt) = status.receipt {
+                let bundle_id = receipt_bundle_id(&receipt)?;
+                progress(size, size);
+                return Ok(Accepted { bundle_id, receipt });
+            }
+            let mut sent: u64 = status.received.len() as u64 * chunk_size;
+            progress(sent.min(size), size);
+            for i in 0..init.chunks.len() as u64 {
+                if status.received.binary_search(&i).is_ok() {
+                    continue;
+                }
+                file.seek(SeekFrom::Start(i * chunk_size))?;
+                let n = read_full(&mut file, &mut buf)?;
+                let pq = format!("/v1/uploads/{}/chunks/{i}", status.upload_id);
+                let hash = init.chunks[i as usize].parse().ok();
+                self.send_hashed(Method::PUT, &pq, &buf[..n], hash)?;
+                sent += n as u64;
+                progress(sent.min(size), size);
+            }
+            let pq = format!("/v1/uploads/{}/complete", status.upload_id);
+            match self.json::<Accepted>(Method::POST, &pq, b"") {
+                Ok(a) => return Ok(a),
+                // The server lost or refused a chunk: ask again what it holds.
+                Err(SyncError::Server { code, .. })
+                    if (code == "upload_incomplete" || code == "no_such_upload") && rounds < 5 =>
+                {
+                    rounds += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Receipts for this device after cursor `after`.
+    pub fn receipts(&self, after: i64) -> SyncResult<ReceiptList> {
+        self.json(Method::GET, &format!("/v1/receipts?after={after}"), b"")
+    }
+
+    /// Coordinator: bundles waiting, after cursor `after`.
+    pub fn list_bundles(&self, after: i64) -> SyncResult<BundleList> {
+        self.json(Method::GET, &format!("/v1/bundles?after={after}"), b"")
+    }
+
+    /// Coordinator: downloads a bundle to `dest`, resuming a partial
+    /// `dest.partial` with HTTP ranges, and checks its SHA-256.
+    pub fn download_bundle(&self, b: &BundleInfo, dest: &Path) -> SyncResult<()> {
+        let partial = dest.with_extension("partial");
+        let pq = format!("/v1/bundles/{}", b.bundle_id);
+        let mut attempt = 0;
+        loop {
+            let have = fs::metadata(&partial).map(|m| m.len()).unwrap_or(0);
+            if have > b.size {
+                fs::remove_file(&partial)?;
+                continue;
+            }
+            let result = (|| -> SyncResult<()> {
+                if have < b.size {
+                    let mut req = self.signed(Method::GET, &pq, Vec::new(), None)?;
+                    if have > 0 {
+                        req = req.header(reqwest::header::RANGE, format!("bytes={have}-"));
+                    }
+                    let mut resp = req
+                        .send()
+                        .map_err(|e| SyncError::Transport(e.to_string()))?;
+                    resp = Self::check(resp)?;
+                    if have > 0 && resp.status().as_u16() != 206 {
+                        return Err(SyncError::Protocol(
+                            "the server ignored the range request".into(),
+                        ));
+                    }
+                    let mut out = fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(&partial)?;
+                    io::copy(&mut resp, &mut out)
+                        .map_err(|e| SyncError::Transport(e.to_string()))?;
+                    out.sync_all()?;
+                }
+                let mut f = File::open(&partial)?;
+                let mut h = Sha256::new();
+                io::copy(&mut f, &mut h)?;
+                if hex::encode(h.finalize()) != b.file_sha256 {
+                    fs::remove_file(&partial)?;
+                    return Err(SyncError::Protocol(
+                        "the downloaded bundle does not match its SHA-256; downloading again"
+                            .into(),
+                    ));
+                }
+                fs::rename(&partial, dest)?;
+                Ok(())
+            })();
+            match result {
+                Ok(()) => return Ok(()),
+                Err(e)
+                    if (e.is_transient() || matches!(e, SyncError::Protocol(_)))
+                        && attempt + 1 < self.attempts =>
+                {
+                    std::thread::sleep(backoff(attempt));
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Coordinator: acknowledges an imported bundle.
+    pub fn ack(&self, bundle_id: &str) -> SyncResult<()> {
+        self.send(Method::POST, &format!("/v1/bundles/{bundle_id}/ack"), b"")?;
+        Ok(())
+    }
+
+    /// Coordinator: posts signed import receipts for devices to fetch.
+    pub fn post_receipts(&self, receipts: Vec<String>) -> SyncResult<()> {
+        let body = serde_json::to_vec(&ReceiptPost { receipts })
+            .map_err(|e| SyncError::Protocol(e.to_string()))?;
+        self.send(Method::POST, "/v1/receipts", &body)?;
+        Ok(())
+    }
+
+    /// Coordinator: revokes a device from `from` (RFC 3339).
+    pub fn revoke(&self, device: Uuid, from: &str) -> SyncResult<()> {
+        let body = serde_json::to_vec(&RevokeRequest {
+            from: from.to_owned(),
+        })
+        .map_err(|e| SyncError::Protocol(e.to_string()))?;
+        self.send(Method::POST, &format!("/v1/devices/{device}/revoke"), &body)?;
+        Ok(())
+    }
+}
+
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+fn receipt_bundle_id(receipt: &str) -> SyncResult<String> {
+    let line = receipt.lines().next().unwrap_or_default();
+    let v: serde_json::Value = serde_json::from_str(line)
+        .map_err(|_| SyncError::Protocol("the receipt is not readable".into()))?;
+    v.get("bundle_id")
+        .and_then(|b| b.as_str())
+        .map(str::to_owned)
+        .ok_or_else(|| SyncError::Protocol("the receipt names no bundle".into()))
+}
+
+/// Writes `bytes` to `path` durably (temp file, fsync, rename).
+pub fn write_durable(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    let mut f = File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    fs::rename(&tmp, path)
+}
