@@ -113,7 +113,8 @@ impl From<VaultError> for ApiError {
             VaultError::WrongReference { .. }
             | VaultError::Invalid(_)
             | VaultError::KindChange { .. }
-            | VaultError::BadSecret(_) => ErrorCode::InvalidInput,
+            | VaultError::BadSecret(_)
+            | VaultError::Refused(_) => ErrorCode::InvalidInput,
             VaultError::Cancelled => ErrorCode::Cancelled,
             _ => ErrorCode::Internal,
         };

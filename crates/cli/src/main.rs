@@ -93,6 +93,9 @@ enum Command {
     /// Import receipts: export (coordinator), import (field).
     #[command(subcommand)]
     Receipt(cmd::receipt::Command),
+    /// The register of political prisoners: list, duplicates, merge, export.
+    #[command(subcommand)]
+    Register(cmd::register::Command),
     /// HQ server: invite, enroll, pull (coordinator), revoke.
     #[command(subcommand)]
     Hq(cmd::hq::Command),
@@ -137,6 +140,7 @@ fn run(cli: Cli) -> common::CliResult {
         Command::Trust(c) => c.run(&ctx),
         Command::Bundle(c) => c.run(&ctx),
         Command::Receipt(c) => c.run(&ctx),
+        Command::Register(c) => c.run(&ctx),
         Command::Hq(c) => c.run(&ctx),
         Command::Sync(a) => a.run(&ctx),
     }

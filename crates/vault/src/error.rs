@@ -96,6 +96,10 @@ pub enum VaultError {
     /// Any other database error (messages from SQLite hold no row data).
     #[error("database error: {0}")]
     Db(rusqlite::Error),
+    /// A request that contradicts what is stored (e.g. merging a person
+    /// with itself); nothing was changed.
+    #[error("{0}; nothing was changed")]
+    Refused(String),
     /// The operation was cancelled; nothing was saved by it.
     #[error("cancelled: nothing was saved by this operation")]
     Cancelled,

@@ -19,6 +19,7 @@ mod error;
 mod exchange;
 mod fsutil;
 mod keyslot;
+pub mod register_store;
 mod schema;
 
 use std::collections::HashSet;

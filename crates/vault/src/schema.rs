@@ -136,6 +136,43 @@ pub const MIGRATIONS: &[&str] = &[
         bundle_id     TEXT NOT NULL REFERENCES bundles_in (bundle_id)
     ) STRICT;
     "#,
+    // 3: the register: merges of persons, pairs marked distinct, status overrides.
+    r#"
+    -- Coordinator: person `merged_id` is the same person as `primary_id`.
+    -- Both records stay; undoing sets `undone_at`, rows are never deleted.
+    CREATE TABLE register_merges (
+        seq        INTEGER PRIMARY KEY,
+        primary_id TEXT NOT NULL,
+        merged_id  TEXT NOT NULL,
+        at         TEXT NOT NULL,
+        by         TEXT NOT NULL,
+        undone_at  TEXT,
+        undone_by  TEXT
+    ) STRICT;
+    CREATE UNIQUE INDEX register_merges_active ON register_merges (merged_id) WHERE undone_at IS NULL;
+
+    -- Coordinator: pairs of persons a coordinator said are different people.
+    CREATE TABLE register_distinct (
+        a  TEXT NOT NULL,
+        b  TEXT NOT NULL,
+        at TEXT NOT NULL,
+        by TEXT NOT NULL,
+        PRIMARY KEY (a, b),
+        CHECK (a < b)
+    ) STRICT;
+
+    -- Coordinator: manual status overrides, append-only; the latest row per
+    -- person is in force (status NULL clears the override).
+    CREATE TABLE register_overrides (
+        seq       INTEGER PRIMARY KEY,
+        person_id TEXT NOT NULL,
+        status    TEXT,
+        reason    TEXT NOT NULL,
+        at        TEXT NOT NULL,
+        by        TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX register_overrides_person ON register_overrides (person_id, seq);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -14,6 +14,7 @@ pub mod list;
 pub mod passphrase;
 pub mod person;
 pub mod receipt;
+pub mod register;
 pub mod search;
 pub mod show;
 pub mod sync;
