@@ -691,7 +691,18 @@ impl Vault {
     /// caller checks the SHA-256 (the bundle writer does).
     pub fn attachment_reader(&self, id: Uuid) -> Result<(AttachmentInfo, Box<dyn Read + Send>)> {
         let (info, file) = self.attachment_row(id)?;
-        let path = self.dir.join(ATTACHMENTS).join(&file);
+        let reader = self.decrypting_reader(id, &file)?;
+        let size = info.size;
+        Ok((info, Box::new(reader.take(size))))
+    }
+
+    /// Opens an attachment file and starts decrypting it (padding included).
+    fn decrypting_reader(
+        &self,
+        id: Uuid,
+        file: &str,
+    ) -> Result<age::stream::StreamReader<BufReader<File>>> {
+        let path = self.dir.join(ATTACHMENTS).join(file);
         let f = match File::open(&path) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -706,11 +717,9 @@ impl Vault {
         let decryptor =
             age::Decryptor::new_buffered(BufReader::with_capacity(attachment::COPY_BUFFER, f))
                 .map_err(|_| corrupt("the encrypted file's header is damaged"))?;
-        let reader = decryptor
+        decryptor
             .decrypt(std::iter::once(&self.storage as _))
-            .map_err(|_| corrupt("the encrypted file does not decrypt with this vault's key"))?;
-        let size = info.size;
-        Ok((info, Box::new(reader.take(size))))
+            .map_err(|_| corrupt("the encrypted file does not decrypt with this vault's key"))
     }
 
     /// Metadata of one attachment.
@@ -772,24 +781,11 @@ impl Vault {
         progress: Progress<'_>,
     ) -> Result<()> {
         let id = info.id;
-        let path = self.dir.join(ATTACHMENTS).join(file);
-        let f = match File::open(&path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(VaultError::AttachmentMissing(id));
-            }
-            Err(e) => return Err(e).ctx(|| "opening an attachment file".into()),
-        };
         let corrupt = |problem: &str| VaultError::AttachmentCorrupt {
             id,
             problem: problem.to_string(),
         };
-        let decryptor =
-            age::Decryptor::new_buffered(BufReader::with_capacity(attachment::COPY_BUFFER, f))
-                .map_err(|_| corrupt("the encrypted file's header is damaged"))?;
-        let mut reader = decryptor
-            .decrypt(std::iter::once(&self.storage as _))
-            .map_err(|_| corrupt("the encrypted file does not decrypt with this vault's key"))?;
+        let mut reader = self.decrypting_reader(id, file)?;
         let (n, hash) = attachment::copy_hashing(&mut reader, out, Some(info.size), progress)
             .map_err(|e| match e.kind() {
                 io::ErrorKind::Interrupted => VaultError::Cancelled,
