@@ -286,12 +286,10 @@ impl AppState {
     pub fn search(&self, req: SearchRequest) -> ApiResult<Vec<RecordSummary>> {
         let limit = req.limit.unwrap_or(100).clamp(1, MAX_SEARCH_LIMIT);
         self.with_vault(|v| {
-            let hits = v.search(&req.query, limit)?;
-            Ok(hits
-                .into_iter()
-                .filter(|h| req.kind.is_none_or(|k| k == h.kind))
-                .map(Into::into)
-                .collect())
+            // The kind filters inside the query: filtering the top results
+            // afterwards lost persons when interviews filled the limit.
+            let hits = v.search_kind(&req.query, req.kind, limit)?;
+            Ok(hits.into_iter().map(Into::into).collect())
         })
     }
 

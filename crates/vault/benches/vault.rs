@@ -285,7 +285,9 @@ fn bench_search(n: usize) {
         let t = Instant::now();
         let fq = fts_query(q).expect("query");
         let rows: Vec<(String, String, String)> = stmt
-            .query_map(params![fq, 50], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_map(params![fq, 50, Option::<&str>::None], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
             .expect("query")
             .collect::<Result<_, _>>()
             .expect("rows");

@@ -507,11 +507,23 @@ impl Vault {
     /// Full-text search over names and text, seeing through spelling variants
     /// across scripts. Every word of the query must match (as a prefix).
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>> {
+        self.search_kind(query, None, limit)
+    }
+
+    /// Like [`Vault::search`], only records of one kind (the kind is part of
+    /// the query, so the best `limit` records *of that kind* are returned).
+    pub fn search_kind(
+        &self,
+        query: &str,
+        kind: Option<RecordKind>,
+        limit: usize,
+    ) -> Result<Vec<SearchHit>> {
         let Some(fts_query) = bench_support::fts_query(query) else {
             return Ok(Vec::new());
         };
         let mut stmt = self.conn.prepare_cached(bench_support::SEARCH_SQL)?;
-        let rows = stmt.query_map(params![fts_query, limit as i64], |r| {
+        let kind = kind.map(RecordKind::as_str);
+        let rows = stmt.query_map(params![fts_query, limit as i64, kind], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
@@ -949,7 +961,7 @@ pub mod bench_support {
     /// The search query (FTS5 over folded keys, best matches first).
     pub const SEARCH_SQL: &str =
         "SELECT r.id, r.kind, r.body FROM search JOIN records r ON r.rowid = search.rowid
-         WHERE search MATCH ?1 ORDER BY search.rank LIMIT ?2";
+         WHERE search MATCH ?1 AND (?3 IS NULL OR r.kind = ?3) ORDER BY search.rank LIMIT ?2";
 
     /// The FTS5 match expression for a user's query: every folded word as a
     /// prefix. `None` when the query has no letters or digits.

@@ -1,0 +1,306 @@
+//! Desktop app benchmark support (run by `scripts/bench-ui.sh`; figures in
+//! docs/benchmarks.md, "Desktop app (issue 6)"):
+//!
+//! - `prepare DIR PERSONS INTERVIEWS`: a vault at DIR (passphrase
+//!   `benchmark passphrase`, the test-only lowest scrypt work factor) with
+//!   PERSONS synthetic persons (a Latin and a Cyrillic spelling each) and
+//!   INTERVIEWS interviews (~600-byte narratives), each about one of the
+//!   persons, loaded in transactions of 5,000 records.
+//! - `search DIR QUERY...`: opens the vault through `yaddash_api::AppState`
+//!   (the code the app's `search` command runs, without IPC or rendering) and
+//!   times `search` for every prefix of every query, letter by letter, exactly
+//!   as the UI asks (persons, limit 500): p50/p95/p99/max.
+//!
+//! No assertions: this measures.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use yaddash_api::dto::{CreateVaultRequest, SearchRequest, UnlockRequest};
+use yaddash_api::{AppState, Config};
+use yaddash_model::{Confidentiality, Consent, Interview, Person, Record, Reliability, Role};
+use yaddash_vault::{MIN_WORK_FACTOR, Unlock, Vault};
+
+const PASSPHRASE: &str = "benchmark passphrase";
+
+/// Given names: Azerbaijani Latin, Russian Cyrillic.
+const GIVEN: &[(&str, &str)] = &[
+    ("Tofiq", "Тофик"),
+    ("Intiqam", "Интигам"),
+    ("Leyla", "Лейла"),
+    ("Anar", "Анар"),
+    ("Elçin", "Эльчин"),
+    ("Nərgiz", "Наргиз"),
+    ("Rauf", "Рауф"),
+    ("Xədicə", "Хадиджа"),
+    ("Bəxtiyar", "Бахтияр"),
+    ("Ilqar", "Ильгар"),
+    ("Emin", "Эмин"),
+    ("Rəsul", "Расул"),
+    ("Arif", "Ариф"),
+    ("Gülnarə", "Гюльнара"),
+    ("Şahin", "Шахин"),
+    ("Ülvi", "Ульви"),
+    ("Qənimət", "Ганимат"),
+    ("Əli", "Али"),
+    ("Rüfət", "Руфат"),
+    ("Zəhra", "Захра"),
+];
+/// Surname roots (+ "ov"), Latin and Cyrillic.
+const ROOTS: &[(&str, &str)] = &[
+    ("Məmməd", "Мамед"),
+    ("Hüseyn", "Гусейн"),
+    ("Həsən", "Гасан"),
+    ("Cəfər", "Джафар"),
+    ("Qasım", "Гасым"),
+    ("Əhməd", "Ахмед"),
+    ("Əli", "Али"),
+    ("Ismayıl", "Исмаил"),
+    ("Yaqub", "Якуб"),
+    ("Rüstəm", "Рустам"),
+    ("Hacı", "Гаджи"),
+    ("Mirzə", "Мирза"),
+    ("Quliy", "Кулий"),
+    ("Abbas", "Аббас"),
+    ("Bağır", "Багир"),
+    ("Nəsib", "Насиб"),
+    ("Kərim", "Керим"),
+    ("Sadıq", "Садых"),
+    ("Vəli", "Вели"),
+    ("Tağı", "Таги"),
+];
+const WORDS: &[&str] = &[
+    "oğlum",
+    "həbs",
+    "olundu",
+    "gecə",
+    "polis",
+    "evə",
+    "gəldi",
+    "məhkəmə",
+    "hakim",
+    "vəkil",
+    "cəza",
+    "il",
+    "təcridxana",
+    "xəstə",
+    "ana",
+    "bacı",
+    "qardaş",
+    "iş",
+    "jurnalist",
+    "yazı",
+    "ittiham",
+    "maddə",
+    "ziyarət",
+    "icazə",
+    "verilmədi",
+    "məktub",
+    "dərman",
+    "bakı",
+    "gün",
+];
+
+/// A small deterministic generator (xorshift64*), so every run builds the same vault.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+fn person(i: usize) -> Person {
+    let (g, gc) = GIVEN[i % GIVEN.len()];
+    let (r, rc) = ROOTS[(i / GIVEN.len()) % ROOTS.len()];
+    let births = 1950 + (i % 50) as i32;
+    Person {
+        names: vec![format!("{g} {r}ov"), format!("{rc}ов {gc}")],
+        birth_year: Some(births),
+        roles: vec![Role::Detainee],
+        notes: None,
+        confidentiality: Confidentiality::Internal,
+        reliability: Reliability::Unknown,
+    }
+}
+
+fn narrative(rng: &mut Rng, name: &str) -> String {
+    let mut s = String::with_capacity(700);
+    s.push_str(name);
+    s.push_str(". ");
+    while s.len() < 600 {
+        s.push_str(WORDS[rng.below(WORDS.len())]);
+        s.push(if rng.below(10) == 0 { '.' } else { ' ' });
+        s.push(' ');
+    }
+    s
+}
+
+fn prepare(dir: &Path, persons: usize, interviews: usize) {
+    let started = Instant::now();
+    let app = AppState::new(Config {
+        vault_dir: dir.to_path_buf(),
+        kdf_work_factor: MIN_WORK_FACTOR,
+    });
+    // Through the app's own command, so the vault has its device keys.
+    app.create_vault(CreateVaultRequest {
+        passphrase: PASSPHRASE.into(),
+        role: yaddash_api::dto::Role::Field,
+    })
+    .expect("create vault");
+    app.lock().expect("lock");
+    drop(app);
+    let mut vault = Vault::open(
+        dir,
+        &Unlock::Passphrase(secrecy::SecretString::from(PASSPHRASE)),
+    )
+    .expect("open");
+    let chunk = 5_000;
+    let mut ids = Vec::with_capacity(persons);
+    while ids.len() < persons {
+        let from = ids.len();
+        let to = (from + chunk).min(persons);
+        let added = vault
+            .with_transaction(|b| {
+                (from..to)
+                    .map(|i| b.add(&Record::Person(person(i))))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .expect("load persons");
+        ids.extend(added);
+        eprint!("\rpersons {}/{persons}", ids.len());
+    }
+    eprintln!();
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut done = 0;
+    while done < interviews {
+        let n = chunk.min(interviews - done);
+        let batch: Vec<Record> = (0..n)
+            .map(|_| {
+                let p = rng.below(persons);
+                let name = person(p).names[0].clone();
+                Record::Interview(Interview {
+                    case_id: None,
+                    detainee_id: Some(ids[p]),
+                    speaker_id: None,
+                    relation: Some("ana".into()),
+                    interviewer: "Bench".into(),
+                    date: "2025-03-01".parse().expect("date"),
+                    place: None,
+                    language: "az".into(),
+                    consent: Consent::Internal,
+                    narrative: narrative(&mut rng, &name),
+                    confidentiality: Confidentiality::Internal,
+                    reliability: Reliability::Unknown,
+                })
+            })
+            .collect();
+        vault
+            .with_transaction(|b| {
+                for r in &batch {
+                    b.add(r)?;
+                }
+                Ok(())
+            })
+            .expect("load interviews");
+        done += n;
+        eprint!("\rinterviews {done}/{interviews}");
+    }
+    eprintln!();
+    drop(vault);
+    let size = std::fs::metadata(dir.join("vault.db"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    println!(
+        "prepared {persons} persons and {interviews} interviews in {:.1} s; vault.db {} MiB",
+        started.elapsed().as_secs_f64(),
+        size >> 20
+    );
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+fn search(dir: &Path, queries: &[String]) {
+    let app = AppState::new(Config {
+        vault_dir: dir.to_path_buf(),
+        kdf_work_factor: MIN_WORK_FACTOR,
+    });
+    let t = Instant::now();
+    app.unlock(UnlockRequest::Passphrase {
+        secret: PASSPHRASE.into(),
+    })
+    .expect("unlock");
+    let unlock = t.elapsed();
+    let t = Instant::now();
+    let all = app
+        .list_records(yaddash_model::RecordKind::Person)
+        .expect("list");
+    println!(
+        "unlock {:.1} ms; list_records(person) {} rows in {:.1} ms",
+        unlock.as_secs_f64() * 1000.0,
+        all.len(),
+        t.elapsed().as_secs_f64() * 1000.0
+    );
+    let mut times = Vec::new();
+    for q in queries {
+        let chars: Vec<char> = q.chars().collect();
+        for n in 1..=chars.len() {
+            let prefix: String = chars[..n].iter().collect();
+            if prefix.trim().is_empty() {
+                continue;
+            }
+            let t = Instant::now();
+            let hits = app
+                .search(
+                    serde_json::from_value::<SearchRequest>(serde_json::json!({
+                        "query": prefix.trim(), "kind": "person", "limit": 500
+                    }))
+                    .expect("request"),
+                )
+                .expect("search");
+            let took = t.elapsed();
+            times.push(took);
+            if took > Duration::from_millis(50) {
+                println!(
+                    "  slow: {:?} -> {} person hits in {:.1} ms",
+                    prefix.trim(),
+                    hits.len(),
+                    took.as_secs_f64() * 1000.0
+                );
+            }
+        }
+    }
+    times.sort();
+    println!(
+        "search (in-process, yaddash-api): n={} p50={:.2} ms p95={:.2} ms p99={:.2} ms max={:.2} ms",
+        times.len(),
+        percentile(&times, 0.50),
+        percentile(&times, 0.95),
+        percentile(&times, 0.99),
+        times[times.len() - 1].as_secs_f64() * 1000.0
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("prepare") if args.len() == 4 => prepare(
+            Path::new(&args[1]),
+            args[2].parse().expect("persons"),
+            args[3].parse().expect("interviews"),
+        ),
+        Some("search") if args.len() >= 3 => search(Path::new(&args[1]), &args[2..]),
+        _ => {
+            eprintln!("usage: bench_ui_vault prepare DIR PERSONS INTERVIEWS | search DIR QUERY...");
+            std::process::exit(2);
+        }
+    }
+}
