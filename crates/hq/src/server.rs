@@ -528,6 +528,20 @@ async fn authenticate(
     Ok(principal)
 }
 
+/// Every signed endpoint starts the same way: read the body (at most
+/// `limit` bytes) and authenticate its signer for `role`.
+async fn signed_request(
+    app: &Arc<App>,
+    req: Request,
+    limit: u64,
+    role: Role,
+) -> ApiResult<(Parts, ReadBody, Principal)> {
+    let (parts, body) = req.into_parts();
+    let body = read_body(app, body, &parts, limit).await?;
+    let principal = authenticate(app, &parts, &body, role).await?;
+    Ok((parts, body, principal))
+}
+
 fn refused(app: &App, e: ApiError) -> ApiError {
     app.metrics.refused.fetch_add(1, Ordering::Relaxed);
     e
@@ -668,14 +682,9 @@ async fn revoke(
     UrlPath(id): UrlPath<String>,
     req: Request,
 ) -> ApiResult<Response> {
-    let (parts, body) = req.into_parts();
-    let body = guard!(
+    let (_, body, _) = guard!(
         app,
-        read_body(&app, body, &parts, app.settings.max_json_bytes).await
-    );
-    guard!(
-        app,
-        authenticate(&app, &parts, &body, Role::Coordinator).await
+        signed_request(&app, req, app.settings.max_json_bytes, Role::Coordinator).await
     );
     let id: Uuid = guard!(
         app,
@@ -842,12 +851,10 @@ async fn upload_status(
     UrlPath(id): UrlPath<String>,
     req: Request,
 ) -> ApiResult<Response> {
-    let (parts, body) = req.into_parts();
-    let body = guard!(
+    let (_, _, device) = guard!(
         app,
-        read_body(&app, body, &parts, app.settings.max_json_bytes).await
+        signed_request(&app, req, app.settings.max_json_bytes, Role::Device).await
     );
-    let device = guard!(app, authenticate(&app, &parts, &body, Role::Device).await);
     let u = guard!(app, own_upload(&app, id, &device).await);
     let dir = app.upload_dir(&u.id);
     let received = tokio::task::spawn_blocking(move || received_chunks(&dir))
@@ -880,12 +887,10 @@ async fn upload_chunk(
     UrlPath((id, index)): UrlPath<(String, String)>,
     req: Request,
 ) -> ApiResult<Response> {
-    let (parts, body) = req.into_parts();
-    let body = guard!(
+    let (_, body, device) = guard!(
         app,
-        read_body(&app, body, &parts, app.settings.max_chunk_bytes).await
+        signed_request(&app, req, app.settings.max_chunk_bytes, Role::Device).await
     );
-    let device = guard!(app, authenticate(&app, &parts, &body, Role::Device).await);
     let u = guard!(app, own_upload(&app, id, &device).await);
     let index: u64 = guard!(
         app,
@@ -1109,12 +1114,10 @@ async fn upload_complete(
     UrlPath(id): UrlPath<String>,
     req: Request,
 ) -> ApiResult<Response> {
-    let (parts, body) = req.into_parts();
-    let body = guard!(
+    let (_, _, device) = guard!(
         app,
-        read_body(&app, body, &parts, app.settings.max_json_bytes).await
+        signed_request(&app, req, app.settings.max_json_bytes, Role::Device).await
     );
-    let device = guard!(app, authenticate(&app, &parts, &body, Role::Device).await);
     let u = guard!(app, own_upload(&app, id, &device).await);
     let _permit = app.completes.acquire().await.map_err(ApiError::internal)?;
     let a = Arc::clone(&app);
@@ -1185,23 +1188,19 @@ async fn receipts_get(
     Query(q): Query<After>,
     req: Request,
 ) -> ApiResult<Response> {
-    let (parts, body) = req.into_parts();
-    let body = guard!(
+    let (_, _, device) = guard!(
         app,
-        read_body(&app, body, &parts, app.settings.max_json_bytes).await
+        signed_request(&app, req, app.settings.max_json_bytes, Role::Device).await
     );
-    let device = guard!(app, authenticate(&app, &parts, &body, Role::Device).await);
     let after = q.after;
     let receipts = app.db(move |s| s.receipts(device.id, after)).await?;
     Ok(ok_json(&ReceiptList { receipts }))
 }
 
 async fn receipts_post(State(app): State<Arc<App>>, req: Request) -> ApiResult<Response> {
-    let (parts, body) = req.into_parts();
-    let body = guard!(app, read_body(&app, body, &parts, 16 << 20).await);
-    let coordinator = guard!(
+    let (_, body, coordinator) = guard!(
         app,
-        authenticate(&app, &parts, &body, Role::Coordinator).await
+        signed_request(&app, req, 16 << 20, Role::Coordinator).await
     );
     let post: ReceiptPost = guard!(app, json(&body));
     let mut checked = Vec::new();
@@ -1243,14 +1242,9 @@ async fn bundles_list(
     Query(q): Query<After>,
     req: Request,
 ) -> ApiResult<Response> {
-    let (parts, body) = req.into_parts();
-    let body = guard!(
+    let (_, _, _) = guard!(
         app,
-        read_body(&app, body, &parts, app.settings.max_json_bytes).await
-    );
-    guard!(
-        app,
-        authenticate(&app, &parts, &body, Role::Coordinator).await
+        signed_request(&app, req, app.settings.max_json_bytes, Role::Coordinator).await
     );
     let (after, limit) = (q.after, q.limit.unwrap_or(500).clamp(1, 5000));
     let rows = app.db(move |s| s.bundles_pending(after, limit)).await?;
@@ -1307,14 +1301,9 @@ async fn bundle_download(
     UrlPath(id): UrlPath<String>,
     req: Request,
 ) -> ApiResult<Response> {
-    let (parts, body) = req.into_parts();
-    let body = guard!(
+    let (parts, _, _) = guard!(
         app,
-        read_body(&app, body, &parts, app.settings.max_json_bytes).await
-    );
-    guard!(
-        app,
-        authenticate(&app, &parts, &body, Role::Coordinator).await
+        signed_request(&app, req, app.settings.max_json_bytes, Role::Coordinator).await
     );
     if !is_hex64(&id) {
         return Err(ApiError::new(404, "no_such_bundle", "no such bundle"));
@@ -1395,14 +1384,9 @@ async fn bundle_ack(
     UrlPath(id): UrlPath<String>,
     req: Request,
 ) -> ApiResult<Response> {
-    let (parts, body) = req.into_parts();
-    let body = guard!(
+    let (_, _, _) = guard!(
         app,
-        read_body(&app, body, &parts, app.settings.max_json_bytes).await
-    );
-    guard!(
-        app,
-        authenticate(&app, &parts, &body, Role::Coordinator).await
+        signed_request(&app, req, app.settings.max_json_bytes, Role::Coordinator).await
     );
     if !is_hex64(&id) {
         return Err(ApiError::new(404, "no_such_bundle", "no such bundle"));
