@@ -510,7 +510,7 @@ impl AppState {
     pub fn export_trust(&self, req: PathRequest) -> ApiResult<TrustSummary> {
         let path = absolute(&req.path)?;
         self.with_vault(|v| {
-            let t = yaddash_exchange::trust_export(v, &[], None)?;
+            let t = yaddash_exchange::trust_export(v, &[], None, None)?;
             let text = serde_json::to_string_pretty(&t)
                 .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
             yaddash_exchange::write_file(&path, text.as_bytes())?;

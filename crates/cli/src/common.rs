@@ -189,6 +189,20 @@ pub fn parse_time(s: &str) -> Result<time::OffsetDateTime, String> {
         .map_err(|e| e.to_string())
 }
 
+/// The process-wide Ctrl-C flag (one handler per process; every long
+/// operation watches the same flag).
+pub fn cancel_flag() -> Arc<AtomicBool> {
+    static FLAG: std::sync::OnceLock<Arc<AtomicBool>> = std::sync::OnceLock::new();
+    Arc::clone(FLAG.get_or_init(|| {
+        let flag = Arc::new(AtomicBool::new(false));
+        let f = Arc::clone(&flag);
+        // If a handler cannot be installed, Ctrl-C just ends the process,
+        // which is safe too (partial files are encrypted and cleaned on next open).
+        let _ = ctrlc::set_handler(move || f.store(true, Ordering::SeqCst));
+        flag
+    }))
+}
+
 /// Progress on standard error when it is a terminal; Ctrl-C cancels.
 pub struct Progress {
     total: Option<u64>,
@@ -199,15 +213,10 @@ pub struct Progress {
 
 impl Progress {
     pub fn new(total: Option<u64>) -> Progress {
-        let cancelled = Arc::new(AtomicBool::new(false));
-        let flag = cancelled.clone();
-        // A second handler cannot be installed; then Ctrl-C just ends the process,
-        // which is safe too (partial files are encrypted and cleaned on next open).
-        let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
         Progress {
             total,
             show: io::stderr().is_terminal(),
-            cancelled,
+            cancelled: cancel_flag(),
             last: 0,
         }
     }

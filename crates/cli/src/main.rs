@@ -101,6 +101,15 @@ enum Command {
     Hq(cmd::hq::Command),
     /// Field: export what is new, upload the outbox to the HQ server, fetch receipts.
     Sync(cmd::sync::Args),
+    /// The safety policy: whether, when and how this device talks to headquarters.
+    #[command(subcommand)]
+    Policy(cmd::policy::Command),
+    /// Field: the bundles made and where each stands.
+    #[command(subcommand)]
+    Outbox(cmd::outbox::Command),
+    /// Field: before a border — send, wait for receipts, remove what headquarters holds.
+    #[command(subcommand)]
+    Travel(cmd::travel::Command),
 }
 
 fn main() -> ExitCode {
@@ -143,5 +152,8 @@ fn run(cli: Cli) -> common::CliResult {
         Command::Register(c) => c.run(&ctx),
         Command::Hq(c) => c.run(&ctx),
         Command::Sync(a) => a.run(&ctx),
+        Command::Policy(c) => c.run(&ctx),
+        Command::Outbox(c) => c.run(&ctx),
+        Command::Travel(c) => c.run(&ctx),
     }
 }

@@ -36,7 +36,7 @@ fn prepare(dir: &Path, bundles: usize, per_bundle: usize) {
     std::fs::create_dir_all(dir.join("bundles")).expect("mkdir");
     let mut coord = create(&dir.join("coordinator"), VaultRole::Coordinator);
     let mut field = create(&dir.join("field"), VaultRole::Field);
-    let trust = yaddash_exchange::trust_export(&mut coord, &[], None).expect("trust");
+    let trust = yaddash_exchange::trust_export(&mut coord, &[], None, None).expect("trust");
     yaddash_exchange::trust_import(&mut field, &serde_json::to_string(&trust).expect("json"))
         .expect("trust import");
     let keys = yaddash_exchange::device_keys(&mut field).expect("keys");

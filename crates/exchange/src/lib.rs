@@ -37,6 +37,7 @@ use yaddash_vault::{
     VaultError, VaultRole,
 };
 
+pub use yaddash_bundle::yaddash_wire::policy::{Policy, SetBy};
 pub use yaddash_bundle::{IdentityFingerprint, PublicIdentity};
 
 /// Errors of the exchange layer. Messages never contain testimony.
@@ -149,6 +150,10 @@ fn now_rfc3339() -> String {
 const META_SIGNING: &str = "device_signing_key";
 const META_AGE: &str = "device_age_identity";
 const META_HQ_ID: &str = "hq_id";
+/// Vault setting prefix: a coordinator's import receipt, by bundle id.
+pub const META_IMPORT_RECEIPT: &str = "import_receipt:";
+/// Vault setting prefix: the HQ server's hq-received receipt, by bundle id.
+pub const META_HQ_RECEIPT: &str = "hq_receipt:";
 
 /// The vault's device keys, created (and stored inside the encrypted vault)
 /// on first use. `init` calls this so every vault has them from creation.
@@ -216,6 +221,10 @@ pub struct TrustFile {
     /// The HQ server's receipt-signing key, once a server exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hq_server_key: Option<String>,
+    /// A safety policy headquarters pre-sets on field devices (route, proxy,
+    /// mode...). It never enables sync: that is the device user's decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<Policy>,
 }
 
 impl TrustFile {
@@ -249,6 +258,10 @@ impl TrustFile {
         for c in &self.coordinators {
             c.fingerprint().map_err(|e| bad(&e.to_string()))?;
         }
+        if let Some(p) = &self.policy {
+            p.check()
+                .map_err(|e| bad(&format!("its safety policy: {e}")))?;
+        }
         Ok(())
     }
 }
@@ -270,6 +283,7 @@ pub fn trust_export(
     vault: &mut Vault,
     also: &[PublicIdentity],
     hq_server_key: Option<String>,
+    policy: Option<Policy>,
 ) -> Result<TrustFile> {
     require_role(vault, VaultRole::Coordinator, "trust export")?;
     let keys = device_keys(vault)?;
@@ -284,6 +298,7 @@ pub fn trust_export(
         hq_id,
         coordinators,
         hq_server_key: hq_server_key.or(vault.meta("hq_server_key")?),
+        policy: policy.map(|p| p.as_preset()),
     };
     t.check()?;
     Ok(t)
@@ -303,7 +318,55 @@ pub fn trust_import(vault: &mut Vault, text: &str) -> Result<TrustFile> {
     t.check()?;
     let doc = serde_json::to_string(&t).map_err(|e| ExchangeError::Keys(e.to_string()))?;
     vault.set_trust(&t.hq_id, &doc)?;
+    // Headquarters' preset applies unless the user already chose a policy.
+    if let Some(preset) = &t.policy {
+        let current = load_policy(vault)?;
+        if current.set_by != SetBy::User {
+            save_policy(
+                vault,
+                &Policy {
+                    enabled: current.enabled,
+                    network_off: current.network_off,
+                    ..preset.as_preset()
+                },
+            )?;
+        }
+    }
     Ok(t)
+}
+
+/// Vault setting: the safety policy (JSON).
+const META_POLICY: &str = "sync_policy";
+
+/// The vault's safety policy. A vault that enrolled at an HQ server before
+/// policies existed counts as having enabled sync.
+pub fn load_policy(vault: &Vault) -> Result<Policy> {
+    match vault.meta(META_POLICY)? {
+        Some(json) => serde_json::from_str(&json).map_err(|e| ExchangeError::BadFile {
+            what: "the stored safety policy",
+            problem: e.to_string(),
+        }),
+        None => Ok(Policy {
+            enabled: vault.meta("hq_server_key")?.is_some(),
+            ..Policy::default()
+        }),
+    }
+}
+
+/// Stores the safety policy after checking it.
+pub fn save_policy(vault: &Vault, policy: &Policy) -> Result<()> {
+    policy.check().map_err(|e| ExchangeError::BadFile {
+        what: "the safety policy",
+        problem: e.to_string(),
+    })?;
+    let json = serde_json::to_string(policy).map_err(|e| ExchangeError::Keys(e.to_string()))?;
+    vault.set_meta(META_POLICY, &json)?;
+    Ok(())
+}
+
+/// The trust file this field vault imported.
+pub fn trust_file(vault: &Vault) -> Result<TrustFile> {
+    trust(vault)
 }
 
 fn trust(vault: &Vault) -> Result<TrustFile> {
@@ -964,7 +1027,9 @@ pub fn receipt_import(vault: &mut Vault, text: &str) -> Result<ReceiptSummary> {
         already: 0,
     };
     let at = now_rfc3339();
-    for (bundle_id, receipt) in verified {
+    for ((bundle_id, receipt), text) in verified.into_iter().zip(&file.receipts) {
+        // Kept so travel mode can verify it again before removing anything.
+        vault.set_meta(&format!("{META_IMPORT_RECEIPT}{bundle_id}"), text)?;
         if ours
             .get(&bundle_id)
             .and_then(|b| b.imported_at.as_ref())

@@ -7,14 +7,21 @@
 //! after a dropped connection the client asks which chunks the server holds
 //! and sends only the rest. Transient failures are retried with backoff.
 //!
-//! All HTTP goes through [`http_client`], the one place where a SOCKS5 proxy
-//! (Tor) will be configured.
+//! All HTTP goes through [`http_client`], the one place where the route is
+//! set: direct, or through a SOCKS5 proxy (Tor) with names resolved by the
+//! proxy. With a proxy there is no fallback: if the proxy is down, requests
+//! fail and nothing is tried directly. A shared cancel flag (the kill switch,
+//! Ctrl-C, the app's Cancel button) stops a transfer between two reads of a
+//! request body.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::net::{TcpStream, ToSocketAddrs};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use reqwest::Method;
@@ -22,6 +29,9 @@ use reqwest::blocking::{Client as Http, RequestBuilder, Response};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 use yaddash_wire::SigningKey;
+use yaddash_wire::policy::Route;
+
+pub mod socks;
 use yaddash_wire::hq::{
     Accepted, BundleInfo, BundleList, DeviceKeysPublic, EnrollRequest, ErrorBody, ReceiptList,
     ReceiptPost, RevokeRequest, ServerInfo, UploadInit, UploadStatus,
@@ -51,6 +61,16 @@ pub enum SyncError {
     Protocol(String),
     /// The URL is not usable.
     BadUrl(String),
+    /// The SOCKS5 proxy cannot be reached: nothing was sent, nothing was
+    /// tried directly.
+    ProxyDown {
+        /// The proxy URL.
+        proxy: String,
+        /// Why.
+        reason: String,
+    },
+    /// Stopped by the user (Ctrl-C, Cancel, the kill switch).
+    Cancelled,
 }
 
 impl std::fmt::Display for SyncError {
@@ -68,6 +88,14 @@ impl std::fmt::Display for SyncError {
             Self::Io(e) => write!(f, "local file error: {e}"),
             Self::Protocol(e) => write!(f, "unexpected answer from the HQ server: {e}"),
             Self::BadUrl(e) => write!(f, "the HQ server URL is not usable: {e}"),
+            Self::ProxyDown { proxy, reason } => write!(
+                f,
+                "the proxy {proxy} is not reachable ({reason}): nothing was sent and nothing was tried directly; start Tor (or Tor Browser) and retry"
+            ),
+            Self::Cancelled => write!(
+                f,
+                "stopped: what the server already holds is kept, and the next sync resumes from there"
+            ),
         }
     }
 }
@@ -100,16 +128,74 @@ impl SyncError {
 /// Result alias.
 pub type SyncResult<T> = Result<T, SyncError>;
 
-/// Builds the HTTP client. The one place where transport policy lives: a
-/// SOCKS5 proxy (Tor) will be configured here, and the client must then never
-/// fall back to a direct connection.
+/// Builds the HTTP client: the one place where transport settings live.
+/// System proxy variables are ignored (`HTTP_PROXY`, `ALL_PROXY`...): only
+/// the safety policy decides the route, and a proxy route is carried out by
+/// [`Client`] through a [`socks::Bridge`], never by this client connecting
+/// anywhere but loopback.
 pub fn http_client(timeout: Duration) -> SyncResult<Http> {
     Http::builder()
-        .connect_timeout(Duration::from_secs(20))
+        .connect_timeout(Duration::from_secs(30))
         .timeout(timeout)
         .no_proxy()
+        .user_agent("yaddash")
         .build()
         .map_err(|e| SyncError::Transport(e.to_string()))
+}
+
+/// Checks that the SOCKS5 proxy at `url` accepts a connection (and speaks
+/// SOCKS5 without authentication), without asking it to connect anywhere.
+pub fn check_proxy(url: &str) -> SyncResult<()> {
+    let down = |reason: String| SyncError::ProxyDown {
+        proxy: url.to_owned(),
+        reason,
+    };
+    let norm =
+        yaddash_wire::policy::normalise_proxy(url).map_err(|e| SyncError::BadUrl(e.to_string()))?;
+    let hostport = norm.trim_start_matches("socks5h://");
+    let addrs: Vec<_> = hostport
+        .to_socket_addrs()
+        .map_err(|e| down(e.to_string()))?
+        .collect();
+    let mut last = String::from("no address");
+    for a in addrs {
+        match TcpStream::connect_timeout(&a, Duration::from_secs(5)) {
+            Ok(mut s) => {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+                let _ = s.set_write_timeout(Some(Duration::from_secs(10)));
+                // Greeting: version 5, one method, "no authentication".
+                s.write_all(&[5, 1, 0]).map_err(|e| down(e.to_string()))?;
+                let mut reply = [0u8; 2];
+                s.read_exact(&mut reply)
+                    .map_err(|e| down(format!("no SOCKS5 answer: {e}")))?;
+                if reply != [5, 0] {
+                    return Err(down("it does not speak SOCKS5 without a password".into()));
+                }
+                return Ok(());
+            }
+            Err(e) => last = e.to_string(),
+        }
+    }
+    Err(down(last))
+}
+
+/// A request body that stops being read once `cancel` is set.
+struct CancelBody {
+    data: Vec<u8>,
+    pos: usize,
+    cancel: Arc<AtomicBool>,
+}
+
+impl Read for CancelBody {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.cancel.load(Ordering::SeqCst) {
+            return Err(io::Error::new(io::ErrorKind::Interrupted, "cancelled"));
+        }
+        let n = buf.len().min(self.data.len() - self.pos).min(16 * 1024);
+        buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
 }
 
 /// A signing client for one HQ server.
@@ -118,6 +204,11 @@ pub struct Client {
     base: reqwest::Url,
     signer: Uuid,
     key: SigningKey,
+    route: Route,
+    cancel: Arc<AtomicBool>,
+    /// With a proxy: the loopback bridge every request goes to, and the
+    /// server's `host:port` for the Host header.
+    bridge: Option<(socks::Bridge, reqwest::Url, String)>,
     /// Chunk size for uploads (clamped to the server's limit).
     pub chunk_size: u64,
     /// Attempts per request before giving up on transient errors.
@@ -129,9 +220,13 @@ impl std::fmt::Debug for Client {
         f.debug_struct("Client")
             .field("base", &self.base.as_str())
             .field("signer", &self.signer)
+            .field("proxied", &matches!(self.route, Route::Proxy { .. }))
             .finish_non_exhaustive()
     }
 }
+
+/// Most chunks announced for one upload (keeps the chunk list small).
+const MAX_CHUNKS: u64 = 12_000;
 
 fn backoff(attempt: u32) -> Duration {
     let ms = 100u64.saturating_mul(1 << attempt.min(6)).min(3000);
@@ -140,29 +235,124 @@ fn backoff(attempt: u32) -> Duration {
 }
 
 impl Client {
-    /// A client for the server at `url` (e.g. `http://127.0.0.1:8440`),
+    /// A direct client for the server at `url` (e.g. `http://127.0.0.1:8440`),
     /// signing as `signer` with `key`.
     pub fn new(url: &str, signer: Uuid, key: &SigningKey) -> SyncResult<Self> {
+        Self::with_route(url, signer, key, &Route::Direct, Arc::default())
+    }
+
+    /// A client using `route`, stopping when `cancel` is set. With a proxy,
+    /// the proxy is checked first ([`check_proxy`]): if it is down this
+    /// fails with [`SyncError::ProxyDown`] before any connection to the
+    /// server is attempted.
+    pub fn with_route(
+        url: &str,
+        signer: Uuid,
+        key: &SigningKey,
+        route: &Route,
+        cancel: Arc<AtomicBool>,
+    ) -> SyncResult<Self> {
         let mut base =
             reqwest::Url::parse(url.trim()).map_err(|e| SyncError::BadUrl(e.to_string()))?;
         if !matches!(base.scheme(), "http" | "https") {
             return Err(SyncError::BadUrl("use http:// or https://".into()));
         }
         base.set_path("/");
+        let bridge = match route {
+            Route::Direct => None,
+            Route::Proxy { url } => {
+                if base.scheme() != "http" {
+                    return Err(SyncError::BadUrl(
+                        "through a proxy, use the server's http:// address (an onion service encrypts end to end); https through a proxy is not supported yet".into(),
+                    ));
+                }
+                check_proxy(url)?;
+                let proxy = yaddash_wire::policy::normalise_proxy(url)
+                    .map_err(|e| SyncError::BadUrl(e.to_string()))?;
+                let host = base
+                    .host_str()
+                    .ok_or_else(|| SyncError::BadUrl("the URL has no host".into()))?
+                    .to_owned();
+                let port = base.port_or_known_default().unwrap_or(80);
+                let b = socks::Bridge::start(proxy.trim_start_matches("socks5h://"), &host, port)?;
+                let local = reqwest::Url::parse(&format!("http://{}/", b.addr))
+                    .map_err(|e| SyncError::BadUrl(e.to_string()))?;
+                let authority = match base.port() {
+                    Some(p) => format!("{host}:{p}"),
+                    None => host,
+                };
+                Some((b, local, authority))
+            }
+        };
         Ok(Self {
             http: http_client(Duration::from_secs(300))?,
+            bridge,
             base,
             signer,
             key: key.clone(),
+            route: route.clone(),
+            cancel,
             chunk_size: 8 << 20,
             attempts: 8,
         })
     }
 
+    /// A request to `url`, with the server's Host when going through the bridge.
+    fn request(&self, method: Method, url: reqwest::Url) -> RequestBuilder {
+        let r = self.http.request(method, url);
+        match &self.bridge {
+            Some((_, _, authority)) => r.header(reqwest::header::HOST, authority.as_str()),
+            None => r,
+        }
+    }
+
+    /// Whether the user stopped this client.
+    fn stopped(&self) -> SyncResult<()> {
+        if self.cancel.load(Ordering::SeqCst) {
+            return Err(SyncError::Cancelled);
+        }
+        Ok(())
+    }
+
+    /// A transport error, said in terms of the route.
+    fn transport(&self, e: reqwest::Error) -> SyncError {
+        if self.cancel.load(Ordering::SeqCst) {
+            return SyncError::Cancelled;
+        }
+        if let Some((b, _, _)) = &self.bridge {
+            match (b.take_error(), &self.route) {
+                (Some(socks::TunnelError::ProxyDown(reason)), Route::Proxy { url }) => {
+                    return SyncError::ProxyDown {
+                        proxy: url.clone(),
+                        reason,
+                    };
+                }
+                (Some(socks::TunnelError::Refused(m)), _) => return SyncError::Transport(m),
+                _ => {}
+            }
+        }
+        match &self.route {
+            Route::Proxy { url } if e.is_connect() => {
+                // The proxy itself, or the proxy's way to the server.
+                match check_proxy(url) {
+                    Err(down) => down,
+                    Ok(()) => SyncError::Transport(format!(
+                        "through the proxy {url}, the server did not answer: {}",
+                        chain(&e)
+                    )),
+                }
+            }
+            _ => SyncError::Transport(chain(&e)),
+        }
+    }
+
     fn url(&self, path_and_query: &str) -> SyncResult<reqwest::Url> {
-        self.base
-            .join(path_and_query.trim_start_matches('/'))
-            .map_err(|e| SyncError::BadUrl(e.to_string()))
+        match &self.bridge {
+            Some((_, local, _)) => local,
+            None => &self.base,
+        }
+        .join(path_and_query.trim_start_matches('/'))
+        .map_err(|e| SyncError::BadUrl(e.to_string()))
     }
 
     fn signed(
@@ -178,16 +368,23 @@ impl Client {
             None => url.path().to_owned(),
         };
         let hash = known_hash.unwrap_or_else(|| yaddash_wire::Sha256Hash::digest(&body));
+        let len = body.len() as u64;
         let auth = sign_request_hashed(&self.key, self.signer, method.as_str(), &pq, &hash)
             .map_err(|e| SyncError::Protocol(e.to_string()))?;
         Ok(self
-            .http
             .request(method, url)
             .header(HEADER_SIGNER, auth.signer.to_string())
             .header(HEADER_TIME, auth.time.to_string())
             .header(HEADER_NONCE, auth.nonce)
             .header(HEADER_SIGNATURE, auth.signature)
-            .body(body))
+            .body(reqwest::blocking::Body::sized(
+                CancelBody {
+                    pos: 0,
+                    cancel: Arc::clone(&self.cancel),
+                    data: body,
+                },
+                len,
+            )))
     }
 
     fn check(resp: Response) -> SyncResult<Response> {
@@ -214,10 +411,9 @@ impl Client {
         body: &[u8],
         hash: Option<yaddash_wire::Sha256Hash>,
     ) -> SyncResult<Response> {
+        self.stopped()?;
         let req = self.signed(method, pq, body.to_vec(), hash)?;
-        let resp = req
-            .send()
-            .map_err(|e| SyncError::Transport(e.to_string()))?;
+        let resp = req.send().map_err(|e| self.transport(e))?;
         Self::check(resp)
     }
 
@@ -255,10 +451,9 @@ impl Client {
     ) -> SyncResult<T> {
         let mut attempt = 0;
         loop {
-            let r = self.send(method.clone(), pq, body).and_then(|resp| {
-                resp.bytes()
-                    .map_err(|e| SyncError::Transport(e.to_string()))
-            });
+            let r = self
+                .send(method.clone(), pq, body)
+                .and_then(|resp| resp.bytes().map_err(|e| self.transport(e)));
             match r {
                 Ok(bytes) => {
                     return serde_json::from_slice(&bytes)
@@ -275,11 +470,11 @@ impl Client {
 
     /// `GET /v1/info` (unsigned).
     pub fn info(&self) -> SyncResult<ServerInfo> {
+        self.stopped()?;
         let resp = self
-            .http
-            .get(self.url("/v1/info")?)
+            .request(Method::GET, self.url("/v1/info")?)
             .send()
-            .map_err(|e| SyncError::Transport(e.to_string()))?;
+            .map_err(|e| self.transport(e))?;
         Self::check(resp)?
             .json()
             .map_err(|e| SyncError::Protocol(e.to_string()))
@@ -307,9 +502,13 @@ impl Client {
             .info()
             .map(|i| i.max_chunk_bytes)
             .unwrap_or(self.chunk_size);
-        let chunk_size = self.chunk_size.min(info_max).max(1);
         let mut file = File::open(path)?;
         let size = file.metadata()?.len();
+        // Small chunks bound what a dropped connection costs, but the chunk
+        // list must stay well under the server's JSON limit (1 MiB: about
+        // 15,000 hashes), so very large bundles get larger chunks.
+        let floor = size.div_ceil(MAX_CHUNKS).next_multiple_of(4096);
+        let chunk_size = self.chunk_size.max(floor).min(info_max).max(1);
         let mut whole = Sha256::new();
         let mut chunks = Vec::new();
         let mut buf = vec![0u8; usize::try_from(chunk_size).unwrap_or(1 << 20)];
@@ -393,9 +592,8 @@ impl Client {
                     if have > 0 {
                         req = req.header(reqwest::header::RANGE, format!("bytes={have}-"));
                     }
-                    let mut resp = req
-                        .send()
-                        .map_err(|e| SyncError::Transport(e.to_string()))?;
+                    self.stopped()?;
+                    let mut resp = req.send().map_err(|e| self.transport(e))?;
                     resp = Self::check(resp)?;
                     if have > 0 && resp.status().as_u16() != 206 {
                         return Err(SyncError::Protocol(
@@ -406,8 +604,13 @@ impl Client {
                         .create(true)
                         .append(true)
                         .open(&partial)?;
-                    io::copy(&mut resp, &mut out)
-                        .map_err(|e| SyncError::Transport(e.to_string()))?;
+                    io::copy(&mut resp, &mut out).map_err(|e| {
+                        if self.cancel.load(Ordering::SeqCst) {
+                            SyncError::Cancelled
+                        } else {
+                            SyncError::Transport(e.to_string())
+                        }
+                    })?;
                     out.sync_all()?;
                 }
                 let mut f = File::open(&partial)?;
@@ -460,6 +663,21 @@ impl Client {
         self.send(Method::POST, &format!("/v1/devices/{device}/revoke"), &body)?;
         Ok(())
     }
+}
+
+/// An error with its causes ("error sending request: connection refused").
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let t = c.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        cur = c.source();
+    }
+    s
 }
 
 fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {

@@ -21,6 +21,7 @@ mod fsutil;
 mod keyslot;
 pub mod register_store;
 mod schema;
+mod travel;
 
 use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
@@ -43,6 +44,7 @@ pub use exchange::{
 };
 pub use keyslot::{DEFAULT_WORK_FACTOR, MIN_WORK_FACTOR, RecoveryCode};
 pub use schema::SCHEMA_VERSION;
+pub use travel::{AttachmentCoverage, Compacted, Removed, RevisionCoverage};
 
 use error::{IoContext, io_error};
 use fsutil::{random_name, sync_dir};
@@ -314,6 +316,8 @@ impl Vault {
             vault.rebuild_search_index()?;
         }
         vault.remove_partial_files();
+        // A travel-mode removal cut short by a crash is finished first.
+        vault.finish_pending_removals(&mut |_, _| {})?;
         Ok(vault)
     }
 

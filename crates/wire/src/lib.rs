@@ -20,6 +20,7 @@ mod format;
 pub mod hq;
 mod keys;
 mod outer;
+pub mod policy;
 mod receipt;
 pub mod request;
 pub mod sshsig;

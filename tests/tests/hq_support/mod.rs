@@ -17,6 +17,8 @@ use yaddash_bundle::{BundleSpec, DeviceKeys, EntrySource, write_bundle};
 use yaddash_wire::SigningKey;
 use yaddash_wire::request::sign_request;
 
+pub mod socks;
+
 /// The `yaddash-hq` binary: `$YADDASH_HQ_BIN`, or built on first use.
 pub fn hq_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();

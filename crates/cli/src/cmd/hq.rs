@@ -19,10 +19,7 @@ use yaddash_wire::request::EnrollCode;
 
 use crate::common::{CliError, CliResult, Context, Progress, fail, parse_time};
 
-/// Vault setting: the HQ server URL.
-pub const META_URL: &str = "hq_url";
-/// Vault setting: the HQ server's signing key (verifies hq-received receipts).
-pub const META_SERVER_KEY: &str = "hq_server_key";
+pub use yaddash_outbox::META_SERVER_KEY;
 
 #[derive(clap::Subcommand)]
 pub enum Command {
@@ -93,22 +90,43 @@ fn sync_err(e: yaddash_sync::SyncError) -> CliError {
     CliError(e.to_string())
 }
 
-/// The client for this vault: URL from `--url` (remembered) or the vault.
+/// The client for this vault, as the safety policy allows: URL from
+/// `--url` (remembered) or the vault; route from the policy. Giving a URL
+/// explicitly counts as enabling sync, unless the user turned sync off.
 pub fn client(vault: &mut Vault, url: Option<&str>) -> CliResult<Client> {
-    let url = match url {
-        Some(u) => {
-            vault.set_meta(META_URL, u)?;
-            u.to_owned()
+    Ok(session(vault, url, None, false)?.client)
+}
+
+/// [`client`] with a one-run proxy; the whole session. `enroll`: the user
+/// is joining an HQ server, which is their decision to enable sync.
+pub fn session(
+    vault: &mut Vault,
+    url: Option<&str>,
+    proxy: Option<&str>,
+    enroll: bool,
+) -> CliResult<yaddash_outbox::Session> {
+    if enroll {
+        yaddash_outbox::enable_sync(vault).map_err(outbox_err)?;
+    } else if url.is_some() {
+        let p = yaddash_outbox::load_policy(vault).map_err(|e| CliError(e.to_string()))?;
+        if !p.enabled && p.set_by != yaddash_outbox::SetBy::User {
+            yaddash_outbox::enable_sync(vault).map_err(outbox_err)?;
         }
-        None => match vault.meta(META_URL)? {
-            Some(u) => u,
-            None => {
-                return fail("no HQ server URL: pass --url URL (it is remembered in the vault)");
-            }
+    }
+    yaddash_outbox::connect(
+        vault,
+        &yaddash_outbox::Connect {
+            url: url.map(str::to_owned),
+            proxy: proxy.map(str::to_owned),
+            automatic: false,
+            cancel: crate::common::cancel_flag(),
         },
-    };
-    let keys = yaddash_exchange::device_keys(vault)?;
-    Client::new(&url, vault.device_id(), keys.signing_key()).map_err(sync_err)
+    )
+    .map_err(outbox_err)
+}
+
+pub fn outbox_err(e: yaddash_outbox::OutboxError) -> CliError {
+    CliError(e.to_string())
 }
 
 impl Command {
@@ -136,7 +154,7 @@ impl Command {
             Command::Enroll(a) => {
                 let keys = yaddash_exchange::device_keys(&mut vault)?;
                 let id = keys.public_identity(vault.device_id());
-                let c = client(&mut vault, Some(&a.url))?;
+                let c = session(&mut vault, Some(&a.url), None, true)?.client;
                 let info = c
                     .enroll(
                         &a.code,

@@ -1,137 +1,127 @@
 //! `yaddash sync`: field device — export what is new into the outbox, upload
 //! the outbox to the HQ server, keep the server's signed receipts, and fetch
-//! the coordinators' import receipts.
+//! the coordinators' import receipts. Always within the safety policy
+//! (`yaddash policy show`): the kill switch, "sync enabled", and the route
+//! (a SOCKS5 proxy with no fallback when the policy requires one).
 
-use std::path::PathBuf;
+use yaddash_outbox::{Event, OutboxError, Refusal};
 
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
-use yaddash_bundle::{ReceiptKind, verify_receipt};
-
-use crate::cmd::hq::{META_SERVER_KEY, UrlArgs, client};
-use crate::common::{CliError, CliResult, Context, Progress, fail};
-
-/// Vault setting: cursor of the last receipt fetched from the server.
-const META_RECEIPTS_AFTER: &str = "hq_receipts_after";
+use crate::cmd::hq::{UrlArgs, outbox_err, session};
+use crate::common::{CliError, CliResult, Context, Progress};
 
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
     url: UrlArgs,
+    /// Use this SOCKS5 proxy for this run only (e.g. socks5h://127.0.0.1:9150
+    /// for Tor Browser). Names are resolved by the proxy. Nothing falls back
+    /// to a direct connection.
+    #[arg(long, value_name = "URL")]
+    proxy: Option<String>,
+    /// Send only if the policy allows sending on its own now (automatic
+    /// mode, inside a time window); otherwise say why and exit 0 without
+    /// touching the network. For timers and schedulers.
+    #[arg(long)]
+    auto: bool,
+}
+
+/// Prints upload progress on a terminal (one bar per bundle).
+pub struct Bars {
+    current: Option<(u64, Progress)>,
+}
+
+impl Bars {
+    pub fn new() -> Bars {
+        Bars { current: None }
+    }
+
+    pub fn event(&mut self, e: &Event) {
+        match e {
+            Event::Uploading { seq, sent, total } => {
+                if self.current.as_ref().map(|c| c.0) != Some(*seq) {
+                    self.finish();
+                    eprintln_tty(&format!("bundle {seq}:"));
+                    self.current = Some((*seq, Progress::new(Some(*total))));
+                }
+                if let Some((_, p)) = &mut self.current {
+                    p.tick(*sent);
+                }
+            }
+            Event::Waiting {
+                unconfirmed,
+                waited_secs,
+            } => eprintln_tty(&format!(
+                "waiting for headquarters to confirm {unconfirmed} bundle(s)… {waited_secs} s"
+            )),
+            _ => {}
+        }
+    }
+
+    pub fn finish(&mut self) {
+        if let Some((_, p)) = self.current.take() {
+            p.finish();
+        }
+    }
+}
+
+fn eprintln_tty(s: &str) {
+    use std::io::IsTerminal;
+    if std::io::stderr().is_terminal() {
+        eprintln!("{s}");
+    }
 }
 
 impl Args {
     pub fn run(self, ctx: &Context) -> CliResult {
         let mut vault = ctx.open()?;
-        if vault.role() != yaddash_vault::VaultRole::Field {
-            return fail("`sync` is for field vaults; a coordinator uses `hq pull`");
+        if self.auto {
+            let policy = yaddash_outbox::load_policy(&vault).map_err(|e| outbox_err(e.into()))?;
+            if let Err(why) = policy.permit(true, None, time::OffsetDateTime::now_utc()) {
+                let skipped = matches!(why, Refusal::ManualMode | Refusal::OutsideWindow);
+                if skipped || why == Refusal::NotEnabled || why == Refusal::NetworkOff {
+                    return ctx.print(
+                        &serde_json::json!({"skipped": true, "reason": why.to_string()}),
+                        || format!("not sending: {why}"),
+                    );
+                }
+                return Err(outbox_err(OutboxError::Refused(why)));
+            }
         }
-        let c = client(&mut vault, self.url.url.as_deref())?;
-        let server_key = vault
-            .meta(META_SERVER_KEY)?
-            .ok_or_else(|| CliError("this device is not enrolled at an HQ server: run `yaddash hq enroll CODE --url URL` first".into()))?;
-        let outbox = vault.dir().join("outbox");
-        std::fs::create_dir_all(&outbox)
-            .map_err(|e| CliError(format!("cannot create {}: {e}", outbox.display())))?;
-
-        // 1. Export what is new (ciphertext only ever reaches the outbox).
-        let next = vault.last_bundle_out()?.map(|(s, _)| s + 1).unwrap_or(1);
-        let mut progress = Progress::new(None);
-        let exported = yaddash_exchange::export_bundle(
+        // New records go into the outbox (ciphertext) first, even if the
+        // policy or the network then stops the sending: they wait there.
+        let cancel = crate::common::cancel_flag();
+        let exported =
+            yaddash_outbox::export_new(&mut vault, &cancel, &mut |_| {}).map_err(outbox_err)?;
+        let s = session(
             &mut vault,
-            &outbox.join(format!("{next:08}.yaddash")),
-            &mut |d| progress.tick(d),
-        )?;
-        progress.finish();
-
-        // 2. Upload the outbox, oldest first.
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&outbox)
-            .map_err(|e| CliError(format!("cannot read {}: {e}", outbox.display())))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "yaddash"))
-            .collect();
-        files.sort();
-        let mut uploaded = Vec::new();
-        for f in &files {
-            let mut progress = Progress::new(None);
-            let accepted = c
-                .upload_bundle(f, &mut |d, _| {
-                    progress.tick(d);
-                })
-                .map_err(|e| CliError(format!("uploading {}: {e}", f.display())))?;
-            progress.finish();
-            let r = verify_receipt(&accepted.receipt, &server_key)
-                .map_err(|e| CliError(format!("the server's receipt does not verify ({e}); the server may be an impostor, the bundle stays in the outbox")))?;
-            if r.kind != ReceiptKind::HqReceived
-                || r.device_id != vault.device_id()
-                || r.bundle_id.to_string() != accepted.bundle_id
-            {
-                return fail(
-                    "the server's receipt is for another bundle; the bundle stays in the outbox",
-                );
-            }
-            let at = r
-                .issued_at
-                .format(&Rfc3339)
-                .map_err(|e| CliError(e.to_string()))?;
-            vault.set_meta(
-                &format!("hq_receipt:{}", accepted.bundle_id),
-                &accepted.receipt,
-            )?;
-            vault.mark_bundle_received(&accepted.bundle_id, &at)?;
-            // Headquarters holds it now (and the vault keeps everything): the
-            // outbox copy is no longer needed.
-            std::fs::remove_file(f)
-                .map_err(|e| CliError(format!("cannot remove {}: {e}", f.display())))?;
-            uploaded.push(accepted.bundle_id);
+            self.url.url.as_deref(),
+            self.proxy.as_deref(),
+            false,
+        )
+        .map_err(|e| match exported {
+            Some((seq, _)) => CliError(format!("{e}\n(bundle {seq} waits in the outbox)")),
+            None => e,
+        })?;
+        let mut bars = Bars::new();
+        let r = yaddash_outbox::sync(&mut vault, &s, &mut |e| bars.event(e));
+        bars.finish();
+        let mut r = r.map_err(outbox_err)?;
+        if let Some((seq, records)) = exported {
+            r.exported = Some(seq);
+            r.exported_records = records;
         }
-
-        // 3. Fetch receipts: import receipts from coordinators.
-        let mut after: i64 = vault
-            .meta(META_RECEIPTS_AFTER)?
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        let mut confirmed = Vec::new();
-        let mut problems = Vec::new();
-        loop {
-            let list = c.receipts(after).map_err(|e| CliError(e.to_string()))?;
-            if list.receipts.is_empty() {
-                break;
-            }
-            for (id, text) in list.receipts {
-                after = after.max(id);
-                if text.contains("\"kind\":\"hq-received\"") {
-                    continue;
-                }
-                let file = serde_json::json!({"format": "yaddash-receipts", "device_id": vault.device_id(), "receipts": [text]});
-                match yaddash_exchange::receipt_import(&mut vault, &file.to_string()) {
-                    Ok(s) => confirmed.extend(s.confirmed),
-                    Err(e) => problems.push(e.to_string()),
-                }
-            }
-            vault.set_meta(META_RECEIPTS_AFTER, &after.to_string())?;
-        }
-        let now = OffsetDateTime::now_utc()
-            .format(&Rfc3339)
-            .unwrap_or_default();
-        let summary = serde_json::json!({
-            "exported": exported.as_ref().map(|e| e.seq),
-            "uploaded": uploaded,
-            "confirmed_imported": confirmed,
-            "receipt_problems": problems,
-            "at": now,
-        });
-        ctx.print(&summary, || {
-            let mut s = match &exported {
-                Some(e) => format!("bundle {} exported ({} records); ", e.seq, e.records),
+        ctx.print(&r, || {
+            let mut s = match r.exported {
+                Some(seq) => format!("bundle {seq} exported ({} records); ", r.exported_records),
                 None => "nothing new to export; ".to_owned(),
             };
             s.push_str(&format!(
-                "{} bundle(s) uploaded; headquarters confirmed importing {:?}",
-                uploaded.len(),
-                confirmed
+                "{} bundle(s) uploaded ({}); headquarters confirmed importing {:?}",
+                r.uploaded.len(),
+                r.route,
+                r.confirmed_imported
             ));
-            for p in &problems {
+            for p in &r.receipt_problems {
                 s.push_str(&format!("\nreceipt refused: {p}"));
             }
             s

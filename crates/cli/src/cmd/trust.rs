@@ -25,6 +25,10 @@ pub struct ExportArgs {
     /// Another coordinator to encrypt to: their `device show --json` (repeatable).
     #[arg(long, value_name = "FILE")]
     also: Vec<PathBuf>,
+    /// A safety policy to pre-set on field devices (JSON, as `yaddash
+    /// --json policy show` prints it). It never enables sync on a device.
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -49,7 +53,15 @@ impl Command {
                         })?;
                     also.push(id);
                 }
-                let t = yaddash_exchange::trust_export(&mut vault, &also, None)?;
+                let policy = match &a.policy {
+                    None => None,
+                    Some(f) => Some(
+                        serde_json::from_str::<yaddash_exchange::Policy>(&read_input(f)?).map_err(
+                            |e| CliError(format!("{}: not a safety policy: {e}", f.display())),
+                        )?,
+                    ),
+                };
+                let t = yaddash_exchange::trust_export(&mut vault, &also, None, policy)?;
                 let text = serde_json::to_string_pretty(&t).map_err(|e| CliError(e.to_string()))?;
                 yaddash_exchange::write_file(&a.out, text.as_bytes())?;
                 ctx.print(
@@ -71,12 +83,17 @@ impl Command {
                     })
                     .collect();
                 ctx.print(
-                    &serde_json::json!({ "fingerprint": t.fingerprint(), "hq_id": t.hq_id, "coordinators": t.coordinators }),
+                    &serde_json::json!({ "fingerprint": t.fingerprint(), "hq_id": t.hq_id, "coordinators": t.coordinators, "policy_preset": t.policy.is_some() }),
                     || {
                         format!(
-                            "trust file imported; fingerprint {}\n{}\nCompare these with the coordinator before sending anything.",
+                            "trust file imported; fingerprint {}\n{}\nCompare these with the coordinator before sending anything.{}",
                             t.fingerprint(),
-                            coordinators.join("\n")
+                            coordinators.join("\n"),
+                            if t.policy.is_some() {
+                                "\nIt pre-sets a safety policy (see `yaddash policy show`); sync stays off until you enable it."
+                            } else {
+                                ""
+                            }
                         )
                     },
                 )

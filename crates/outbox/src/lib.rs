@@ -1,0 +1,503 @@
+//! Field sync, done safely: the safety policy decides whether and how the
+//! device may talk to headquarters, the outbox holds what waits to go, and
+//! travel mode leaves a laptop holding as little as possible.
+//!
+//! Used by the CLI (`yaddash policy|sync|outbox|travel`) and the desktop app.
+//! Every network path goes through [`connect`], which applies the policy:
+//! the kill switch, "sync never enabled", manual/automatic mode and windows,
+//! and the route (direct, or a SOCKS5 proxy with no fallback).
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod travel;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use yaddash_bundle::{ReceiptKind, verify_receipt};
+use yaddash_exchange::{ExchangeError, META_HQ_RECEIPT};
+use yaddash_sync::{Client, SyncError};
+use yaddash_vault::{Vault, VaultError, VaultRole};
+
+pub use yaddash_bundle::yaddash_wire::policy::{
+    Mode, PolicyError, Refusal, Route, Window, format_utc_offset, normalise_proxy, parse_utc_offset,
+};
+pub use yaddash_exchange::{Policy, SetBy, load_policy, save_policy};
+
+/// Vault setting: the HQ server URL.
+pub const META_URL: &str = "hq_url";
+/// Vault setting: the HQ server's receipt-signing key.
+pub const META_SERVER_KEY: &str = "hq_server_key";
+/// Vault setting: cursor of the last receipt fetched from the server.
+const META_RECEIPTS_AFTER: &str = "hq_receipts_after";
+/// Vault setting prefix: bytes of an outbox bundle the server acknowledged.
+const META_SENT: &str = "outbox_sent:";
+
+/// What went wrong.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OutboxError {
+    /// The safety policy does not allow this now.
+    #[error("{0}")]
+    Refused(Refusal),
+    /// Talking to the server failed.
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+    /// Bundles, receipts, trust.
+    #[error(transparent)]
+    Exchange(#[from] ExchangeError),
+    /// The vault.
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    /// Something is not set up (no server, not enrolled, wrong role).
+    #[error("{0}")]
+    Setup(String),
+    /// A receipt did not verify.
+    #[error("{0}")]
+    Receipt(String),
+    /// A local file.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+impl OutboxError {
+    /// A stable code for the app (`{code, message}` across IPC).
+    pub fn code(&self) -> &'static str {
+        match self {
+            OutboxError::Refused(Refusal::NetworkOff) => "network_off",
+            OutboxError::Refused(Refusal::NotEnabled) => "sync_disabled",
+            OutboxError::Refused(Refusal::ProxyRequired) => "proxy_required",
+            OutboxError::Refused(Refusal::ManualMode) => "manual_mode",
+            OutboxError::Refused(Refusal::OutsideWindow) => "outside_window",
+            OutboxError::Sync(SyncError::ProxyDown { .. }) => "proxy_down",
+            OutboxError::Sync(SyncError::Cancelled) => "cancelled",
+            OutboxError::Sync(_) => "network",
+            OutboxError::Exchange(_) => "exchange",
+            OutboxError::Vault(_) => "vault",
+            OutboxError::Setup(_) => "setup",
+            OutboxError::Receipt(_) => "receipt",
+            OutboxError::Io { .. } => "io",
+        }
+    }
+}
+
+/// Result alias.
+pub type Result<T, E = OutboxError> = std::result::Result<T, E>;
+
+fn io_err(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> OutboxError {
+    let context = context.into();
+    move |source| OutboxError::Io { context, source }
+}
+
+fn now_rfc3339() -> String {
+    OffsetDateTime::now_utc()
+        .format(&Rfc3339)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
+}
+
+/// How a command wants to connect.
+#[derive(Debug, Default, Clone)]
+pub struct Connect {
+    /// The HQ server URL (remembered in the vault), or the stored one.
+    pub url: Option<String>,
+    /// A SOCKS5 proxy for this run only (`yaddash sync --proxy`).
+    pub proxy: Option<String>,
+    /// The app (or a timer) sending on its own rather than the user asking.
+    pub automatic: bool,
+    /// Set to stop: Ctrl-C, the app's Cancel, the kill switch.
+    pub cancel: Arc<AtomicBool>,
+}
+
+/// A connection the policy allowed.
+#[derive(Debug)]
+pub struct Session {
+    /// The signing HQ client.
+    pub client: Client,
+    /// The route it uses.
+    pub route: Route,
+    /// Its stop flag.
+    pub cancel: Arc<AtomicBool>,
+}
+
+/// Applies the safety policy and builds the client. Nothing touches the
+/// network before this returns `Ok`, and with a proxy the proxy is checked
+/// before any connection to the server is attempted.
+pub fn connect(vault: &mut Vault, c: &Connect) -> Result<Session> {
+    let policy = load_policy(vault)?;
+    let proxy = c
+        .proxy
+        .as_deref()
+        .map(normalise_proxy)
+        .transpose()
+        .map_err(|e| OutboxError::Setup(e.to_string()))?;
+    let route = policy
+        .permit(c.automatic, proxy.as_deref(), OffsetDateTime::now_utc())
+        .map_err(OutboxError::Refused)?;
+    let url = match &c.url {
+        Some(u) => {
+            vault.set_meta(META_URL, u)?;
+            u.clone()
+        }
+        None => vault.meta(META_URL)?.ok_or_else(|| {
+            OutboxError::Setup(
+                "no HQ server URL: pass --url URL (it is remembered in the vault)".into(),
+            )
+        })?,
+    };
+    let keys = yaddash_exchange::device_keys(vault)?;
+    let mut client = Client::with_route(
+        &url,
+        vault.device_id(),
+        keys.signing_key(),
+        &route,
+        Arc::clone(&c.cancel),
+    )?;
+    client.chunk_size = policy.chunk_bytes(&route);
+    Ok(Session {
+        client,
+        route,
+        cancel: Arc::clone(&c.cancel),
+    })
+}
+
+/// Turns sync on (the user's explicit decision, e.g. by enrolling).
+pub fn enable_sync(vault: &Vault) -> Result<Policy> {
+    let mut p = load_policy(vault)?;
+    if !p.enabled {
+        p.enabled = true;
+        p.set_by = SetBy::User;
+        save_policy(vault, &p)?;
+    }
+    Ok(p)
+}
+
+/// The outbox directory.
+pub fn outbox_dir(vault: &Vault) -> PathBuf {
+    vault.dir().join("outbox")
+}
+
+/// The outbox file of bundle `seq`.
+pub fn outbox_file(vault: &Vault, seq: u64) -> PathBuf {
+    outbox_dir(vault).join(format!("{seq:08}.yaddash"))
+}
+
+/// Where an outbox bundle stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum State {
+    /// Waiting in the outbox; nothing sent yet.
+    Pending,
+    /// Partly uploaded; the next sync resumes.
+    PartlySent,
+    /// The HQ server holds it (its signed receipt verified).
+    Received,
+    /// A coordinator imported it (their signed receipt verified).
+    Imported,
+    /// Written to a file for hand carrying; no receipt yet.
+    HandedOver,
+}
+
+/// One bundle this device made.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    /// Sequence number.
+    pub seq: u64,
+    /// Bundle id.
+    pub bundle_id: String,
+    /// When it was made.
+    pub created_at: String,
+    /// File size.
+    pub size: u64,
+    /// Records carried.
+    pub records: u64,
+    /// Attachments carried.
+    pub attachments: u64,
+    /// Where it stands.
+    pub state: State,
+    /// Bytes the server acknowledged so far (partly sent bundles).
+    pub sent_bytes: u64,
+    /// Whether the ciphertext is still in the outbox.
+    pub in_outbox: bool,
+    /// When the server confirmed it.
+    pub hq_received_at: Option<String>,
+    /// When a coordinator confirmed importing it.
+    pub imported_at: Option<String>,
+}
+
+/// Every bundle this device made, oldest first, with its state.
+pub fn entries(vault: &Vault) -> Result<Vec<Entry>> {
+    let mut out = Vec::new();
+    for b in vault.bundles_out()? {
+        let in_outbox = outbox_file(vault, b.seq).is_file();
+        let sent_bytes: u64 = vault
+            .meta(&format!("{META_SENT}{}", b.seq))?
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let state = if b.imported_at.is_some() {
+            State::Imported
+        } else if b.hq_received_at.is_some() {
+            State::Received
+        } else if in_outbox && sent_bytes > 0 {
+            State::PartlySent
+        } else if in_outbox {
+            State::Pending
+        } else {
+            State::HandedOver
+        };
+        out.push(Entry {
+            seq: b.seq,
+            bundle_id: b.bundle_id,
+            created_at: b.created_at,
+            size: b.size,
+            records: b.records,
+            attachments: b.attachments,
+            state,
+            sent_bytes,
+            in_outbox,
+            hq_received_at: b.hq_received_at,
+            imported_at: b.imported_at,
+        });
+    }
+    Ok(out)
+}
+
+/// Progress of a sync, for the CLI's bar and the app's events.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum Event {
+    /// Encrypting what is new into the outbox (plaintext bytes read).
+    Exporting {
+        /// Bytes so far.
+        bytes: u64,
+    },
+    /// Uploading bundle `seq`.
+    Uploading {
+        /// Bundle.
+        seq: u64,
+        /// Bytes the server holds.
+        sent: u64,
+        /// Bundle size.
+        total: u64,
+    },
+    /// The server's receipt for `seq` verified.
+    Received {
+        /// Bundle.
+        seq: u64,
+    },
+    /// Travel mode: waiting for headquarters' import receipts.
+    Waiting {
+        /// Bundles not yet confirmed.
+        unconfirmed: usize,
+        /// Seconds waited so far.
+        waited_secs: u64,
+    },
+    /// Travel mode: removing attachment files.
+    Removing {
+        /// Files done.
+        done: u64,
+        /// Files to do.
+        total: u64,
+    },
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SyncReport {
+    /// `direct` or `proxy`.
+    pub route: &'static str,
+    /// The bundle made from new records, if any.
+    pub exported: Option<u64>,
+    /// Records it carried.
+    pub exported_records: u64,
+    /// Bundle ids the server confirmed receiving.
+    pub uploaded: Vec<String>,
+    /// Bundles a coordinator confirmed importing (sequence numbers).
+    pub confirmed_imported: Vec<u64>,
+    /// Receipts refused.
+    pub receipt_problems: Vec<String>,
+    /// When.
+    pub at: String,
+}
+
+fn require_field(vault: &Vault) -> Result<()> {
+    if vault.role() != VaultRole::Field {
+        return Err(OutboxError::Setup(
+            "sync is for field vaults; a coordinator uses `hq pull`".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Exports what is new into the outbox (ciphertext only), without sending.
+/// Returns (seq, records) of the new bundle, if there was anything new.
+pub fn export_new(
+    vault: &mut Vault,
+    cancel: &AtomicBool,
+    on: &mut dyn FnMut(&Event),
+) -> Result<Option<(u64, u64)>> {
+    require_field(vault)?;
+    let dir = outbox_dir(vault);
+    fs::create_dir_all(&dir).map_err(io_err(format!("creating {}", dir.display())))?;
+    let next = vault.last_bundle_out()?.map(|(s, _)| s + 1).unwrap_or(1);
+    let exported = yaddash_exchange::export_bundle(vault, &outbox_file(vault, next), &mut |d| {
+        on(&Event::Exporting { bytes: d });
+        !cancel.load(Ordering::SeqCst)
+    })?;
+    Ok(exported.map(|e| (e.seq, e.records)))
+}
+
+/// The outbox files waiting, oldest first: (seq, path).
+fn waiting(vault: &Vault) -> Result<Vec<(u64, PathBuf)>> {
+    let dir = outbox_dir(vault);
+    let rd = match fs::read_dir(&dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_err(format!("reading {}", dir.display()))(e)),
+    };
+    let mut files: Vec<(u64, PathBuf)> = rd
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaddash"))
+        .filter_map(|p| {
+            let seq = p.file_stem()?.to_str()?.parse().ok()?;
+            Some((seq, p))
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Uploads the outbox, oldest first, verifying each server receipt before
+/// the outbox copy is removed. Resumes partly sent bundles.
+pub fn upload_outbox(
+    vault: &mut Vault,
+    s: &Session,
+    on: &mut dyn FnMut(&Event),
+) -> Result<Vec<String>> {
+    require_field(vault)?;
+    let server_key = vault.meta(META_SERVER_KEY)?.ok_or_else(|| {
+        OutboxError::Setup(
+            "this device is not enrolled at an HQ server: run `yaddash hq enroll CODE --url URL` first"
+                .into(),
+        )
+    })?;
+    let mut uploaded = Vec::new();
+    for (seq, path) in waiting(vault)? {
+        let key = format!("{META_SENT}{seq}");
+        let mut saved = 0u64;
+        let accepted = s.client.upload_bundle(&path, &mut |sent, total| {
+            on(&Event::Uploading { seq, sent, total });
+            // Remember progress now and then, for `outbox list` after a restart.
+            if sent >= saved + (4 << 20) && sent < total {
+                saved = sent;
+                let _ = vault.set_meta(&key, &sent.to_string());
+            }
+        });
+        let accepted = accepted?;
+        let r = verify_receipt(&accepted.receipt, &server_key).map_err(|e| {
+            OutboxError::Receipt(format!(
+                "the server's receipt does not verify ({e}); the server may be an impostor, the bundle stays in the outbox"
+            ))
+        })?;
+        if r.kind != ReceiptKind::HqReceived
+            || r.device_id != vault.device_id()
+            || r.bundle_id.to_string() != accepted.bundle_id
+        {
+            return Err(OutboxError::Receipt(
+                "the server's receipt is for another bundle; the bundle stays in the outbox".into(),
+            ));
+        }
+        let at = r
+            .issued_at
+            .format(&Rfc3339)
+            .unwrap_or_else(|_| now_rfc3339());
+        vault.set_meta(
+            &format!("{META_HQ_RECEIPT}{}", accepted.bundle_id),
+            &accepted.receipt,
+        )?;
+        vault.mark_bundle_received(&accepted.bundle_id, &at)?;
+        vault.set_meta(&key, "0")?;
+        // The server holds it and the vault still holds every record: the
+        // outbox copy is not needed any more.
+        fs::remove_file(&path).map_err(io_err(format!("removing {}", path.display())))?;
+        on(&Event::Received { seq });
+        uploaded.push(accepted.bundle_id);
+    }
+    Ok(uploaded)
+}
+
+/// Fetches receipts from the server and imports the coordinators' import
+/// receipts (each verified against the trust file).
+pub fn fetch_receipts(vault: &mut Vault, s: &Session) -> Result<(Vec<u64>, Vec<String>)> {
+    let mut after: i64 = vault
+        .meta(META_RECEIPTS_AFTER)?
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let mut confirmed = Vec::new();
+    let mut problems = Vec::new();
+    loop {
+        let list = s.client.receipts(after)?;
+        if list.receipts.is_empty() {
+            break;
+        }
+        for (id, text) in list.receipts {
+            after = after.max(id);
+            if text.contains("\"kind\":\"hq-received\"") {
+                continue;
+            }
+            let file = serde_json::json!({"format": "yaddash-receipts", "device_id": vault.device_id(), "receipts": [text]});
+            match yaddash_exchange::receipt_import(vault, &file.to_string()) {
+                Ok(r) => confirmed.extend(r.confirmed),
+                Err(e) => problems.push(e.to_string()),
+            }
+        }
+        vault.set_meta(META_RECEIPTS_AFTER, &after.to_string())?;
+    }
+    Ok((confirmed, problems))
+}
+
+/// A whole sync: export what is new, upload the outbox, fetch receipts.
+pub fn sync(vault: &mut Vault, s: &Session, on: &mut dyn FnMut(&Event)) -> Result<SyncReport> {
+    let exported = export_new(vault, &s.cancel, on)?;
+    let uploaded = upload_outbox(vault, s, on)?;
+    let (confirmed_imported, receipt_problems) = fetch_receipts(vault, s)?;
+    Ok(SyncReport {
+        route: route_name(&s.route),
+        exported: exported.map(|e| e.0),
+        exported_records: exported.map_or(0, |e| e.1),
+        uploaded,
+        confirmed_imported,
+        receipt_problems,
+        at: now_rfc3339(),
+    })
+}
+
+/// `direct` or `proxy`.
+pub fn route_name(r: &Route) -> &'static str {
+    match r {
+        Route::Direct => "direct",
+        Route::Proxy { .. } => "proxy",
+    }
+}
+
+/// Copies outbox bundle `seq` to `dest` (to carry by hand).
+pub fn save_copy(vault: &Vault, seq: u64, dest: &Path) -> Result<u64> {
+    let src = outbox_file(vault, seq);
+    if !src.is_file() {
+        return Err(OutboxError::Setup(format!(
+            "bundle {seq} is not in the outbox (see `yaddash outbox list`)"
+        )));
+    }
+    let bytes = fs::read(&src).map_err(io_err(format!("reading {}", src.display())))?;
+    yaddash_exchange::write_file(dest, &bytes)?;
+    Ok(bytes.len() as u64)
+}

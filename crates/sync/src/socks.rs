@@ -1,0 +1,201 @@
+//! A SOCKS5 client (RFC 1928, CONNECT, no authentication) and a loopback
+//! bridge to it.
+//!
+//! The HTTP client connects to the bridge on 127.0.0.1; for every
+//! connection the bridge opens a SOCKS5 tunnel through the proxy to the one
+//! HQ host and port, sending the **name** (address type 3) so the proxy
+//! resolves it, and relays bytes. The bridge only ever connects to the
+//! proxy: there is no code path that reaches the server directly. (reqwest
+//! 0.13's own SOCKS support only works when built with TLS.)
+
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Why a tunnel failed, kept for the error message the user sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TunnelError {
+    /// The proxy itself cannot be reached.
+    ProxyDown(String),
+    /// The proxy answered but could not reach the server.
+    Refused(String),
+}
+
+fn reply_text(code: u8) -> &'static str {
+    match code {
+        1 => "general failure",
+        2 => "not allowed by the proxy's rules",
+        3 => "network unreachable",
+        4 => "host unreachable (is the onion address or name right?)",
+        5 => "connection refused by the server",
+        6 => "time-to-live expired",
+        7 => "command not supported",
+        8 => "address type not supported",
+        _ => "unknown error",
+    }
+}
+
+fn proxy_addrs(proxy: &str) -> io::Result<Vec<SocketAddr>> {
+    Ok(proxy.to_socket_addrs()?.collect())
+}
+
+/// Opens a tunnel to `host:port` through the SOCKS5 proxy at `proxy`
+/// (`host:port` of the proxy).
+pub fn tunnel(proxy: &str, host: &str, port: u16) -> Result<TcpStream, TunnelError> {
+    let down = |e: String| TunnelError::ProxyDown(e);
+    let mut last = String::from("no address");
+    let mut stream = None;
+    for a in proxy_addrs(proxy).map_err(|e| down(e.to_string()))? {
+        match TcpStream::connect_timeout(&a, Duration::from_secs(10)) {
+            Ok(s) => {
+                stream = Some(s);
+                break;
+            }
+            Err(e) => last = e.to_string(),
+        }
+    }
+    let mut s = stream.ok_or_else(|| down(last))?;
+    // Tor may take a while to build a circuit.
+    let _ = s.set_read_timeout(Some(Duration::from_secs(120)));
+    let _ = s.set_write_timeout(Some(Duration::from_secs(30)));
+    let io = |e: io::Error| TunnelError::ProxyDown(format!("SOCKS5 handshake failed: {e}"));
+    s.write_all(&[5, 1, 0]).map_err(io)?;
+    let mut neg = [0u8; 2];
+    s.read_exact(&mut neg).map_err(io)?;
+    if neg != [5, 0] {
+        return Err(TunnelError::ProxyDown(
+            "the proxy does not speak SOCKS5 without a password".into(),
+        ));
+    }
+    let mut req = vec![5u8, 1, 0];
+    match host.trim_matches(['[', ']']).parse::<IpAddr>() {
+        Ok(IpAddr::V4(ip)) => {
+            req.push(1);
+            req.extend_from_slice(&ip.octets());
+        }
+        Ok(IpAddr::V6(ip)) => {
+            req.push(4);
+            req.extend_from_slice(&ip.octets());
+        }
+        Err(_) => {
+            let name = host.as_bytes();
+            let len = u8::try_from(name.len())
+                .map_err(|_| TunnelError::Refused("the server name is too long".into()))?;
+            req.push(3);
+            req.push(len);
+            req.extend_from_slice(name);
+        }
+    }
+    req.extend_from_slice(&port.to_be_bytes());
+    s.write_all(&req).map_err(io)?;
+    let mut head = [0u8; 4];
+    s.read_exact(&mut head).map_err(io)?;
+    if head[0] != 5 {
+        return Err(TunnelError::ProxyDown("not a SOCKS5 answer".into()));
+    }
+    if head[1] != 0 {
+        return Err(TunnelError::Refused(format!(
+            "the proxy could not reach the server: {}",
+            reply_text(head[1])
+        )));
+    }
+    let rest = match head[3] {
+        1 => 4 + 2,
+        4 => 16 + 2,
+        3 => {
+            let mut l = [0u8; 1];
+            s.read_exact(&mut l).map_err(io)?;
+            l[0] as usize + 2
+        }
+        _ => return Err(TunnelError::ProxyDown("bad SOCKS5 answer".into())),
+    };
+    let mut skip = vec![0u8; rest];
+    s.read_exact(&mut skip).map_err(io)?;
+    let _ = s.set_read_timeout(None);
+    let _ = s.set_write_timeout(None);
+    Ok(s)
+}
+
+/// A loopback listener whose every connection is tunnelled through the
+/// proxy to one server. Stops when dropped.
+pub struct Bridge {
+    /// Where the HTTP client connects.
+    pub addr: SocketAddr,
+    last_error: Arc<Mutex<Option<TunnelError>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for Bridge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bridge").field("addr", &self.addr).finish()
+    }
+}
+
+impl Bridge {
+    /// Starts a bridge to `host:port` through `proxy` (`host:port`).
+    pub fn start(proxy: &str, host: &str, port: u16) -> io::Result<Bridge> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let last_error = Arc::new(Mutex::new(None));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (proxy, host) = (proxy.to_owned(), host.to_owned());
+        let (errs, stop2) = (Arc::clone(&last_error), Arc::clone(&stop));
+        std::thread::Builder::new()
+            .name("socks-bridge".into())
+            .spawn(move || {
+                for conn in listener.incoming() {
+                    if stop2.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(client) = conn else { continue };
+                    let (proxy, host, errs) = (proxy.clone(), host.clone(), Arc::clone(&errs));
+                    let _ = std::thread::Builder::new()
+                        .name("socks-tunnel".into())
+                        .spawn(move || match tunnel(&proxy, &host, port) {
+                            Ok(up) => relay(client, up),
+                            Err(e) => {
+                                if let Ok(mut g) = errs.lock() {
+                                    *g = Some(e);
+                                }
+                                let _ = client.shutdown(Shutdown::Both);
+                            }
+                        });
+                }
+            })?;
+        Ok(Bridge {
+            addr,
+            last_error,
+            stop,
+        })
+    }
+
+    /// The last tunnel failure, taken (cleared).
+    pub fn take_error(&self) -> Option<TunnelError> {
+        self.last_error.lock().ok().and_then(|mut g| g.take())
+    }
+}
+
+impl Drop for Bridge {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_millis(200));
+    }
+}
+
+fn relay(client: TcpStream, upstream: TcpStream) {
+    let (Ok(mut c_r), Ok(mut u_w)) = (client.try_clone(), upstream.try_clone()) else {
+        return;
+    };
+    let t = std::thread::spawn(move || {
+        let _ = io::copy(&mut c_r, &mut u_w);
+        let _ = u_w.shutdown(Shutdown::Write);
+    });
+    let (mut u_r, mut c_w) = (upstream, client);
+    let _ = io::copy(&mut u_r, &mut c_w);
+    let _ = c_w.shutdown(Shutdown::Both);
+    let _ = u_r.shutdown(Shutdown::Both);
+    let _ = t.join();
+}

@@ -1,0 +1,296 @@
+//! Sync only when safe (issue 5), through the real binaries, a real HQ
+//! server and a real SOCKS5 proxy on loopback: routing with names resolved
+//! only by the proxy, no fallback when the proxy is down, the kill switch,
+//! manual mode, a flaky link, and the outbox states.
+
+mod hq_support;
+
+use std::collections::HashMap;
+use std::net::ToSocketAddrs;
+use std::path::{Path, PathBuf};
+
+use hq_support::socks::{Counter, Socks, closed_port};
+use hq_support::{Server, hq_init};
+use yaddash_e2e::{TestVault, snapshot};
+
+/// A name only the test proxy resolves.
+const HQ_NAME: &str = "hq.yaddash-sync.test";
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+struct Setup {
+    coord: TestVault,
+    server: Server,
+    trust: PathBuf,
+}
+
+fn setup(env: &[(&str, &str)]) -> Setup {
+    let coord = TestVault::init("coordinator");
+    let trust = coord.tmp.path().join("trust.json");
+    coord.ok(&["trust", "export", "--out", s(&trust)]);
+    let data = coord.tmp.path().join("hq-data");
+    hq_init(&data, &trust);
+    let server = Server::start(&data, env);
+    Setup {
+        coord,
+        server,
+        trust,
+    }
+}
+
+impl Setup {
+    /// A field vault known to the coordinator, with the trust file, not enrolled.
+    fn field(&self) -> TestVault {
+        let f = TestVault::init("field");
+        f.ok(&["trust", "import", s(&self.trust)]);
+        let dev = f.tmp.path().join("device.json");
+        std::fs::write(&dev, f.ok(&["--json", "device", "show"])).expect("write");
+        self.coord.ok(&["device", "enroll", s(&dev)]);
+        f
+    }
+
+    fn code(&self) -> String {
+        self.coord.json(&["hq", "invite"])["code"]
+            .as_str()
+            .expect("code")
+            .to_owned()
+    }
+}
+
+fn outbox(f: &TestVault) -> Vec<(PathBuf, Vec<u8>)> {
+    let dir = f.dir.join("outbox");
+    if dir.is_dir() {
+        snapshot(&dir)
+    } else {
+        Vec::new()
+    }
+}
+
+#[test]
+fn every_connection_goes_through_the_proxy_and_names_are_resolved_there() {
+    let st = setup(&[]);
+    // The name cannot be resolved here: a local lookup could only fail.
+    assert!(
+        (HQ_NAME, 80).to_socket_addrs().is_err(),
+        "{HQ_NAME} must not resolve locally"
+    );
+    let socks = Socks::start(HashMap::from([(HQ_NAME.to_owned(), st.server.addr)]), None);
+    let f = st.field();
+    f.ok(&[
+        "policy",
+        "set",
+        "--proxy",
+        &socks.url(),
+        "--require-proxy",
+        "on",
+    ]);
+    let url = format!("http://{HQ_NAME}:{}", st.server.addr.port());
+    let out = f.json(&["hq", "enroll", &st.code(), "--url", &url]);
+    assert_eq!(out["enrolled"], true);
+    let p = f.add_person(&["Məmmədov Tofiq"]);
+    let out = f.json(&["sync"]);
+    assert_eq!(out["route"], "proxy", "{out}");
+    assert_eq!(out["uploaded"].as_array().expect("list").len(), 1, "{out}");
+
+    let seen = socks.connects();
+    assert!(seen.len() >= 2, "{seen:?}");
+    for c in &seen {
+        // Address type 3: the proxy got the name, not an address.
+        assert_eq!((c.atyp, c.host.as_str()), (3, HQ_NAME), "{seen:?}");
+        assert_eq!(c.port, st.server.addr.port());
+    }
+    // It really arrived.
+    let pulled = st.coord.json(&["hq", "pull", "--url", &st.server.url()]);
+    assert_eq!(pulled["imported"].as_array().expect("list").len(), 1);
+    assert!(st.coord.ok(&["show", &p]).contains("Məmmədov"));
+    // The import receipt comes back through the proxy too.
+    let before = socks.connects().len();
+    let out = f.json(&["sync"]);
+    assert_eq!(out["confirmed_imported"], serde_json::json!([1]), "{out}");
+    assert!(socks.connects().len() > before);
+    let listed = f.json(&["outbox", "list"]);
+    assert_eq!(listed[0]["state"], "imported", "{listed}");
+}
+
+#[test]
+fn proxy_down_means_no_connection_at_all_and_the_outbox_is_intact() {
+    let st = setup(&[]);
+    let counter = Counter::start(st.server.addr);
+    let url = format!("http://{}", counter.addr);
+    let f = st.field();
+    f.json(&["hq", "enroll", &st.code(), "--url", &url]);
+    let dead = format!("socks5h://127.0.0.1:{}", closed_port());
+    f.ok(&["policy", "set", "--proxy", &dead, "--require-proxy", "on"]);
+    f.add_person(&["Hüseynov Intiqam"]);
+    // Put a bundle in the outbox without sending (the kill switch is on).
+    f.ok(&["policy", "set", "--network", "off"]);
+    let err = f.err(&["sync"]);
+    assert!(err.contains("kill switch"), "{err}");
+    f.ok(&["policy", "set", "--network", "on"]);
+
+    let before_count = counter.count();
+    let err = f.err(&["sync"]);
+    assert!(
+        err.contains("not reachable") && err.contains("nothing was tried directly"),
+        "{err}"
+    );
+    // Also with a one-run proxy that is down.
+    let err = f.err(&["sync", "--proxy", &dead]);
+    assert!(err.contains("not reachable"), "{err}");
+    // require-proxy cannot be dodged by switching the route to direct.
+    let err = f.err(&["policy", "set", "--direct"]);
+    assert!(err.contains("require proxy"), "{err}");
+    assert_eq!(
+        counter.count(),
+        before_count,
+        "a connection reached the server"
+    );
+    let kept = outbox(&f);
+    assert_eq!(kept.len(), 1, "the bundle waits in the outbox");
+    let listed = f.json(&["outbox", "list"]);
+    assert_eq!(listed[0]["state"], "pending", "{listed}");
+
+    // Proxy back: everything goes, through the proxy.
+    let socks = Socks::start(HashMap::new(), None);
+    f.ok(&["policy", "set", "--proxy", &socks.url()]);
+    let out = f.json(&["sync"]);
+    assert_eq!(out["uploaded"].as_array().expect("list").len(), 1, "{out}");
+    assert!(!socks.connects().is_empty());
+    assert!(
+        socks
+            .connects()
+            .iter()
+            .all(|c| c.port == counter.addr.port())
+    );
+    assert!(outbox(&f).is_empty());
+}
+
+#[test]
+fn nothing_touches_the_network_until_sync_is_requested() {
+    let st = setup(&[]);
+    let counter = Counter::start(st.server.addr);
+    let url = format!("http://{}", counter.addr);
+
+    // A vault that never enabled sync: the automatic path does nothing.
+    let fresh = st.field();
+    let out = fresh.json(&["sync", "--auto"]);
+    assert_eq!(out["skipped"], true, "{out}");
+    let shown = fresh.json(&["policy", "show"]);
+    assert_eq!(shown["enabled"], false, "{shown}");
+    assert_eq!(counter.count(), 0);
+
+    let f = st.field();
+    f.json(&["hq", "enroll", &st.code(), "--url", &url]);
+    let after_enroll = counter.count();
+    assert!(after_enroll > 0);
+    // Manual mode (the default): record, search, list, look at the outbox
+    // and the travel status, and ask the scheduler path to send.
+    f.add_person(&["Ismayilova Khadija"]);
+    f.ok(&["search", "ismayilova"]);
+    f.ok(&["outbox", "list"]);
+    f.ok(&["travel", "status"]);
+    let out = f.json(&["sync", "--auto"]);
+    assert_eq!(out["skipped"], true, "{out}");
+    assert!(out["reason"].as_str().expect("reason").contains("manual"));
+    assert_eq!(counter.count(), after_enroll, "manual mode opened a socket");
+    // The user asks: now it goes.
+    let out = f.json(&["sync"]);
+    assert_eq!(out["uploaded"].as_array().expect("list").len(), 1, "{out}");
+    assert!(counter.count() > after_enroll);
+
+    // Automatic mode outside its window does nothing either; inside, it sends.
+    f.add_person(&["Mammadov Ilgar"]);
+    let now = time::OffsetDateTime::now_utc();
+    let (h, m) = (now.hour(), now.minute());
+    let outside = format!("{:02}:{:02}-{:02}:{:02}", (h + 2) % 24, m, (h + 3) % 24, m);
+    f.ok(&[
+        "policy",
+        "set",
+        "--mode",
+        "automatic",
+        "--window",
+        &outside,
+        "--utc-offset",
+        "+00:00",
+    ]);
+    let before = counter.count();
+    let out = f.json(&["sync", "--auto"]);
+    assert_eq!(out["skipped"], true, "{out}");
+    assert_eq!(counter.count(), before);
+    f.ok(&["policy", "set", "--no-windows"]);
+    let out = f.json(&["sync", "--auto"]);
+    assert_eq!(out["uploaded"].as_array().expect("list").len(), 1, "{out}");
+}
+
+#[test]
+fn a_flaky_proxy_still_delivers_the_whole_outbox_without_much_resending() {
+    let mib: usize = std::env::var("YADDASH_FLAKY_MIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if cfg!(debug_assertions) { 12 } else { 100 });
+    let st = setup(&[("YADDASH_HQ_RATE_PER_MINUTE", "1000000")]);
+    // Cut every connection after 300–700 KiB sent.
+    let socks = Socks::start(HashMap::new(), Some((300 << 10, 700 << 10)));
+    let f = st.field();
+    f.ok(&[
+        "policy",
+        "set",
+        "--proxy",
+        &socks.url(),
+        "--require-proxy",
+        "on",
+    ]);
+    f.json(&["hq", "enroll", &st.code(), "--url", &st.server.url()]);
+    let p = f.add_person(&["Hacıyev Rəşad"]);
+    let file = f.tmp.path().join("recording.bin");
+    let mut data = vec![0u8; mib << 20];
+    for (i, b) in data.iter_mut().enumerate() {
+        *b = (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[3];
+    }
+    std::fs::write(&file, &data).expect("write");
+    let sha = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&data))
+    };
+    drop(data);
+    let att = f.json(&["attach", "--to", &p, s(&file)])["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    // Make the bundle without sending it, to know the outbox size.
+    f.ok(&["policy", "set", "--network", "off"]);
+    f.err(&["sync"]);
+    f.ok(&["policy", "set", "--network", "on"]);
+    let size: u64 = outbox(&f).iter().map(|(_, b)| b.len() as u64).sum();
+    assert!(size >= (mib as u64) << 20);
+    let up_before = socks.up_bytes.load(std::sync::atomic::Ordering::SeqCst);
+
+    let out = f.json(&["sync"]);
+    assert_eq!(out["uploaded"].as_array().expect("list").len(), 1, "{out}");
+    let sent = socks.up_bytes.load(std::sync::atomic::Ordering::SeqCst) - up_before;
+    let cuts = socks.cuts.load(std::sync::atomic::Ordering::SeqCst);
+    eprintln!(
+        "flaky link: outbox {size} bytes, sent {sent} bytes through the proxy ({:.3}×), {cuts} cuts",
+        sent as f64 / size as f64
+    );
+    assert!(
+        cuts >= 10,
+        "the proxy must really have cut connections ({cuts})"
+    );
+    assert!(
+        sent as f64 <= 1.1 * size as f64,
+        "sent {sent} bytes for an outbox of {size}"
+    );
+    // Complete and byte-identical at headquarters.
+    st.coord.json(&["hq", "pull", "--url", &st.server.url()]);
+    let back = st.coord.tmp.path().join("back.bin");
+    st.coord
+        .ok(&["attachment", "export", &att, "--out", s(&back)]);
+    let got = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(std::fs::read(&back).expect("read")))
+    };
+    assert_eq!(got, sha);
+}
