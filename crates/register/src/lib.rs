@@ -341,7 +341,8 @@ pub struct CaseEvents {
 pub struct Detail {
     /// The interviews about the person, as far as the level allows.
     pub testimonies: bool,
-    /// The visible cases with their events.
+    /// The visible cases with their events (an arrest's place at the
+    /// internal level only).
     pub events: bool,
 }
 
@@ -531,7 +532,7 @@ pub fn build_with(snapshot: &Snapshot, level: Level, detail: Detail) -> Vec<Entr
                 Vec::new()
             },
             cases: if detail.events {
-                cases.iter().map(|c| case_events(c)).collect()
+                cases.iter().map(|c| case_events(c, level)).collect()
             } else {
                 Vec::new()
             },
@@ -541,8 +542,18 @@ pub fn build_with(snapshot: &Snapshot, level: Level, detail: Detail) -> Vec<Entr
     out
 }
 
-fn case_events(c: &Sourced<Case>) -> CaseEvents {
+/// A case's events as a level may see them: the place of an arrest (which
+/// can be a family's home) only at the internal level, like an interview's
+/// place.
+fn case_events(c: &Sourced<Case>, level: Level) -> CaseEvents {
     let mut events = c.body.events.clone();
+    if level != Level::Internal {
+        for e in &mut events {
+            if let EventDetail::Arrest { place, .. } = &mut e.detail {
+                *place = None;
+            }
+        }
+    }
     // Dated events by date, then the undated; stable, so equal dates keep
     // the recorded order.
     events.sort_by_key(|e| (e.date.is_none(), e.date));

@@ -234,8 +234,22 @@ fn canaries_never_reach_public_or_partner_exports() {
             pb,
         ))
         .expect("d");
-    v.add(&case(d, vec![("2024-12-06", arrest())], pb))
-        .expect("case");
+    v.add(&case(
+        d,
+        vec![
+            ("2024-12-06", arrest()),
+            // Where someone was arrested can point to a family's home.
+            (
+                "2024-12-06",
+                EventDetail::Arrest {
+                    place: Some("ArrestPlace-Canary-A".into()),
+                    authority: None,
+                },
+            ),
+        ],
+        pb,
+    ))
+    .expect("case");
     let relative = v
         .add(&person(&["Relative-Canary-R"], None, &[Role::Relative], pb))
         .expect("rel");
@@ -327,6 +341,7 @@ fn canaries_never_reach_public_or_partner_exports() {
         "Place-Canary-Z",
         "Facility-Canary-F",
         "Reason-Canary-O",
+        "ArrestPlace-Canary-A",
     ];
     let snap = Snapshot::load(&v).expect("load");
     for format in Format::ALL {
@@ -353,13 +368,19 @@ fn canaries_never_reach_public_or_partner_exports() {
         let out = out_text(&snap, Level::Internal, format);
         let expect: Vec<&str> = match format {
             Format::Csv => vec!["Detainee-Canary-H", "Facility-Canary-F"],
+            // Only ESF carries the events' details.
+            Format::Esf => canaries.to_vec(),
             // No column for the override's reason.
             Format::Uwazi => canaries
                 .iter()
                 .copied()
-                .filter(|c| *c != "Reason-Canary-O")
+                .filter(|c| !["Reason-Canary-O", "ArrestPlace-Canary-A"].contains(c))
                 .collect(),
-            _ => canaries.to_vec(),
+            _ => canaries
+                .iter()
+                .copied()
+                .filter(|c| *c != "ArrestPlace-Canary-A")
+                .collect(),
         };
         for c in expect {
             assert!(out.contains(c), "{c} missing from internal {format:?}");
