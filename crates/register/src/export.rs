@@ -1,16 +1,23 @@
-//! Exports of the register: CSV, JSON and a self-contained HTML report.
+//! Exports of the register: CSV, JSON, a self-contained HTML report, the
+//! same report as PDF, CSV for Uwazi's import and JSON after the HURIDOCS
+//! Events Standard Formats.
 //!
-//! What each level may contain is decided once, in [`crate::build`] (via
-//! [`crate::Snapshot::visible_at`]); the formats only lay it out. CSV has no
-//! narratives (one line per person); JSON and HTML carry the testimonies the
-//! level allows.
+//! What each level may contain is decided once, in [`crate::build_with`]
+//! (via [`crate::Snapshot::visible_at`]); the formats only lay it out. CSV
+//! and Uwazi have one line per person (Uwazi with the permitted
+//! testimonies in one column); JSON, HTML, PDF and ESF carry the
+//! testimonies the level allows; ESF also the events of the visible cases.
+
+mod esf;
+mod pdf;
+mod uwazi;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::{Entry, Level, Snapshot, Status, build};
+use crate::{Detail, Entry, Level, Result, Snapshot, Status, build_with};
 
 /// Export formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,16 +28,48 @@ pub enum Format {
     Json,
     /// A printable report: counts, then the list.
     Html,
+    /// The printable report as PDF (fonts embedded).
+    Pdf,
+    /// CSV laid out for Uwazi's CSV import (see `docs/register.md`).
+    Uwazi,
+    /// JSON after the HURIDOCS Events Standard Formats: events, acts,
+    /// persons (victims, perpetrators, sources), involvements, information.
+    Esf,
 }
 
 impl Format {
-    /// Parses `csv`, `json` or `html`.
+    /// Every format.
+    pub const ALL: [Format; 6] = [
+        Format::Csv,
+        Format::Json,
+        Format::Html,
+        Format::Pdf,
+        Format::Uwazi,
+        Format::Esf,
+    ];
+
+    /// Parses `csv`, `json`, `html`, `pdf`, `uwazi` or `esf`.
     pub fn parse(s: &str) -> Option<Format> {
-        match s {
-            "csv" => Some(Format::Csv),
-            "json" => Some(Format::Json),
-            "html" => Some(Format::Html),
-            _ => None,
+        Format::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+
+    /// The name used on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Json => "json",
+            Format::Html => "html",
+            Format::Pdf => "pdf",
+            Format::Uwazi => "uwazi",
+            Format::Esf => "esf",
+        }
+    }
+
+    /// What the entries must carry for this format.
+    pub fn detail(self) -> Detail {
+        Detail {
+            testimonies: self != Format::Csv,
+            events: self == Format::Esf,
         }
     }
 }
@@ -72,24 +111,78 @@ pub fn counts(entries: &[Entry]) -> Counts {
     c
 }
 
-/// Builds the register at `level` and renders it.
-pub fn export(snapshot: &Snapshot, level: Level, format: Format) -> String {
-    let entries = build(snapshot, level, format != Format::Csv);
-    render(&entries, level, format)
+/// The entries an export in `format` at `level` is made of.
+pub fn entries(snapshot: &Snapshot, level: Level, format: Format) -> Vec<Entry> {
+    build_with(snapshot, level, format.detail())
 }
 
-/// Renders entries already built at `level`.
-pub fn render(entries: &[Entry], level: Level, format: Format) -> String {
-    match format {
-        Format::Csv => csv(entries),
-        Format::Json => json(entries, level),
-        Format::Html => html(entries, level),
+/// Builds the register at `level` and renders it.
+pub fn export(snapshot: &Snapshot, level: Level, format: Format) -> Result<Vec<u8>> {
+    render(
+        &entries(snapshot, level, format),
+        level,
+        format,
+        &mut |_| {},
+    )
+}
+
+/// Renders entries built by [`entries`] for the same `level` and `format`.
+/// `progress` is called with the number of entries laid out so far (for
+/// the PDF, which takes longest).
+pub fn render(
+    entries: &[Entry],
+    level: Level,
+    format: Format,
+    progress: &mut dyn FnMut(usize),
+) -> Result<Vec<u8>> {
+    Ok(match format {
+        Format::Csv => csv(entries).into_bytes(),
+        Format::Json => json(entries, level).into_bytes(),
+        Format::Html => html(entries, level).into_bytes(),
+        Format::Pdf => pdf::pdf(entries, level, progress)?,
+        Format::Uwazi => uwazi::uwazi(entries).into_bytes(),
+        Format::Esf => esf::esf(entries, level).into_bytes(),
+    })
+}
+
+/// The text the PDF report draws, line by line (for tests).
+#[cfg(test)]
+pub(crate) fn pdf_text(entries: &[Entry], level: Level) -> Result<Vec<String>> {
+    pdf::drawn_text(entries, level)
+}
+
+/// The heading of each part of the report (HTML and PDF).
+pub(crate) const REPORT_TITLE: &str = "Register of political prisoners";
+
+/// The count tables of the report, in order, with status names spelled out.
+pub(crate) fn count_sections(c: &Counts) -> [(&'static str, BTreeMap<String, usize>); 4] {
+    let mut by_status = BTreeMap::new();
+    for s in Status::ALL {
+        if let Some(n) = c.by_status.get(s.as_str()) {
+            by_status.insert(s.as_str().replace('_', " "), *n);
+        }
+    }
+    [
+        ("By status", by_status),
+        ("By year of arrest", c.by_arrest_year.clone()),
+        ("By charge article", c.by_article.clone()),
+        ("By facility", c.by_facility.clone()),
+    ]
+}
+
+/// Who spoke, as the report shows it: name and relation as far as allowed.
+pub(crate) fn speaker_label(t: &crate::Testimony) -> String {
+    match (&t.speaker, &t.relation) {
+        (Some(s), Some(r)) => format!("{s} ({r})"),
+        (Some(s), None) => s.clone(),
+        (None, Some(r)) => r.clone(),
+        (None, None) => "anonymous".into(),
     }
 }
 
 /// A CSV field: quoted when needed; a leading `= + - @` is prefixed with `'`
 /// so spreadsheets do not run it as a formula.
-fn csv_field(s: &str) -> String {
+pub(crate) fn csv_field(s: &str) -> String {
     let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
@@ -118,7 +211,7 @@ const CSV_HEADER: [&str; 13] = [
     "merged_records",
 ];
 
-fn opt<T: ToString>(v: &Option<T>) -> String {
+pub(crate) fn opt<T: ToString>(v: &Option<T>) -> String {
     v.as_ref().map(|x| x.to_string()).unwrap_or_default()
 }
 
@@ -203,26 +296,20 @@ pub fn html(entries: &[Entry], level: Level) -> String {
         out,
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\
 <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\
-<title>Register of political prisoners ({lvl})</title><style>\
+<title>{title} ({lvl})</title><style>\
 body{{font-family:serif;margin:2em}}table{{border-collapse:collapse;margin-bottom:1em}}\
 td,th{{border:1px solid #999;padding:2px 6px;vertical-align:top;text-align:left}}\
 section{{display:inline-block;margin-right:2em;vertical-align:top}}\
 .t{{font-size:90%;margin:0.3em 0}}@media print{{section{{page-break-inside:avoid}}}}\
-</style></head><body>\n<h1>Register of political prisoners</h1>\n\
+</style></head><body>\n<h1>{title}</h1>\n\
 <p>Level: <b>{lvl}</b>. Persons: <b>{total}</b>.</p>\n",
+        title = REPORT_TITLE,
         lvl = level.as_str(),
         total = c.total
     );
-    let mut by_status = BTreeMap::new();
-    for s in Status::ALL {
-        if let Some(n) = c.by_status.get(s.as_str()) {
-            by_status.insert(s.as_str().replace('_', " "), *n);
-        }
+    for (title, map) in count_sections(&c) {
+        count_table(&mut out, title, &map);
     }
-    count_table(&mut out, "By status", &by_status);
-    count_table(&mut out, "By year of arrest", &c.by_arrest_year);
-    count_table(&mut out, "By charge article", &c.by_article);
-    count_table(&mut out, "By facility", &c.by_facility);
     out.push_str(
         "<h2>List</h2>\n<table><tr><th>#</th><th>Names</th><th>Born</th><th>Status</th>\
 <th>Arrested</th><th>Articles</th><th>Sentence</th><th>Facility</th><th>Sources</th>\
@@ -256,12 +343,7 @@ section{{display:inline-block;margin-right:2em;vertical-align:top}}\
             );
         }
         for t in &e.testimonies {
-            let who = match (&t.speaker, &t.relation) {
-                (Some(s), Some(r)) => format!("{s} ({r})"),
-                (Some(s), None) => s.clone(),
-                (None, Some(r)) => r.clone(),
-                (None, None) => "anonymous".into(),
-            };
+            let who = speaker_label(t);
             let mut meta = String::new();
             if let Some(i) = &t.interviewer {
                 meta.push_str(&format!(" interviewed by {}", esc(i)));

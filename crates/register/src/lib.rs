@@ -4,8 +4,9 @@
 //!   of independent sources behind each fact;
 //! - [`dup`]: suggestions of records that are probably the same person,
 //!   found by blocking on folded name keys, never by comparing all pairs;
-//! - [`export`]: CSV, JSON and HTML exports at a level (public, partner,
-//!   internal) that respects each record's consent and confidentiality.
+//! - [`export`]: CSV, JSON, HTML, PDF, Uwazi CSV and HURIDOCS ESF JSON
+//!   exports at a level (public, partner, internal) that respects each
+//!   record's consent and confidentiality.
 //!
 //! The coordinator's decisions (merges, pairs marked distinct, status
 //! overrides) are stored in the vault (`yaddash_vault::register_store`);
@@ -23,7 +24,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use yaddash_model::{
-    Case, Confidentiality, Consent, EventDetail, Interview, PartialDate, Person, Record,
+    Case, Confidentiality, Consent, Event, EventDetail, Interview, PartialDate, Person, Record,
     RecordKind, Role,
 };
 use yaddash_vault::Vault;
@@ -41,6 +42,14 @@ pub enum RegisterError {
     /// A request that makes no sense; nothing was changed.
     #[error("{0}; nothing was changed")]
     Refused(String),
+    /// An export could not be produced (nothing was written).
+    #[error("the {format} export could not be produced: {problem}")]
+    Export {
+        /// The format.
+        format: &'static str,
+        /// What went wrong.
+        problem: String,
+    },
 }
 
 /// Result of register operations.
@@ -254,6 +263,9 @@ pub struct Testimony {
     /// The speaker's name, only where consent and level allow.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub speaker: Option<String>,
+    /// The case the interview documents, when that case is in the export.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case_id: Option<Uuid>,
     /// Who interviewed (internal level only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub interviewer: Option<String>,
@@ -307,9 +319,39 @@ pub struct Entry {
     /// Interviews, as far as the level allows (exports only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub testimonies: Vec<Testimony>,
+    /// The cases visible at the level with their dated events, oldest first
+    /// (exports that need the events, such as ESF, only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cases: Vec<CaseEvents>,
 }
 
-fn testimony(i: &Sourced<Interview>, persons: &HashMap<Uuid, &Person>, level: Level) -> Testimony {
+/// A case as it may appear in an export: its events, never its notes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CaseEvents {
+    /// Case record id (also listed in `facts` at every level).
+    pub id: Uuid,
+    /// The case record's confidentiality.
+    pub confidentiality: Confidentiality,
+    /// Events sorted by date (undated last), as recorded.
+    pub events: Vec<Event>,
+}
+
+/// What [`build_with`] puts in each entry besides the register line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Detail {
+    /// The interviews about the person, as far as the level allows.
+    pub testimonies: bool,
+    /// The visible cases with their events (an arrest's place at the
+    /// internal level only).
+    pub events: bool,
+}
+
+fn testimony(
+    i: &Sourced<Interview>,
+    persons: &HashMap<Uuid, &Person>,
+    case_ids: &HashSet<Uuid>,
+    level: Level,
+) -> Testimony {
     let iv = &i.body;
     let internal = level == Level::Internal;
     let speaker = iv
@@ -329,6 +371,7 @@ fn testimony(i: &Sourced<Interview>, persons: &HashMap<Uuid, &Person>, level: Le
         consent: iv.consent,
         relation: iv.relation.clone(),
         speaker,
+        case_id: iv.case_id.filter(|c| case_ids.contains(c)),
         interviewer: internal.then(|| iv.interviewer.clone()),
         place: if internal { iv.place.clone() } else { None },
         narrative: iv.narrative.clone(),
@@ -339,6 +382,20 @@ fn testimony(i: &Sourced<Interview>, persons: &HashMap<Uuid, &Person>, level: Le
 /// the coordinator's own view). With `testimonies`, each entry carries the
 /// interviews about the person as far as the level allows.
 pub fn build(snapshot: &Snapshot, level: Level, testimonies: bool) -> Vec<Entry> {
+    build_with(
+        snapshot,
+        level,
+        Detail {
+            testimonies,
+            events: false,
+        },
+    )
+}
+
+/// Builds the register as visible at `level`, with the `detail` asked for.
+/// This, with [`Snapshot::visible_at`], is the one place that decides what
+/// an export at a level may hold; every format only lays out its entries.
+pub fn build_with(snapshot: &Snapshot, level: Level, detail: Detail) -> Vec<Entry> {
     let snap = snapshot.visible_at(level);
     let canon = snap.canonical();
     let persons: HashMap<Uuid, &Person> = snap.persons.iter().map(|p| (p.id, &p.body)).collect();
@@ -357,6 +414,21 @@ pub fn build(snapshot: &Snapshot, level: Level, testimonies: bool) -> Vec<Entry>
     }
     let overrides: HashMap<Uuid, &OverrideRow> =
         snap.overrides.iter().map(|o| (o.person_id, o)).collect();
+    // Indexes, so a register of n persons is built in O(n), not O(n²).
+    let mut cases_of: HashMap<Uuid, Vec<usize>> = HashMap::new();
+    for (n, c) in snap.cases.iter().enumerate() {
+        cases_of.entry(c.body.detainee_id).or_default().push(n);
+    }
+    let mut interviews_of_person: HashMap<Uuid, Vec<usize>> = HashMap::new();
+    let mut interviews_of_case: HashMap<Uuid, Vec<usize>> = HashMap::new();
+    for (n, i) in snap.interviews.iter().enumerate() {
+        if let Some(d) = i.body.detainee_id {
+            interviews_of_person.entry(d).or_default().push(n);
+        }
+        if let Some(c) = i.body.case_id {
+            interviews_of_case.entry(c).or_default().push(n);
+        }
+    }
 
     let mut out = Vec::new();
     for (id, members) in groups {
@@ -366,21 +438,27 @@ pub fn build(snapshot: &Snapshot, level: Level, testimonies: bool) -> Vec<Entry>
         {
             continue;
         }
-        let ids: HashSet<Uuid> = members.iter().map(|p| p.id).collect();
-        let cases: Vec<&Sourced<Case>> = snap
-            .cases
+        // Cases and interviews in the snapshot's order.
+        let mut case_index: Vec<usize> = members
             .iter()
-            .filter(|c| ids.contains(&c.body.detainee_id))
+            .filter_map(|p| cases_of.get(&p.id))
+            .flatten()
+            .copied()
             .collect();
+        case_index.sort_unstable();
+        let cases: Vec<&Sourced<Case>> = case_index.iter().map(|&n| &snap.cases[n]).collect();
         let case_ids: HashSet<Uuid> = cases.iter().map(|c| c.id).collect();
-        let interviews: Vec<&Sourced<Interview>> = snap
-            .interviews
+        let mut iv_index: Vec<usize> = members
             .iter()
-            .filter(|i| {
-                i.body.detainee_id.is_some_and(|d| ids.contains(&d))
-                    || i.body.case_id.is_some_and(|c| case_ids.contains(&c))
-            })
+            .filter_map(|p| interviews_of_person.get(&p.id))
+            .chain(cases.iter().filter_map(|c| interviews_of_case.get(&c.id)))
+            .flatten()
+            .copied()
             .collect();
+        iv_index.sort_unstable();
+        iv_index.dedup();
+        let interviews: Vec<&Sourced<Interview>> =
+            iv_index.iter().map(|&n| &snap.interviews[n]).collect();
         let per_case: Vec<Vec<Uuid>> = cases
             .iter()
             .map(|c| {
@@ -445,11 +523,16 @@ pub fn build(snapshot: &Snapshot, level: Level, testimonies: bool) -> Vec<Entry>
             sources: sources.len(),
             last_confirmed: facts.last_confirmed,
             facts,
-            testimonies: if testimonies {
+            testimonies: if detail.testimonies {
                 interviews
                     .iter()
-                    .map(|i| testimony(i, &persons, level))
+                    .map(|i| testimony(i, &persons, &case_ids, level))
                     .collect()
+            } else {
+                Vec::new()
+            },
+            cases: if detail.events {
+                cases.iter().map(|c| case_events(c, level)).collect()
             } else {
                 Vec::new()
             },
@@ -457,6 +540,28 @@ pub fn build(snapshot: &Snapshot, level: Level, testimonies: bool) -> Vec<Entry>
     }
     out.sort_by(|a, b| a.names.first().cmp(&b.names.first()).then(a.id.cmp(&b.id)));
     out
+}
+
+/// A case's events as a level may see them: the place of an arrest (which
+/// can be a family's home) only at the internal level, like an interview's
+/// place.
+fn case_events(c: &Sourced<Case>, level: Level) -> CaseEvents {
+    let mut events = c.body.events.clone();
+    if level != Level::Internal {
+        for e in &mut events {
+            if let EventDetail::Arrest { place, .. } = &mut e.detail {
+                *place = None;
+            }
+        }
+    }
+    // Dated events by date, then the undated; stable, so equal dates keep
+    // the recorded order.
+    events.sort_by_key(|e| (e.date.is_none(), e.date));
+    CaseEvents {
+        id: c.id,
+        confidentiality: c.body.confidentiality,
+        events,
+    }
 }
 
 /// One candidate per person (merged records count as one), for [`dup::suggest`].

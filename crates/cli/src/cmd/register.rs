@@ -1,12 +1,13 @@
 //! `yaddash register list|duplicates|merge|unmerge|distinct|status|export`
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use clap::ValueEnum;
 use serde_json::json;
 use uuid::Uuid;
-use yaddash_register::export::{Format, render};
+use yaddash_register::export::{self, Format};
 use yaddash_register::{Level, Snapshot, Status, build, dup};
 
 use crate::common::{CliError, CliResult, Context, fail, parse_id};
@@ -86,9 +87,18 @@ pub enum LevelArg {
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum FormatArg {
+    /// One line per person, no testimonies.
     Csv,
+    /// Entries with facts and the testimonies the level allows.
     Json,
+    /// Printable report: counts, then the list.
     Html,
+    /// The printable report as PDF (font embedded).
+    Pdf,
+    /// CSV for Uwazi's CSV import (template in docs/register.md).
+    Uwazi,
+    /// JSON after the HURIDOCS Events Standard Formats.
+    Esf,
 }
 
 #[derive(clap::Args)]
@@ -202,13 +212,24 @@ impl Command {
                     FormatArg::Csv => Format::Csv,
                     FormatArg::Json => Format::Json,
                     FormatArg::Html => Format::Html,
+                    FormatArg::Pdf => Format::Pdf,
+                    FormatArg::Uwazi => Format::Uwazi,
+                    FormatArg::Esf => Format::Esf,
                 };
+                let mut progress = CountProgress::new(format.as_str());
+                progress.stage("reading the register");
                 let snap = Snapshot::load(&vault).map_err(err)?;
-                let entries = build(&snap, level, format != Format::Csv);
-                let text = render(&entries, level, format);
-                write_file(&a.out, text.as_bytes())?;
+                let entries = export::entries(&snap, level, format);
+                let total = entries.len();
+                let bytes = export::render(&entries, level, format, &mut |done| {
+                    progress.tick(done, total)
+                })
+                .map_err(err)?;
+                progress.finish();
+                write_file(&a.out, &bytes)?;
                 let value = json!({
-                    "out": a.out, "level": level, "persons": entries.len(), "bytes": text.len()
+                    "out": a.out, "level": level, "format": format.as_str(),
+                    "persons": entries.len(), "bytes": bytes.len()
                 });
                 ctx.print(&value, || {
                     format!(
@@ -219,6 +240,54 @@ impl Command {
                     )
                 })
             }
+        }
+    }
+}
+
+/// Progress of a long export on standard error (a terminal only), shown
+/// once it has taken more than half a second. Counts only, never names.
+struct CountProgress {
+    show: bool,
+    what: &'static str,
+    started: Instant,
+    last: Option<Instant>,
+}
+
+impl CountProgress {
+    fn new(what: &'static str) -> CountProgress {
+        CountProgress {
+            show: std::io::stderr().is_terminal(),
+            what,
+            started: Instant::now(),
+            last: None,
+        }
+    }
+
+    fn due(&self) -> bool {
+        self.show
+            && self.started.elapsed() > Duration::from_millis(500)
+            && self
+                .last
+                .is_none_or(|t| t.elapsed() > Duration::from_millis(100))
+    }
+
+    fn stage(&mut self, stage: &str) {
+        if self.show {
+            eprint!("\r{} export: {stage}…\x1b[K", self.what);
+            self.last = Some(Instant::now());
+        }
+    }
+
+    fn tick(&mut self, done: usize, total: usize) {
+        if self.due() || (self.show && self.last.is_some() && done == total) {
+            eprint!("\r{} export: {done} / {total} persons\x1b[K", self.what);
+            self.last = Some(Instant::now());
+        }
+    }
+
+    fn finish(&self) {
+        if self.show {
+            eprint!("\r\x1b[K");
         }
     }
 }
