@@ -44,6 +44,15 @@ macro_rules! with_app_commands {
             export_receipts,
             import_receipts,
             bundles_out,
+            // the register (coordinator vaults)
+            register_list,
+            register_duplicates,
+            register_merges,
+            register_merge,
+            register_unmerge,
+            register_mark_distinct,
+            register_set_status,
+            register_export,
         }
     };
 }

@@ -17,6 +17,10 @@ use yaddash_api::{
     ImportTrustRequest, PathRequest, ReceiptsExported, ReceiptsImported, RevokeDeviceRequest,
     TrustSummary,
 };
+use yaddash_api::{
+    DuplicateSuggestion, MergeSummary, RegisterExportRequest, RegisterExported,
+    RegisterPairRequest, RegisterRow, RegisterStatusRequest,
+};
 
 type S<'a> = State<'a, AppState>;
 
@@ -205,4 +209,46 @@ pub fn import_receipts(s: S<'_>, req: PathRequest) -> ApiResult<ReceiptsImported
 #[tauri::command(async)]
 pub fn bundles_out(s: S<'_>) -> ApiResult<Vec<BundleOutSummary>> {
     s.bundles_out()
+}
+
+// ----- the register (coordinator vaults) -------------------------------------
+
+#[tauri::command(async)]
+pub fn register_list(s: S<'_>) -> ApiResult<Vec<RegisterRow>> {
+    s.register_list()
+}
+
+#[tauri::command(async)]
+pub fn register_duplicates(s: S<'_>) -> ApiResult<Vec<DuplicateSuggestion>> {
+    s.register_duplicates()
+}
+
+#[tauri::command(async)]
+pub fn register_merges(s: S<'_>) -> ApiResult<Vec<MergeSummary>> {
+    s.register_merges()
+}
+
+#[tauri::command(async)]
+pub fn register_merge(s: S<'_>, req: RegisterPairRequest) -> ApiResult<()> {
+    s.register_merge(req)
+}
+
+#[tauri::command(async)]
+pub fn register_unmerge(s: S<'_>, merged: Uuid) -> ApiResult<()> {
+    s.register_unmerge(merged)
+}
+
+#[tauri::command(async)]
+pub fn register_mark_distinct(s: S<'_>, req: RegisterPairRequest) -> ApiResult<()> {
+    s.register_mark_distinct(req)
+}
+
+#[tauri::command(async)]
+pub fn register_set_status(s: S<'_>, req: RegisterStatusRequest) -> ApiResult<()> {
+    s.register_set_status(req)
+}
+
+#[tauri::command(async)]
+pub fn register_export(s: S<'_>, req: RegisterExportRequest) -> ApiResult<RegisterExported> {
+    s.register_export(req)
 }

@@ -380,4 +380,74 @@ test('the desktop app: create, lock, unlock, record, attach, search', async (t) 
     assert.equal(await (await s.find('#person-title')).text(), 'Мамедов Ильгар');
     await screenshot('coordinator-person-page');
   });
+
+  await t.test('coordinator: the register lists the imported detainee; status by hand with a reason; export', async () => {
+    await s.clickText('nav button', 'Register');
+    const row = await s.waitUntilElement(
+      `return [...document.querySelectorAll('[data-testid=register-row]')].find(e => e.textContent.includes('Мамедов Ильгар')) || null`,
+      [],
+      'the imported person in the register',
+    );
+    assert.match(await row.text(), /Unknown/);
+    await screenshot('coordinator-register');
+    await row.click();
+    await s.waitFor('[data-testid=override-form]');
+    await s.execute(
+      `const sel = document.querySelector('#override-status'); sel.value = 'in_exile'; sel.dispatchEvent(new Event('change', { bubbles: true }));`,
+    );
+    // No reason: refused in the window, nothing saved.
+    await s.clickText('[data-testid=override-form] button', 'Save status');
+    const alert = await s.waitFor('[data-testid=override-form] [role=alert]');
+    assert.match(await alert.text(), /Say why/);
+    await fill('#override-reason', 'Left the country; confirmed by his sister by phone.');
+    await s.clickText('[data-testid=override-form] button', 'Save status');
+    const current = await s.waitFor('[data-testid=override-current]', { timeoutMs: 30_000 });
+    assert.match(await current.text(), /In exile.*confirmed by his sister/);
+    await s.waitUntil(
+      `return [...document.querySelectorAll('[data-testid=register-row]')].some(e => e.textContent.includes('In exile') && e.textContent.includes('set by hand'))`,
+      [],
+      { what: 'the status set by hand in the list' },
+    );
+    await s.execute(`document.querySelector('[data-testid=override-form]').scrollIntoView()`);
+    await screenshot('coordinator-register-override');
+    const out = join(STICK, 'register-internal.csv');
+    await s.execute(
+      `const sel = document.querySelector('#export-level'); sel.value = 'internal'; sel.dispatchEvent(new Event('change', { bubbles: true }));`,
+    );
+    await fill('#export-path', out);
+    await s.clickText('[data-testid=register-export-form] button', 'Export');
+    const exported = await s.waitFor('[data-testid=register-exported]', { timeoutMs: 30_000 });
+    assert.match(await exported.text(), /persons in it: 1\b/);
+    const csv = await readFile(out, 'utf8');
+    assert.ok(csv.includes('Мамедов Ильгар') && csv.includes('in_exile'), 'the internal CSV holds the person and the status');
+    await s.execute(`document.querySelector('[data-testid=register-export-form]').scrollIntoView()`);
+    await screenshot('coordinator-register-exported');
+  });
+
+  await t.test('coordinator: a second report of the same man is suggested as a duplicate; merge, unmerge, mark distinct', async () => {
+    await s.clickText('nav button', 'Persons & cases');
+    await (await s.waitFor('[data-testid=new-record]')).click();
+    await fill('[data-testid=person-name]', 'Mamedov Ilgar');
+    await fill('#by', '1970');
+    await s.clickText('label', 'Detainee');
+    await (await s.find('[data-testid=save]')).click();
+    await s.waitFor('[data-testid=person-page]');
+    await s.clickText('nav button', 'Register');
+    const dup = await s.waitFor('[data-testid=duplicate]', { timeoutMs: 30_000 });
+    const text = await dup.text();
+    assert.ok(text.includes('Mamedov Ilgar') && text.includes('Мамедов Ильгар'), text);
+    assert.match(text, /Score 0\.\d+|Score 1/);
+    await s.execute(`document.querySelector('[data-testid=duplicate]').scrollIntoView()`);
+    await screenshot('coordinator-register-duplicate');
+    await s.clickText('[data-testid=duplicate] button', 'Merge into the first');
+    await s.waitFor('[data-testid=merge]', { timeoutMs: 30_000 });
+    await s.waitUntil(`return document.querySelectorAll('[data-testid=register-row]').length === 1`, [], { what: 'one line after the merge' });
+    await s.execute(`document.querySelector('[data-testid=merge]').scrollIntoView()`);
+    await screenshot('coordinator-register-merged');
+    await s.clickText('[data-testid=merge] button', 'Unmerge');
+    await s.waitFor('[data-testid=duplicate]', { timeoutMs: 30_000 });
+    await s.waitUntil(`return document.querySelectorAll('[data-testid=register-row]').length === 2`, [], { what: 'two lines after the unmerge' });
+    await s.clickText('[data-testid=duplicate] button', 'Different people');
+    await s.waitFor('[data-testid=dups-none]', { timeoutMs: 30_000 });
+  });
 });

@@ -343,3 +343,120 @@ pub struct BundleOutSummary {
     /// When a coordinator confirmed importing it.
     pub imported_at: Option<String>,
 }
+
+// ----- the register (coordinator vaults) -------------------------------------
+
+pub use yaddash_register::{Level as ExportLevel, Status as RegisterStatus};
+
+/// A manual status in force, with why, when and by which device.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegisterOverride {
+    /// The status set by hand.
+    pub status: RegisterStatus,
+    /// Why (internal: never in public or partner exports).
+    pub reason: String,
+    /// When (RFC 3339).
+    pub at: String,
+    /// The device that set it.
+    pub by: String,
+}
+
+/// One line of the register list: one person (one or several merged
+/// records). Names are for the coordinator's eyes only.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegisterRow {
+    /// The record standing for the person.
+    pub id: Uuid,
+    /// Every record merged into it, the primary first.
+    pub records: Vec<Uuid>,
+    /// Every name from every merged record.
+    pub names: Vec<String>,
+    /// The status in force (the override if any, else the derived one).
+    pub status: RegisterStatus,
+    /// The status derived from the events.
+    pub derived_status: RegisterStatus,
+    /// The manual override, if any.
+    #[serde(rename = "override")]
+    pub status_override: Option<RegisterOverride>,
+    /// Latest facility.
+    pub facility: Option<String>,
+    /// Independent sources (distinct cases and interviews).
+    pub sources: usize,
+    /// Latest date any source speaks of (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`).
+    pub last_confirmed: Option<String>,
+}
+
+/// One side of a duplicate suggestion or a merge.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegisterPerson {
+    /// Person record id.
+    pub id: Uuid,
+    /// Its names (for the coordinator's eyes only).
+    pub label: String,
+}
+
+/// Two persons who are probably the same, with the score and the reasons.
+#[derive(Debug, Clone, Serialize)]
+pub struct DuplicateSuggestion {
+    /// One person (kept as primary by a merge from the UI).
+    pub a: RegisterPerson,
+    /// The other.
+    pub b: RegisterPerson,
+    /// 0 to 1.
+    pub score: f64,
+    /// Why, for the coordinator.
+    pub reasons: Vec<String>,
+}
+
+/// A merge in force: `merged` is the same person as `primary`.
+#[derive(Debug, Clone, Serialize)]
+pub struct MergeSummary {
+    /// The record standing for the person.
+    pub primary: RegisterPerson,
+    /// The record merged into it.
+    pub merged: RegisterPerson,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+/// `register_merge` and `register_mark_distinct` arguments.
+#[derive(Deserialize)]
+pub struct RegisterPairRequest {
+    /// The person that stays (merge), or one of the two (distinct).
+    pub primary: Uuid,
+    /// The person merged into it, or the other one.
+    pub other: Uuid,
+}
+
+/// `register_set_status` arguments.
+#[derive(Deserialize)]
+pub struct RegisterStatusRequest {
+    /// The person.
+    pub person_id: Uuid,
+    /// The status to set; `None` clears the override.
+    pub status: Option<RegisterStatus>,
+    /// Why (required; kept with who and when; internal only).
+    pub reason: String,
+}
+
+/// `register_export` arguments.
+#[derive(Deserialize)]
+pub struct RegisterExportRequest {
+    /// Who the export is for.
+    pub level: ExportLevel,
+    /// `csv`, `json` or `html`.
+    pub format: String,
+    /// Absolute path of the file to write (replaced if it exists).
+    pub path: String,
+}
+
+/// What `register_export` wrote.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegisterExported {
+    /// The file written (NOT encrypted).
+    pub path: String,
+    /// Persons in it.
+    pub persons: usize,
+    /// Its size.
+    pub bytes: usize,
+}

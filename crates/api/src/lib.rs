@@ -11,6 +11,7 @@
 
 pub mod dto;
 mod error;
+mod register;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,6 +27,7 @@ use zeroize::Zeroizing;
 
 pub use dto::*;
 pub use error::{ApiError, ApiResult, ErrorCode};
+pub use register::MAX_REASON_CHARS;
 /// Types sent across IPC as they are.
 pub use yaddash_model::{Record, RecordKind};
 pub use yaddash_vault::{AttachmentInfo, CheckReport, Revision, StoredRecord};

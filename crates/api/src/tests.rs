@@ -447,3 +447,138 @@ fn trust_enroll_bundle_receipts_round_trip() {
         ErrorCode::NotFound
     );
 }
+
+fn coordinator(dir: &Path) -> AppState {
+    let s = state(dir);
+    s.create_vault(CreateVaultRequest {
+        role: Role::Coordinator,
+        passphrase: PASS.into(),
+    })
+    .expect("create");
+    s
+}
+
+#[test]
+fn register_commands_list_suggest_merge_override_and_export() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let s = coordinator(tmp.path());
+    let a = save(&s, person(&["Məmmədov Tofiq"]));
+    let b = save(&s, person(&["Мамедов Тофик"]));
+    save(&s, interview(a));
+
+    let list = s.register_list().expect("list");
+    assert_eq!(list.len(), 2);
+    assert!(list.iter().all(|r| r.status_override.is_none()));
+    assert_eq!(list.iter().map(|r| r.sources).sum::<usize>(), 1);
+
+    let dups = s.register_duplicates().expect("duplicates");
+    assert_eq!(dups.len(), 1, "{dups:?}");
+    assert!(dups[0].score >= 0.8 && !dups[0].reasons.is_empty());
+    let labels = [dups[0].a.label.as_str(), dups[0].b.label.as_str()];
+    assert!(labels.contains(&"Мамедов Тофик"));
+
+    // Merge: one line in the register, one merge in force, no suggestion.
+    s.register_merge(RegisterPairRequest {
+        primary: a,
+        other: b,
+    })
+    .expect("merge");
+    assert_eq!(s.register_list().expect("list").len(), 1);
+    assert!(s.register_duplicates().expect("duplicates").is_empty());
+    let merges = s.register_merges().expect("merges");
+    assert_eq!((merges[0].primary.id, merges[0].merged.id), (a, b));
+    // Unmerge: two again, and the suggestion comes back.
+    s.register_unmerge(b).expect("unmerge");
+    assert!(s.register_merges().expect("merges").is_empty());
+    assert_eq!(s.register_duplicates().expect("duplicates").len(), 1);
+    let err = s.register_unmerge(b).expect_err("not merged");
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+    // Distinct: never suggested again.
+    s.register_mark_distinct(RegisterPairRequest {
+        primary: a,
+        other: b,
+    })
+    .expect("distinct");
+    assert!(s.register_duplicates().expect("duplicates").is_empty());
+
+    // An override needs a reason; with one it is in force and shown with it.
+    let err = s
+        .register_set_status(RegisterStatusRequest {
+            person_id: a,
+            status: Some(RegisterStatus::InExile),
+            reason: "  ".into(),
+        })
+        .expect_err("no reason");
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+    s.register_set_status(RegisterStatusRequest {
+        person_id: a,
+        status: Some(RegisterStatus::InExile),
+        reason: "left in March".into(),
+    })
+    .expect("override");
+    let row = s
+        .register_list()
+        .expect("list")
+        .into_iter()
+        .find(|r| r.id == a)
+        .expect("row");
+    assert_eq!(row.status, RegisterStatus::InExile);
+    assert_eq!(row.derived_status, RegisterStatus::Unknown);
+    assert_eq!(
+        row.status_override.map(|o| o.reason),
+        Some("left in March".into())
+    );
+
+    // Export: internal level has both persons and the reason; public has
+    // none (the records are internal) and no reason.
+    let out = tmp.path().join("register.json");
+    let done = s
+        .register_export(RegisterExportRequest {
+            level: ExportLevel::Internal,
+            format: "json".into(),
+            path: out.display().to_string(),
+        })
+        .expect("export");
+    assert_eq!(done.persons, 2);
+    let text = std::fs::read_to_string(&out).expect("read export");
+    assert!(text.contains("left in March"));
+    let public = tmp.path().join("public.csv");
+    let done = s
+        .register_export(RegisterExportRequest {
+            level: ExportLevel::Public,
+            format: "csv".into(),
+            path: public.display().to_string(),
+        })
+        .expect("export");
+    assert_eq!(done.persons, 0);
+    assert!(
+        !std::fs::read_to_string(&public)
+            .expect("read")
+            .contains("left in March")
+    );
+    let err = s
+        .register_export(RegisterExportRequest {
+            level: ExportLevel::Public,
+            format: "pdf".into(),
+            path: public.display().to_string(),
+        })
+        .expect_err("format");
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+    let err = s
+        .register_export(RegisterExportRequest {
+            level: ExportLevel::Public,
+            format: "csv".into(),
+            path: "relative.csv".into(),
+        })
+        .expect_err("relative path");
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+}
+
+#[test]
+fn the_register_is_refused_in_a_field_vault() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (s, _) = created(tmp.path());
+    let err = s.register_list().expect_err("field vault");
+    assert_eq!(err.code, ErrorCode::NotAvailable);
+    assert!(err.message.contains("coordinator vault"));
+}

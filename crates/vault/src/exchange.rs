@@ -11,6 +11,7 @@ use yaddash_model::RecordKind;
 use crate::error::{Result, VaultError};
 use crate::{
     AttachmentInfo, StagedFile, Vault, index, insert_attachment, now, parse_body, sha256_hex,
+    unindex,
 };
 
 /// One revision as it travels in a bundle.
@@ -549,7 +550,7 @@ impl Vault {
                     "UPDATE records SET rev = ?2, body = ?3, body_sha256 = ?4, updated_at = ?5, updated_by = ?6 WHERE rowid = ?1",
                     params![rowid, rev, v.body, v.body_sha256, v.at, v.author],
                 )?;
-                tx.execute("DELETE FROM search WHERE rowid = ?1", [rowid])?;
+                unindex(&tx, rowid)?;
                 index(&tx, rowid, &parse_body(rc.kind.as_str(), &v.body)?)?;
             } else if let Some(rowid) = rowid {
                 tx.execute(

@@ -15,6 +15,7 @@ export type Route =
   | { name: 'history'; id: string }
   | { name: 'outbox' }
   | { name: 'coordinator' }
+  | { name: 'register' }
   | { name: 'settings' };
 
 export type Phase = 'loading' | 'first_run' | 'locked' | 'unlocked';

@@ -8,7 +8,9 @@ import {
   validateEvent,
   validateInterview,
   validateNewPassphrase,
+  validateOverride,
   validatePerson,
+  validateRegisterExport,
 } from './validation';
 import type { Interview, Person } from './backend/types';
 
@@ -104,5 +106,29 @@ describe('records', () => {
     expect(scriptOf('Мамедов')).toBe('cyrillic');
     expect(scriptOf('Məmmədov')).toBe('latin');
     expect(scriptOf('123')).toBe('other');
+  });
+});
+
+describe('register forms', () => {
+  it('a status override needs a status and a reason', () => {
+    expect(validateOverride('in_exile', 'Left the country in March; confirmed by his sister.')).toEqual([]);
+    expect(validateOverride('in_exile', '   ')).toEqual(['validation.override_reason_required']);
+    expect(validateOverride('', '')).toEqual(['validation.override_status_required', 'validation.override_reason_required']);
+    // "unknown" is what derivation says when nothing is known; it is not set by hand.
+    expect(validateOverride('unknown', 'because')).toEqual(['validation.override_status_required']);
+    // Clearing an override is recorded too, so it needs a reason as well.
+    expect(validateOverride('clear', '')).toEqual(['validation.override_reason_required']);
+    expect(validateOverride('clear', 'The court record was found.')).toEqual([]);
+    expect(validateOverride('released', 'x'.repeat(2001))).toEqual(['validation.override_reason_long']);
+  });
+
+  it('an export needs a level, a format and an absolute path', () => {
+    expect(validateRegisterExport('public', 'csv', '/media/usb/register.csv')).toEqual([]);
+    expect(validateRegisterExport('partner', 'html', 'register.html')).toEqual(['validation.export_path_absolute']);
+    expect(validateRegisterExport('', '', '')).toEqual([
+      'validation.export_level_required',
+      'validation.export_format_required',
+      'validation.export_path_absolute',
+    ]);
   });
 });

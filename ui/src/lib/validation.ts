@@ -1,7 +1,8 @@
 // Form validation shared by the screens. Each function returns translation
 // keys of the problems found (empty when valid), so messages follow the
 // chosen language.
-import type { CaseEvent, Interview, Person } from './backend/types';
+import type { CaseEvent, ExportFormat, ExportLevel, Interview, Person, RegisterStatus } from './backend/types';
+import { EXPORT_FORMATS, EXPORT_LEVELS, REGISTER_STATUSES } from './backend/types';
 
 export interface Strength {
   /** 0 (very weak) to 4 (strong). */
@@ -117,4 +118,31 @@ export function scriptOf(name: string): 'latin' | 'cyrillic' | 'other' {
   if (/\p{Script=Cyrillic}/u.test(name)) return 'cyrillic';
   if (/\p{Script=Latin}/u.test(name)) return 'latin';
   return 'other';
+}
+
+/** Longest override reason the backend accepts (`yaddash_api::MAX_REASON_CHARS`). */
+export const MAX_REASON_CHARS = 2000;
+
+/**
+ * A status override: a status to set (or `clear` to drop the override) and
+ * a reason, always required: it is kept with who set it and when.
+ */
+export function validateOverride(status: RegisterStatus | 'clear' | '', reason: string): string[] {
+  const errors: string[] = [];
+  if (status === '' || (status !== 'clear' && (status === 'unknown' || !REGISTER_STATUSES.includes(status)))) {
+    errors.push('validation.override_status_required');
+  }
+  const r = reason.trim();
+  if (!r) errors.push('validation.override_reason_required');
+  else if ([...r].length > MAX_REASON_CHARS) errors.push('validation.override_reason_long');
+  return errors;
+}
+
+/** A register export: a level, a format, and an absolute path to write. */
+export function validateRegisterExport(level: ExportLevel | '', format: ExportFormat | '', path: string): string[] {
+  const errors: string[] = [];
+  if (!EXPORT_LEVELS.includes(level as ExportLevel)) errors.push('validation.export_level_required');
+  if (!EXPORT_FORMATS.includes(format as ExportFormat)) errors.push('validation.export_format_required');
+  if (!path.trim().startsWith('/')) errors.push('validation.export_path_absolute');
+  return errors;
 }

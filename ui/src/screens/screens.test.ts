@@ -136,6 +136,27 @@ describe('records', () => {
     expect(screen.getAllByTestId('record-row').map((r) => r.textContent)).toEqual(['Мамедов']);
   });
 
+  it('testimony is searched on Enter, and from the persons list by its button', async () => {
+    await be.saveRecord({ kind: 'person', body: { names: ['Мамедов'], roles: [], confidentiality: 'internal', reliability: 'unknown' } });
+    await be.saveRecord({
+      kind: 'interview',
+      body: { interviewer: 'A.', date: '2024-11-20', language: 'az', consent: 'internal', narrative: 'Mammadov was taken at night.', confidentiality: 'internal', reliability: 'unknown' },
+    });
+    render(App);
+    await screen.findByText('1 in total');
+    await type('Search', 'mam');
+    await screen.findByText('1 found');
+    await fireEvent.click(screen.getByTestId('search-testimony'));
+    await screen.findByText('1 found');
+    expect(screen.getAllByTestId('record-row')[0].textContent).toContain('taken at night');
+    // On the interviews tab typing alone does not search the full text...
+    const box = await type('Search', 'nigh');
+    expect(await screen.findByText('Press Enter to search the full text of every interview.')).toBeTruthy();
+    // ...Enter does.
+    await fireEvent.submit(box.closest('form') as HTMLFormElement);
+    await screen.findByText('1 found');
+  });
+
   it('the interview form requires the account before saving', async () => {
     app.route = { name: 'interview' };
     render(App);

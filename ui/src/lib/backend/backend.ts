@@ -7,13 +7,20 @@ import type {
   CreatedVault,
   DeviceIdentity,
   DeviceSummary,
+  DuplicateSuggestion,
+  ExportFormat,
+  ExportLevel,
   ImportSummary,
+  MergeSummary,
   OutboxStatus,
   ReceiptsExported,
   ReceiptsImported,
   RecordBody,
   RecordKind,
   RecordSummary,
+  RegisterExported,
+  RegisterRow,
+  RegisterStatus,
   Revision,
   Role,
   SavedRecord,
@@ -80,6 +87,23 @@ export interface Backend {
   importReceipts(path: string): Promise<ReceiptsImported>;
   /** Field: the bundles made here and what headquarters confirmed. */
   bundlesOut(): Promise<BundleOutSummary[]>;
+
+  /** Coordinator: the register (internal view), sorted by name. */
+  registerList(): Promise<RegisterRow[]>;
+  /** Coordinator: pairs probably the same person, best first. */
+  registerDuplicates(): Promise<DuplicateSuggestion[]>;
+  /** Coordinator: the merges in force. */
+  registerMerges(): Promise<MergeSummary[]>;
+  /** Coordinator: `other` is the same person as `primary` (reversible). */
+  registerMerge(primary: string, other: string): Promise<void>;
+  /** Coordinator: undoes the merge of a record. */
+  registerUnmerge(merged: string): Promise<void>;
+  /** Coordinator: two different people; never suggested again. */
+  registerMarkDistinct(a: string, b: string): Promise<void>;
+  /** Coordinator: sets (null: clears) a manual status; the reason is required. */
+  registerSetStatus(personId: string, status: RegisterStatus | null, reason: string): Promise<void>;
+  /** Coordinator: writes the register at a level, NOT encrypted. */
+  registerExport(level: ExportLevel, format: ExportFormat, path: string): Promise<RegisterExported>;
 
   /** Calls `handler` when the vault locked itself (idle). Returns an unsubscribe. */
   onLocked(handler: () => void): Promise<() => void>;

@@ -34,6 +34,14 @@ export const COMMANDS = [
   'export_receipts',
   'import_receipts',
   'bundles_out',
+  'register_list',
+  'register_duplicates',
+  'register_merges',
+  'register_merge',
+  'register_unmerge',
+  'register_mark_distinct',
+  'register_set_status',
+  'register_export',
 ] as const;
 
 export type Command = (typeof COMMANDS)[number];

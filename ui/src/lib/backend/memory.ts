@@ -9,19 +9,26 @@ import type {
   CreatedVault,
   DeviceIdentity,
   DeviceSummary,
+  DuplicateSuggestion,
+  ExportFormat,
+  ExportLevel,
   ImportSummary,
+  MergeSummary,
   OutboxStatus,
   ReceiptsExported,
   ReceiptsImported,
-  TrustSource,
-  TrustSummary,
   RecordBody,
   RecordKind,
   RecordSummary,
+  RegisterExported,
+  RegisterRow,
+  RegisterStatus,
   Revision,
   Role,
   SessionInfo,
   StoredRecord,
+  TrustSource,
+  TrustSummary,
   UnlockRequest,
 } from './types';
 
@@ -44,6 +51,11 @@ export class MemoryBackend implements Backend {
   trust: TrustSummary | null = null;
   devices: DeviceSummary[] = [];
   bundles: BundleOutSummary[] = [];
+  /** The register as a coordinator vault would derive it (set by tests). */
+  register: RegisterRow[] = [];
+  duplicates: DuplicateSuggestion[] = [];
+  merges: MergeSummary[] = [];
+  distinct: [string, string][] = [];
   private exported = 0;
   private lockHandlers: (() => void)[] = [];
   private seq = 0;
@@ -447,6 +459,73 @@ export class MemoryBackend implements Backend {
   async bundlesOut(): Promise<BundleOutSummary[]> {
     this.need();
     return clone(this.bundles);
+  }
+
+  async registerList(): Promise<RegisterRow[]> {
+    this.need();
+    this.needRole('coordinator', 'the register');
+    return clone(this.register);
+  }
+
+  async registerDuplicates(): Promise<DuplicateSuggestion[]> {
+    this.need();
+    this.needRole('coordinator', 'the register');
+    return clone(this.duplicates);
+  }
+
+  async registerMerges(): Promise<MergeSummary[]> {
+    this.need();
+    this.needRole('coordinator', 'the register');
+    return clone(this.merges);
+  }
+
+  async registerMerge(primary: string, other: string): Promise<void> {
+    this.need();
+    this.calls.push('register_merge');
+    this.needRole('coordinator', 'the register');
+    const s = this.duplicates.find((d) => (d.a.id === primary && d.b.id === other) || (d.a.id === other && d.b.id === primary));
+    if (primary === other) throw new BackendError('invalid_input', 'a person cannot be merged with itself; nothing was changed');
+    this.duplicates = this.duplicates.filter((d) => d !== s);
+    const label = (id: string) => (s?.a.id === id ? s.a.label : s?.b.id === id ? s.b.label : id);
+    this.merges.push({ primary: { id: primary, label: label(primary) }, merged: { id: other, label: label(other) }, at: new Date().toISOString() });
+  }
+
+  async registerUnmerge(merged: string): Promise<void> {
+    this.need();
+    this.calls.push('register_unmerge');
+    this.needRole('coordinator', 'the register');
+    const before = this.merges.length;
+    this.merges = this.merges.filter((m) => m.merged.id !== merged);
+    if (this.merges.length === before) throw new BackendError('invalid_input', `${merged} is not merged into another person; nothing was changed`);
+  }
+
+  async registerMarkDistinct(a: string, b: string): Promise<void> {
+    this.need();
+    this.calls.push('register_mark_distinct');
+    this.needRole('coordinator', 'the register');
+    this.distinct.push([a, b]);
+    this.duplicates = this.duplicates.filter((d) => !((d.a.id === a && d.b.id === b) || (d.a.id === b && d.b.id === a)));
+  }
+
+  async registerSetStatus(personId: string, status: RegisterStatus | null, reason: string): Promise<void> {
+    this.need();
+    this.calls.push('register_set_status');
+    if (!reason.trim()) throw new BackendError('invalid_input', 'say why the status is set by hand: the reason is required');
+    this.needRole('coordinator', 'the register');
+    const row = this.register.find((r) => r.records.includes(personId));
+    if (!row) throw new BackendError('not_found', `no person with id ${personId}`);
+    row.override = status ? { status, reason: reason.trim(), at: new Date().toISOString(), by: this.session().device_id } : null;
+    row.status = status ?? row.derived_status;
+  }
+
+  async registerExport(level: ExportLevel, format: ExportFormat, path: string): Promise<RegisterExported> {
+    this.need();
+    this.calls.push('register_export');
+    this.needRole('coordinator', 'the register');
+    const p = this.path(path);
+    const text = JSON.stringify({ level, format, persons: this.register.length });
+    this.files.set(p, text);
+    return { path: p, persons: this.register.length, bytes: text.length };
   }
 
   async onLocked(handler: () => void): Promise<() => void> {

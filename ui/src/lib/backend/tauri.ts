@@ -12,13 +12,20 @@ import type {
   CreatedVault,
   DeviceIdentity,
   DeviceSummary,
+  DuplicateSuggestion,
+  ExportFormat,
+  ExportLevel,
   ImportSummary,
+  MergeSummary,
   OutboxStatus,
   ReceiptsExported,
   ReceiptsImported,
   RecordBody,
   RecordKind,
   RecordSummary,
+  RegisterExported,
+  RegisterRow,
+  RegisterStatus,
   Revision,
   Role,
   SavedRecord,
@@ -100,6 +107,18 @@ export class TauriBackend implements Backend {
     call<ReceiptsExported>('export_receipts', { req: { device_id: deviceId, path } });
   importReceipts = (path: string) => call<ReceiptsImported>('import_receipts', { req: { path } });
   bundlesOut = () => call<BundleOutSummary[]>('bundles_out');
+
+  registerList = () => call<RegisterRow[]>('register_list');
+  registerDuplicates = () => call<DuplicateSuggestion[]>('register_duplicates');
+  registerMerges = () => call<MergeSummary[]>('register_merges');
+  registerMerge = (primary: string, other: string) => call<void>('register_merge', { req: { primary, other } });
+  registerUnmerge = (merged: string) => call<void>('register_unmerge', { merged });
+  registerMarkDistinct = (a: string, b: string) =>
+    call<void>('register_mark_distinct', { req: { primary: a, other: b } });
+  registerSetStatus = (personId: string, status: RegisterStatus | null, reason: string) =>
+    call<void>('register_set_status', { req: { person_id: personId, status, reason } });
+  registerExport = (level: ExportLevel, format: ExportFormat, path: string) =>
+    call<RegisterExported>('register_export', { req: { level, format, path } });
 
   onLocked = async (handler: () => void) => {
     const unlisten = await listen('vault-locked', () => handler());

@@ -277,3 +277,68 @@ export interface BundleOutSummary {
   hq_received_at: string | null;
   imported_at: string | null;
 }
+
+// ----- the register (coordinator vaults) -----
+
+export const REGISTER_STATUSES = [
+  'unknown',
+  'detained',
+  'convicted',
+  'released',
+  'pardoned',
+  'under_travel_ban',
+  'in_exile',
+  'deceased',
+] as const;
+export type RegisterStatus = (typeof REGISTER_STATUSES)[number];
+
+export const EXPORT_LEVELS = ['public', 'partner', 'internal'] as const;
+export type ExportLevel = (typeof EXPORT_LEVELS)[number];
+
+export const EXPORT_FORMATS = ['csv', 'json', 'html'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export interface RegisterOverride {
+  status: RegisterStatus;
+  reason: string;
+  at: string;
+  by: string;
+}
+
+export interface RegisterRow {
+  id: string;
+  records: string[];
+  names: string[];
+  status: RegisterStatus;
+  derived_status: RegisterStatus;
+  override: RegisterOverride | null;
+  facility: string | null;
+  sources: number;
+  /** `YYYY`, `YYYY-MM` or `YYYY-MM-DD`. */
+  last_confirmed: string | null;
+}
+
+export interface RegisterPerson {
+  id: string;
+  label: string;
+}
+
+export interface DuplicateSuggestion {
+  a: RegisterPerson;
+  b: RegisterPerson;
+  /** 0 to 1. */
+  score: number;
+  reasons: string[];
+}
+
+export interface MergeSummary {
+  primary: RegisterPerson;
+  merged: RegisterPerson;
+  at: string;
+}
+
+export interface RegisterExported {
+  path: string;
+  persons: number;
+  bytes: number;
+}

@@ -1,0 +1,126 @@
+// The register screen (coordinator vaults) against the test double.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import App from '../App.svelte';
+import { MemoryBackend } from '../lib/backend/memory';
+import type { RegisterRow } from '../lib/backend/types';
+import { app, setBackend } from '../lib/app.svelte';
+import { setLocale } from '../lib/i18n/index.svelte';
+
+let be: MemoryBackend;
+
+const A = '00000000-0000-7000-8000-00000000000a';
+const B = '00000000-0000-7000-8000-00000000000b';
+
+function row(id: string, name: string): RegisterRow {
+  return {
+    id,
+    records: [id],
+    names: [name],
+    status: 'detained',
+    derived_status: 'detained',
+    override: null,
+    facility: 'Qobustan prison',
+    sources: 2,
+    last_confirmed: '2024-11',
+  };
+}
+
+beforeEach(() => {
+  localStorage.clear();
+  setLocale('en');
+  be = new MemoryBackend();
+  be.passphrase = 'quiet river lantern seventeen';
+  be.unlocked = true;
+  be.role = 'coordinator';
+  be.register = [row(A, 'Məmmədov Tofiq'), row(B, 'Mamedov Tofik')];
+  be.duplicates = [
+    { a: { id: A, label: 'Məmmədov Tofiq' }, b: { id: B, label: 'Mamedov Tofik' }, score: 0.93, reasons: ['names match: mamadov tofig'] },
+  ];
+  setBackend(be);
+  app.phase = 'loading';
+  app.session = null;
+  app.history = [];
+  app.route = { name: 'register' };
+});
+
+afterEach(() => cleanup());
+
+async function type(label: string | RegExp, value: string) {
+  const el = await screen.findByLabelText(label);
+  await fireEvent.input(el, { target: { value } });
+  return el;
+}
+
+describe('register', () => {
+  it('lists persons with status, facility, sources and last confirmation', async () => {
+    render(App);
+    const rows = await screen.findAllByTestId('register-row');
+    expect(rows).toHaveLength(2);
+    expect(rows[0].textContent).toContain('Məmmədov Tofiq');
+    expect(rows[0].textContent).toContain('Detained');
+    expect(rows[0].textContent).toContain('Qobustan prison');
+    expect(screen.getByTestId('register-count').textContent).toBe('2 in the register');
+  });
+
+  it('a status override needs a reason, and is saved with it', async () => {
+    render(App);
+    await fireEvent.click((await screen.findAllByTestId('register-row'))[0]);
+    const status = await screen.findByLabelText('Status to set');
+    await fireEvent.change(status, { target: { value: 'in_exile' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Save status' }));
+    expect((await screen.findByRole('alert')).textContent).toContain('Say why');
+    expect(be.calls).not.toContain('register_set_status');
+
+    await type(/^Reason/, 'Left the country in March; confirmed by his sister.');
+    await fireEvent.click(screen.getByRole('button', { name: 'Save status' }));
+    await screen.findByText('Status saved.');
+    expect(be.register[0].status).toBe('in_exile');
+    expect(be.register[0].override?.reason).toBe('Left the country in March; confirmed by his sister.');
+    await waitFor(() => expect(screen.getAllByTestId('register-row')[0].textContent).toContain('set by hand'));
+  });
+
+  it('shows duplicates with score and reasons; merge, then unmerge', async () => {
+    render(App);
+    const dup = await screen.findByTestId('duplicate');
+    expect(dup.textContent).toContain('0.93');
+    expect(dup.textContent).toContain('names match');
+    await fireEvent.click(screen.getByRole('button', { name: 'Merge into the first' }));
+    const merge = await screen.findByTestId('merge');
+    expect(merge.textContent).toContain('Mamedov Tofik is merged into Məmmədov Tofiq');
+    expect(screen.getByTestId('dups-none')).toBeTruthy();
+    await fireEvent.click(screen.getByRole('button', { name: 'Unmerge' }));
+    await waitFor(() => expect(screen.queryByTestId('merge')).toBeNull());
+  });
+
+  it('marks a pair as different people', async () => {
+    render(App);
+    await screen.findByTestId('duplicate');
+    await fireEvent.click(screen.getByRole('button', { name: 'Different people' }));
+    await screen.findByTestId('dups-none');
+    expect(be.distinct).toEqual([[A, B]]);
+  });
+
+  it('exports to an absolute path only, at the chosen level and format', async () => {
+    render(App);
+    await screen.findAllByTestId('register-row');
+    await type('File to write (full path)', 'register.csv');
+    await fireEvent.click(screen.getByRole('button', { name: 'Export' }));
+    expect((await screen.findByRole('alert')).textContent).toContain('full path');
+    expect(be.calls).not.toContain('register_export');
+    await fireEvent.change(screen.getByLabelText('Level'), { target: { value: 'partner' } });
+    await fireEvent.change(screen.getByLabelText('Format'), { target: { value: 'html' } });
+    await type('File to write (full path)', '/media/usb/register.html');
+    await fireEvent.click(screen.getByRole('button', { name: 'Export' }));
+    expect((await screen.findByTestId('register-exported')).textContent).toContain('/media/usb/register.html');
+    expect(JSON.parse(be.files.get('/media/usb/register.html') ?? '{}')).toMatchObject({ level: 'partner', format: 'html' });
+  });
+
+  it('is not offered in a field vault', async () => {
+    be.role = 'field';
+    app.route = { name: 'records', tab: 'person' };
+    render(App);
+    await screen.findByRole('button', { name: 'Persons & cases' });
+    expect(screen.queryByRole('button', { name: 'Register' })).toBeNull();
+  });
+});
