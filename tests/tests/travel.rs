@@ -265,7 +265,7 @@ fn forged_or_mismatched_receipts_remove_nothing() {
     // A server receipt that does not verify also blocks removal, even with
     // a genuine import receipt.
     {
-        let mut v = open(f);
+        let v = open(f);
         v.set_meta(
             &format!("import_receipt:{bundle_id}"),
             &receipt(&coord_keys, seq, device, vec![rec]),

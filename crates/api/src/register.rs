@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use uuid::Uuid;
-use yaddash_register::export::{Format, render};
+use yaddash_register::export::{Format, entries, render};
 use yaddash_register::{Level, RegisterError, Snapshot, build, dup};
 use yaddash_vault::{Vault, VaultRole};
 
@@ -23,7 +23,9 @@ impl From<RegisterError> for ApiError {
     fn from(e: RegisterError) -> Self {
         match e {
             RegisterError::Vault(v) => v.into(),
-            RegisterError::Refused(_) => ApiError::invalid(e.to_string()),
+            RegisterError::Refused(_) | RegisterError::Export { .. } => {
+                ApiError::invalid(e.to_string())
+            }
         }
     }
 }
@@ -205,22 +207,24 @@ impl AppState {
     }
 
     /// Coordinator: writes the register at a level (public, partner,
-    /// internal) as CSV, JSON or HTML to a file the user chose. The file is
-    /// NOT encrypted: the level decides what it may hold.
+    /// internal) as CSV, JSON, HTML, PDF, Uwazi CSV or HURIDOCS ESF JSON to
+    /// a file the user chose. The file is NOT encrypted: the level decides
+    /// what it may hold.
     pub fn register_export(&self, req: RegisterExportRequest) -> ApiResult<RegisterExported> {
-        let format = Format::parse(&req.format)
-            .ok_or_else(|| ApiError::invalid("the format must be csv, json or html"))?;
+        let format = Format::parse(&req.format).ok_or_else(|| {
+            ApiError::invalid("the format must be csv, json, html, pdf, uwazi or esf")
+        })?;
         let path = absolute(&req.path)?;
         self.with_vault(|v| {
             coordinator(v)?;
             let snap = Snapshot::load(v)?;
-            let entries = build(&snap, req.level, format != Format::Csv);
-            let text = render(&entries, req.level, format);
-            yaddash_exchange::write_file(&path, text.as_bytes())?;
+            let list = entries(&snap, req.level, format);
+            let bytes = render(&list, req.level, format, &mut |_| {})?;
+            yaddash_exchange::write_file(&path, &bytes)?;
             Ok(RegisterExported {
                 path: path.display().to_string(),
-                persons: entries.len(),
-                bytes: text.len(),
+                persons: list.len(),
+                bytes: bytes.len(),
             })
         })
     }

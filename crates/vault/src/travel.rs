@@ -208,15 +208,19 @@ impl Vault {
                     removed.attachment_bytes += size as u64;
                     files.push(file);
                 }
-                tx.execute("DELETE FROM search WHERE rowid = ?1", [rowid])?;
+                crate::unindex(&tx, rowid)?;
                 tx.execute("DELETE FROM attachments WHERE record_id = ?1", [&sid])?;
                 tx.execute("DELETE FROM revisions WHERE record_id = ?1", [&sid])?;
                 tx.execute("DELETE FROM records WHERE id = ?1", [&sid])?;
                 removed.records += 1;
             }
         }
-        // Merge the index segments so deleted tokens are really gone.
-        tx.execute("INSERT INTO search (search) VALUES ('optimize')", [])?;
+        // Merge the index segments so deleted tokens are really gone (FTS5
+        // keeps them in old segments until a merge).
+        tx.execute_batch(
+            "INSERT INTO search (search) VALUES ('optimize');
+             INSERT INTO list_search (list_search) VALUES ('optimize');",
+        )?;
         let mut pending = pending_files_in(&tx)?;
         pending.extend(files);
         tx.execute(
@@ -280,21 +284,26 @@ impl Vault {
         })
     }
 
-    /// Whether the full-text index still knows `term` (a folded token):
-    /// lets tests and `travel status` show removed text is gone from it.
+    /// Whether a full-text index (the full one or the lists') still knows
+    /// `term` (a folded token): lets tests show removed text is gone from both.
     pub fn index_has_term(&self, term: &str) -> Result<bool> {
         self.conn.execute_batch(
-            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_vocab USING fts5vocab(main, search, 'row')",
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_vocab USING fts5vocab(main, search, 'row');
+             CREATE VIRTUAL TABLE IF NOT EXISTS temp.list_search_vocab USING fts5vocab(main, list_search, 'row');",
         )?;
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT 1 FROM temp.search_vocab WHERE term = ?1",
-                [term],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some())
+        let mut found = false;
+        for table in ["temp.search_vocab", "temp.list_search_vocab"] {
+            found |= self
+                .conn
+                .query_row(
+                    &format!("SELECT 1 FROM {table} WHERE term = ?1"),
+                    [term],
+                    |_| Ok(()),
+                )
+                .optional()?
+                .is_some();
+        }
+        Ok(found)
     }
 }
 

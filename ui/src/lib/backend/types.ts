@@ -295,7 +295,7 @@ export type RegisterStatus = (typeof REGISTER_STATUSES)[number];
 export const EXPORT_LEVELS = ['public', 'partner', 'internal'] as const;
 export type ExportLevel = (typeof EXPORT_LEVELS)[number];
 
-export const EXPORT_FORMATS = ['csv', 'json', 'html'] as const;
+export const EXPORT_FORMATS = ['csv', 'json', 'html', 'pdf', 'uwazi', 'esf'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export interface RegisterOverride {
