@@ -365,3 +365,33 @@ fn pdf_report_paginates_with_header_and_page_numbers() {
         last
     );
 }
+
+#[test]
+fn importing_a_bundle_suggests_duplicates_with_persons_already_known() {
+    let coord = TestVault::init("coordinator");
+    let trust = coord.tmp.path().join("trust.json");
+    let t = trust.to_str().expect("path");
+    coord.ok(&["trust", "export", "--out", t]);
+    let known = person(&coord, &["Məmmədov Tofiq"], "1975", "detainee", "public");
+    let f = TestVault::init("field");
+    let dev = f.tmp.path().join("device.json");
+    std::fs::write(&dev, f.ok(&["--json", "device", "show"])).expect("write");
+    coord.ok(&["device", "enroll", dev.to_str().expect("path")]);
+    f.ok(&["trust", "import", t]);
+    let other = person(&f, &["Мамедов Тофик"], "1975", "detainee", "public");
+    person(&f, &["Əliyeva Leyla"], "1990", "detainee", "public");
+    let b = f.tmp.path().join("b.yaddash");
+    f.ok(&["bundle", "export", "--out", b.to_str().expect("path")]);
+    let out = coord.json(&["bundle", "import", b.to_str().expect("path")]);
+    let sugg = out["duplicate_suggestions"].as_array().unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(sugg.len(), 1, "{out}");
+    let pair = [
+        sugg[0]["a"].as_str().expect("a"),
+        sugg[0]["b"].as_str().expect("b"),
+    ];
+    assert!(
+        pair.contains(&known.as_str()) && pair.contains(&other.as_str()),
+        "{out}"
+    );
+    assert!(!sugg[0]["reasons"].as_array().expect("reasons").is_empty());
+}

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::common::{CliResult, Context, Progress};
+use crate::common::{CliError, CliResult, Context, Progress};
 
 #[derive(clap::Subcommand)]
 pub enum Command {
@@ -58,7 +58,14 @@ impl Command {
                     yaddash_exchange::import_bundle(&mut vault, &a.file, &mut |n| progress.tick(n));
                 progress.finish();
                 let s = res?;
-                ctx.print(&s, || {
+                let dups = crate::cmd::register::suggestions_after_import(
+                    &vault,
+                    std::slice::from_ref(&s.bundle_id),
+                )?;
+                let mut value = serde_json::to_value(&s).map_err(|e| CliError(e.to_string()))?;
+                value["duplicate_suggestions"] =
+                    serde_json::to_value(&dups).map_err(|e| CliError(e.to_string()))?;
+                ctx.print(&value, || {
                     let mut text = format!(
                         "imported bundle {} from device {}: {} new records, {} new revisions ({} already here), {} attachments",
                         s.seq,
@@ -74,6 +81,7 @@ impl Command {
                             s.missing
                         ));
                     }
+                    text.push_str(&crate::cmd::register::suggestions_text(&dups));
                     text
                 })
             }

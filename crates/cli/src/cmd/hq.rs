@@ -265,14 +265,23 @@ fn pull(ctx: &Context, vault: &mut Vault, url: Option<&str>) -> CliResult {
         receipts += file.receipts.len();
         c.post_receipts(file.receipts).map_err(sync_err)?;
     }
-    let summary =
-        serde_json::json!({"imported": imported, "refused": refused, "receipts_posted": receipts});
+    let bundle_ids: Vec<String> = imported
+        .iter()
+        .filter_map(|i| i["bundle_id"].as_str().map(str::to_owned))
+        .collect();
+    let dups = if vault.role() == yaddash_vault::VaultRole::Coordinator {
+        crate::cmd::register::suggestions_after_import(vault, &bundle_ids)?
+    } else {
+        Vec::new()
+    };
+    let summary = serde_json::json!({"imported": imported, "refused": refused, "receipts_posted": receipts, "duplicate_suggestions": dups});
     ctx.print(&summary, || {
         let mut s = format!(
             "{} bundle(s) imported, {} receipt(s) sent back",
             imported.len(),
             receipts
         );
+        s.push_str(&crate::cmd::register::suggestions_text(&dups));
         for r in &refused {
             s.push_str(&format!(
                 "\nREFUSED bundle {} from device {}: {}",

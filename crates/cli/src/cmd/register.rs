@@ -114,6 +114,41 @@ pub struct ExportArgs {
     out: PathBuf,
 }
 
+/// Duplicate suggestions that involve one of the persons just imported in
+/// `bundle_ids` (shown after `bundle import` and `hq pull`).
+pub fn suggestions_after_import(
+    vault: &yaddash_vault::Vault,
+    bundle_ids: &[String],
+) -> CliResult<Vec<dup::Suggestion>> {
+    let mut new = std::collections::HashSet::new();
+    for b in bundle_ids {
+        new.extend(vault.records_from_bundle(b)?);
+    }
+    if new.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (sugg, _) = yaddash_register::duplicates(vault, dup::DEFAULT_THRESHOLD).map_err(err)?;
+    Ok(sugg
+        .into_iter()
+        .filter(|s| new.contains(&s.a) || new.contains(&s.b))
+        .collect())
+}
+
+/// The text that tells a coordinator about suggestions after an import.
+pub fn suggestions_text(sugg: &[dup::Suggestion]) -> String {
+    if sugg.is_empty() {
+        return String::new();
+    }
+    let mut s = format!(
+        "\n{} possible duplicate(s) involving persons just imported (review with `yaddash register duplicates`):",
+        sugg.len()
+    );
+    for x in sugg.iter().take(20) {
+        s.push_str(&format!("\n  {:.2}  {}  {}", x.score, x.a, x.b));
+    }
+    s
+}
+
 impl Command {
     pub fn run(self, ctx: &Context) -> CliResult {
         let mut vault = ctx.open()?;
