@@ -373,3 +373,80 @@ fn kill_9_during_removal_leaves_a_consistent_vault() {
     );
     drop(w.server);
 }
+
+#[test]
+fn after_the_crossing_headquarters_reissues_only_what_is_needed() {
+    let w = world();
+    let f = &w.field;
+    let p = f.add_person(&["Məmmədova Gülnarə"]);
+    let iv = interview(f, &p, "She described the court hearing.");
+    let bytes = b"court paper scan ".repeat(10_000);
+    let att = attach(f, &iv, &bytes);
+    let other = f.add_person(&["Not Needed Back"]);
+    f.json(&["sync"]);
+    w.coord.json(&["hq", "pull"]);
+    let r = f.json(&["travel", "prepare", "--yes", "--wait", "10s"]);
+    assert_eq!(r["removed_records"], 3, "{r}");
+
+    // The coordinator sends back the interview and its person only.
+    let file = w.coord.tmp.path().join("reissue.yaddash");
+    let out = w.coord.json(&[
+        "bundle",
+        "reissue",
+        "--device",
+        &f.device_id,
+        "--record",
+        &p,
+        "--record",
+        &iv,
+        "--out",
+        s(&file),
+    ]);
+    assert_eq!(
+        (out["records"].as_u64(), out["attachments"].as_u64()),
+        (Some(2), Some(1)),
+        "{out}"
+    );
+    // Only that device can open it.
+    let stranger = TestVault::init("field");
+    stranger.ok(&["trust", "import", s(&w.coord.tmp.path().join("trust.json"))]);
+    assert!(
+        !stranger
+            .run(&["bundle", "import", s(&file)])
+            .status
+            .success()
+    );
+
+    let imp = f.json(&["bundle", "import", s(&file)]);
+    assert_eq!(imp["counts"]["new_records"], 2, "{imp}");
+    assert_eq!(imp["counts"]["new_attachments"], 1, "{imp}");
+    assert!(f.ok(&["show", &iv]).contains("court hearing"));
+    let back = f.run(&["attachment", "export", &att, "--out", "-"]);
+    assert!(back.status.success());
+    assert_eq!(back.stdout, bytes);
+    assert!(
+        !f.run(&["show", &other]).status.success(),
+        "only what was asked for comes back"
+    );
+    // Replayed: refused, nothing changes.
+    assert!(
+        f.err(&["bundle", "import", s(&file)])
+            .contains("already imported")
+    );
+    // Not sent back to headquarters, and removable again before the next trip.
+    let nothing = f.json(&[
+        "bundle",
+        "export",
+        "--out",
+        s(&f.tmp.path().join("x.yaddash")),
+    ]);
+    assert_eq!(nothing["nothing_new"], true, "{nothing}");
+    let st = f.json(&["travel", "status"]);
+    assert_eq!(
+        st["plan"]["removable"].as_array().expect("list").len(),
+        2,
+        "{st}"
+    );
+    assert!(f.ok(&["vault", "check"]).contains("clean"));
+    drop(w.server);
+}

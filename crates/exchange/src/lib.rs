@@ -528,6 +528,90 @@ impl Read for Prefetch {
     }
 }
 
+/// Writes `records` (all their given revisions) and `attachments` as a
+/// bundle to `out`: written beside it, synced, then renamed. Records are
+/// serialised up front; attachments stream from the vault.
+fn write_bundle_file(
+    vault: &Vault,
+    keys: &DeviceKeys,
+    spec: &BundleSpec,
+    records: &[RecordChanges],
+    attachments: &[AttachmentInfo],
+    out: &Path,
+    progress: Progress<'_>,
+) -> Result<yaddash_bundle::WrittenBundle> {
+    let record_bytes: Vec<(String, Vec<u8>)> = records
+        .iter()
+        .map(|r| {
+            let json = serde_json::to_vec(r).map_err(|e| ExchangeError::Layout(e.to_string()))?;
+            Ok((format!("records/{}.json", r.id), json))
+        })
+        .collect::<Result<_>>()?;
+    let meta_bytes: Vec<(String, Vec<u8>)> = attachments
+        .iter()
+        .map(|a| {
+            let json = serde_json::to_vec(a).map_err(|e| ExchangeError::Layout(e.to_string()))?;
+            Ok((format!("attachments/{}.json", a.id), json))
+        })
+        .collect::<Result<_>>()?;
+    let done = std::cell::Cell::new(0u64);
+    let progress = std::cell::RefCell::new(progress);
+    let mut entries: Vec<EntrySource<'_>> = Vec::new();
+    for (path, bytes) in &record_bytes {
+        entries.push(EntrySource::from_bytes(path.clone(), bytes));
+    }
+    for (a, (path, bytes)) in attachments.iter().zip(&meta_bytes) {
+        entries.push(EntrySource::from_bytes(path.clone(), bytes));
+        let (_, reader) = vault.attachment_reader(a.id)?;
+        let sha = Sha256Hash::from_str(&a.sha256)
+            .map_err(|_| ExchangeError::Vault(VaultError::Corrupt("bad attachment hash".into())))?;
+        entries.push(EntrySource {
+            path: format!("attachments/{}", a.id),
+            size: a.size,
+            sha256: sha,
+            reader: Box::new(Counting {
+                inner: Box::new(Prefetch::new(reader)),
+                done: &done,
+                progress: &progress,
+            }),
+        });
+    }
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.partial",
+        out.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    ));
+    let result = (|| -> Result<_> {
+        let file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)
+            .map_err(io_err(format!("creating {}", tmp.display())))?;
+        let mut w = BufWriter::with_capacity(256 * 1024, file);
+        let written = write_bundle(&mut w, keys, spec, entries)?;
+        let file = w
+            .into_inner()
+            .map_err(|e| io_err(format!("writing {}", tmp.display()))(e.into_error()))?;
+        file.sync_all()
+            .map_err(io_err(format!("syncing {}", tmp.display())))?;
+        fs::rename(&tmp, out).map_err(io_err(format!("renaming to {}", out.display())))?;
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(written)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
 /// Field: writes everything new or changed since the last bundle into `out`
 /// (written beside it and renamed when complete). `Ok(None)` when there is
 /// nothing to send.
@@ -568,82 +652,15 @@ pub fn export_bundle(
         hq_id: trust.hq_id.clone(),
         recipients,
     };
-    // Records are small: serialise them up front. Attachments stream.
-    let record_bytes: Vec<(String, Vec<u8>)> = pending
-        .records
-        .iter()
-        .map(|r| {
-            let json = serde_json::to_vec(r).map_err(|e| ExchangeError::Layout(e.to_string()))?;
-            Ok((format!("records/{}.json", r.id), json))
-        })
-        .collect::<Result<_>>()?;
-    let meta_bytes: Vec<(String, Vec<u8>)> = pending
-        .attachments
-        .iter()
-        .map(|a| {
-            let json = serde_json::to_vec(a).map_err(|e| ExchangeError::Layout(e.to_string()))?;
-            Ok((format!("attachments/{}.json", a.id), json))
-        })
-        .collect::<Result<_>>()?;
-    let done = std::cell::Cell::new(0u64);
-    let progress = std::cell::RefCell::new(progress);
-    let mut entries: Vec<EntrySource<'_>> = Vec::new();
-    for (path, bytes) in &record_bytes {
-        entries.push(EntrySource::from_bytes(path.clone(), bytes));
-    }
-    for (a, (path, bytes)) in pending.attachments.iter().zip(&meta_bytes) {
-        entries.push(EntrySource::from_bytes(path.clone(), bytes));
-        let (_, reader) = vault.attachment_reader(a.id)?;
-        let sha = Sha256Hash::from_str(&a.sha256)
-            .map_err(|_| ExchangeError::Vault(VaultError::Corrupt("bad attachment hash".into())))?;
-        entries.push(EntrySource {
-            path: format!("attachments/{}", a.id),
-            size: a.size,
-            sha256: sha,
-            reader: Box::new(Counting {
-                inner: Box::new(Prefetch::new(reader)),
-                done: &done,
-                progress: &progress,
-            }),
-        });
-    }
-    let dir = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.partial",
-        out.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    ));
-    let result = (|| -> Result<_> {
-        let file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&tmp)
-            .map_err(io_err(format!("creating {}", tmp.display())))?;
-        let mut w = BufWriter::with_capacity(256 * 1024, file);
-        let written = write_bundle(&mut w, &keys, &spec, entries)?;
-        let file = w
-            .into_inner()
-            .map_err(|e| io_err(format!("writing {}", tmp.display()))(e.into_error()))?;
-        file.sync_all()
-            .map_err(io_err(format!("syncing {}", tmp.display())))?;
-        fs::rename(&tmp, out).map_err(io_err(format!("renaming to {}", out.display())))?;
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(written)
-    })();
-    let written = match result {
-        Ok(w) => w,
-        Err(e) => {
-            let _ = fs::remove_file(&tmp);
-            return Err(e);
-        }
-    };
+    let written = write_bundle_file(
+        vault,
+        &keys,
+        &spec,
+        &pending.records,
+        &pending.attachments,
+        out,
+        progress,
+    )?;
     let revisions: u64 = pending
         .records
         .iter()
@@ -673,6 +690,94 @@ pub fn export_bundle(
         &pending,
     )?;
     Ok(Some(summary))
+}
+
+/// What a re-issue wrote.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReissueSummary {
+    /// The bundle file.
+    pub path: PathBuf,
+    /// The device it is for (only it can decrypt it).
+    pub device_id: Uuid,
+    /// This coordinator's re-issue number.
+    pub seq: u64,
+    /// Bundle id.
+    pub bundle_id: String,
+    /// File size.
+    pub size: u64,
+    /// Records carried (every revision of each).
+    pub records: u64,
+    /// Attachments carried.
+    pub attachments: u64,
+}
+
+/// Vault setting: the coordinator's last re-issue number.
+const META_REISSUE_SEQ: &str = "reissue_seq";
+
+/// Coordinator: a bundle that gives an enrolled field device back the
+/// records it needs (every revision, with their attachments) after travel
+/// mode removed them. Signed by this coordinator, encrypted to that device
+/// only; the device imports it with `bundle import`, checked against its
+/// trust file. Records carried this way count as held by headquarters.
+pub fn reissue_bundle(
+    vault: &mut Vault,
+    device_id: Uuid,
+    record_ids: &[Uuid],
+    out: &Path,
+    progress: Progress<'_>,
+) -> Result<ReissueSummary> {
+    require_role(vault, VaultRole::Coordinator, "bundle reissue")?;
+    let keys = device_keys(vault)?;
+    let device = vault.device(device_id)?.ok_or_else(|| {
+        ExchangeError::Keys(format!(
+            "device {device_id} is not enrolled in this vault (`yaddash device enroll`)"
+        ))
+    })?;
+    if device.revoked_from.is_some() {
+        return Err(ExchangeError::Keys(format!(
+            "device {device_id} is revoked: nothing is re-issued to it"
+        )));
+    }
+    let recipient = PublicIdentity {
+        device_id,
+        signing_key: device.signing_key.clone(),
+        age_recipient: device.age_recipient.clone(),
+    }
+    .age_recipient()
+    .map_err(|e| ExchangeError::Keys(e.to_string()))?;
+    let hq_id = vault
+        .meta(META_HQ_ID)?
+        .ok_or_else(|| ExchangeError::Keys("no headquarters id".into()))?;
+    let mut records = Vec::new();
+    let mut attachments = Vec::new();
+    for id in record_ids {
+        records.push(vault.record_changes(*id)?);
+        attachments.extend(vault.attachments_of(*id)?);
+    }
+    let seq = vault
+        .meta(META_REISSUE_SEQ)?
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(0)
+        + 1;
+    let spec = BundleSpec {
+        device_id: vault.device_id(),
+        seq,
+        prev_bundle_sha256: None,
+        created_at: OffsetDateTime::now_utc(),
+        hq_id,
+        recipients: vec![recipient],
+    };
+    let written = write_bundle_file(vault, &keys, &spec, &records, &attachments, out, progress)?;
+    vault.set_meta(META_REISSUE_SEQ, &seq.to_string())?;
+    Ok(ReissueSummary {
+        path: out.to_path_buf(),
+        device_id,
+        seq,
+        bundle_id: written.bundle_id.to_string(),
+        size: written.total_len,
+        records: records.len() as u64,
+        attachments: attachments.len() as u64,
+    })
 }
 
 /// What an import did.
@@ -798,20 +903,42 @@ impl BundleVisitor for Importer<'_, '_> {
     }
 }
 
-/// Coordinator: verifies a bundle completely and imports it in one
-/// transaction, keeping provenance. Refuses a replay, a reused sequence
-/// number and a broken chain with a specific error; changes nothing then.
+/// Verifies a bundle completely and imports it in one transaction, keeping
+/// provenance; changes nothing on any error.
+///
+/// A coordinator imports field devices' bundles (senders: the devices
+/// enrolled here), refusing a replay, a reused sequence number and a broken
+/// chain. A field vault imports a coordinator's re-issue bundle (senders:
+/// the coordinators in its trust file), refusing a replay.
 pub fn import_bundle(
     vault: &mut Vault,
     path: &Path,
     progress: Progress<'_>,
 ) -> Result<ImportSummary> {
-    require_role(vault, VaultRole::Coordinator, "bundle import")?;
     let keys = device_keys(vault)?;
-    let hq_id = vault
-        .meta(META_HQ_ID)?
-        .ok_or_else(|| ExchangeError::Keys("no headquarters id".into()))?;
-    let senders = senders(vault)?;
+    let coordinator = vault.role() == VaultRole::Coordinator;
+    let (hq_id, senders) = if coordinator {
+        let hq_id = vault
+            .meta(META_HQ_ID)?
+            .ok_or_else(|| ExchangeError::Keys("no headquarters id".into()))?;
+        (hq_id, senders(vault)?)
+    } else {
+        let t = trust(vault)?;
+        let map = t
+            .coordinators
+            .iter()
+            .map(|c| {
+                (
+                    c.device_id,
+                    KnownSender {
+                        signing_key: c.signing_key.clone(),
+                        revoked_from: None,
+                    },
+                )
+            })
+            .collect();
+        (t.hq_id, Senders(map))
+    };
     let reader = BundleReader::open_path(path, &senders)?;
     let outer: OuterVerified = reader.outer().clone();
     let bundle_id = outer.bundle_id.to_string();
@@ -846,7 +973,12 @@ pub fn import_bundle(
             return Err(e.into());
         }
     };
-    let result = check_chain(vault, &verified.manifest, &bundle_id).and_then(|()| {
+    let chain = if coordinator {
+        check_chain(vault, &verified.manifest, &bundle_id)
+    } else {
+        Ok(())
+    };
+    let result = chain.and_then(|()| {
         let m = &verified.manifest;
         let bundle = BundleIn {
             bundle_id: bundle_id.clone(),
@@ -873,7 +1005,11 @@ pub fn import_bundle(
         device_id: verified.manifest.device_id,
         seq: verified.manifest.seq,
         counts,
-        missing: vault.sequence_gaps(verified.manifest.device_id)?,
+        missing: if coordinator {
+            vault.sequence_gaps(verified.manifest.device_id)?
+        } else {
+            Vec::new()
+        },
     })
 }
 

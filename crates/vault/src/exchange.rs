@@ -166,6 +166,8 @@ impl Vault {
             "SELECT r.id, r.kind, r.created_at, r.created_by, v.rev, v.body, v.body_sha256, v.author, v.at
              FROM revisions v JOIN records r ON r.id = v.record_id
              WHERE NOT EXISTS (SELECT 1 FROM exported_revisions e WHERE e.record_id = v.record_id AND e.rev = v.rev)
+               -- Revisions that came from headquarters (a re-issue) are not sent back.
+               AND NOT EXISTS (SELECT 1 FROM provenance p WHERE p.record_id = v.record_id AND p.rev = v.rev)
              ORDER BY r.rowid, v.rev",
         )?;
         let mut rows = stmt.query([])?;
@@ -194,6 +196,7 @@ impl Vault {
         let mut stmt = self.conn.prepare(
             "SELECT a.id FROM attachments a
              WHERE NOT EXISTS (SELECT 1 FROM exported_attachments e WHERE e.attachment_id = a.id)
+               AND NOT EXISTS (SELECT 1 FROM attachment_provenance p WHERE p.attachment_id = a.id)
              ORDER BY a.id",
         )?;
         let ids: Vec<String> = stmt
@@ -204,6 +207,40 @@ impl Vault {
             out.attachments.push(self.attachment(id)?);
         }
         Ok(out)
+    }
+
+    /// Every revision of one record, for a coordinator's re-issue to a device.
+    pub fn record_changes(&self, id: Uuid) -> Result<RecordChanges> {
+        let (kind, created_at, created_by): (String, String, String) = self
+            .conn
+            .query_row(
+                "SELECT kind, created_at, created_by FROM records WHERE id = ?1",
+                [id.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?
+            .ok_or(VaultError::NotFound { kind: "record", id })?;
+        let mut stmt = self.conn.prepare(
+            "SELECT rev, body, body_sha256, author, at FROM revisions WHERE record_id = ?1 ORDER BY rev",
+        )?;
+        let revisions = stmt
+            .query_map([id.to_string()], |r| {
+                Ok(RevisionRow {
+                    rev: r.get(0)?,
+                    body: r.get(1)?,
+                    body_sha256: r.get(2)?,
+                    author: r.get(3)?,
+                    at: r.get(4)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(RecordChanges {
+            id,
+            kind: RecordKind::parse(&kind).ok_or_else(|| bad("bad kind"))?,
+            created_at,
+            created_by,
+            revisions,
+        })
     }
 
     /// The last bundle this device made: (seq, bundle id).

@@ -39,6 +39,8 @@ pub struct RevisionCoverage {
     pub rev: i64,
     /// The bundle (sequence number) that carried it, if any.
     pub seq: Option<u64>,
+    /// It came from headquarters (a coordinator's re-issue bundle).
+    pub from_hq: bool,
 }
 
 /// One local attachment and the bundle that carried it.
@@ -52,6 +54,8 @@ pub struct AttachmentCoverage {
     pub size: u64,
     /// The bundle that carried it, if any.
     pub seq: Option<u64>,
+    /// It came from headquarters (a coordinator's re-issue bundle).
+    pub from_hq: bool,
 }
 
 /// What a removal did.
@@ -123,7 +127,9 @@ impl Vault {
     /// Every revision of every record, with the bundle that carried it.
     pub fn revision_coverage(&self) -> Result<Vec<RevisionCoverage>> {
         let mut stmt = self.conn.prepare(
-            "SELECT r.id, r.kind, v.rev, e.seq FROM revisions v
+            "SELECT r.id, r.kind, v.rev, e.seq,
+                    EXISTS (SELECT 1 FROM provenance p WHERE p.record_id = v.record_id AND p.rev = v.rev)
+             FROM revisions v
              JOIN records r ON r.id = v.record_id
              LEFT JOIN exported_revisions e ON e.record_id = v.record_id AND e.rev = v.rev
              ORDER BY r.rowid, v.rev",
@@ -134,17 +140,19 @@ impl Vault {
                 r.get::<_, String>(1)?,
                 r.get::<_, i64>(2)?,
                 r.get::<_, Option<i64>>(3)?,
+                r.get::<_, bool>(4)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, kind, rev, seq) = row?;
+            let (id, kind, rev, seq, from_hq) = row?;
             out.push(RevisionCoverage {
                 record_id: parse_id(&id)?,
                 kind: RecordKind::parse(&kind)
                     .ok_or_else(|| VaultError::Corrupt("bad kind".into()))?,
                 rev,
                 seq: seq.map(|s| s as u64),
+                from_hq,
             });
         }
         Ok(out)
@@ -153,7 +161,9 @@ impl Vault {
     /// Every attachment, with the bundle that carried it.
     pub fn attachment_coverage(&self) -> Result<Vec<AttachmentCoverage>> {
         let mut stmt = self.conn.prepare(
-            "SELECT a.id, a.record_id, a.size, e.seq FROM attachments a
+            "SELECT a.id, a.record_id, a.size, e.seq,
+                    EXISTS (SELECT 1 FROM attachment_provenance p WHERE p.attachment_id = a.id)
+             FROM attachments a
              LEFT JOIN exported_attachments e ON e.attachment_id = a.id ORDER BY a.id",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -162,16 +172,18 @@ impl Vault {
                 r.get::<_, String>(1)?,
                 r.get::<_, i64>(2)?,
                 r.get::<_, Option<i64>>(3)?,
+                r.get::<_, bool>(4)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, rec, size, seq) = row?;
+            let (id, rec, size, seq, from_hq) = row?;
             out.push(AttachmentCoverage {
                 attachment_id: parse_id(&id)?,
                 record_id: parse_id(&rec)?,
                 size: size as u64,
                 seq: seq.map(|s| s as u64),
+                from_hq,
             });
         }
         Ok(out)
