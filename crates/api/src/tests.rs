@@ -556,10 +556,18 @@ fn register_commands_list_suggest_merge_override_and_export() {
             .expect("read")
             .contains("left in March")
     );
+    let pdf = public.with_extension("pdf");
+    s.register_export(RegisterExportRequest {
+        level: ExportLevel::Public,
+        format: "pdf".into(),
+        path: pdf.display().to_string(),
+    })
+    .expect("pdf");
+    assert!(std::fs::read(&pdf).expect("read").starts_with(b"%PDF-"));
     let err = s
         .register_export(RegisterExportRequest {
             level: ExportLevel::Public,
-            format: "pdf".into(),
+            format: "docx".into(),
             path: public.display().to_string(),
         })
         .expect_err("format");
