@@ -294,3 +294,56 @@ fn a_flaky_proxy_still_delivers_the_whole_outbox_without_much_resending() {
     };
     assert_eq!(got, sha);
 }
+
+#[test]
+fn ctrl_c_stops_an_upload_which_the_next_sync_resumes() {
+    let st = setup(&[]);
+    // About 16 KiB per 10 ms: a 6 MiB bundle takes several seconds.
+    let socks = Socks::start_slow(std::time::Duration::from_millis(10));
+    let f = st.field();
+    f.ok(&["policy", "set", "--proxy", &socks.url()]);
+    f.json(&["hq", "enroll", &st.code(), "--url", &st.server.url()]);
+    let p = f.add_person(&["Qasımov Elçin"]);
+    let file = f.tmp.path().join("scan.bin");
+    let data: Vec<u8> = (0..6u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    std::fs::write(&file, &data).expect("write");
+    f.json(&["attach", "--to", &p, s(&file)]);
+    // Bundle it first (the kill switch stops the sending, not the export).
+    f.ok(&["policy", "set", "--network", "off"]);
+    f.err(&["sync"]);
+    f.ok(&["policy", "set", "--network", "on"]);
+    let mut child = f
+        .command(&["sync"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let pid = child.id().to_string();
+    let st_kill = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill");
+    assert!(st_kill.success());
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the sync should have been stopped");
+    assert!(err.contains("stopped"), "{err}");
+    // The bundle waits, partly sent; the next sync sends only the rest.
+    let listed = f.json(&["outbox", "list"]);
+    assert_eq!(listed[0]["state"], "partly-sent", "{listed}");
+    assert_eq!(outbox(&f).len(), 1);
+    let before = socks.up_bytes.load(std::sync::atomic::Ordering::SeqCst);
+    let out = f.json(&["sync"]);
+    assert_eq!(out["uploaded"].as_array().expect("list").len(), 1, "{out}");
+    let second = socks.up_bytes.load(std::sync::atomic::Ordering::SeqCst) - before;
+    let size = listed[0]["size"].as_u64().expect("size");
+    assert!(
+        second < size,
+        "resumed: {second} bytes of {size} sent again"
+    );
+    st.coord.json(&["hq", "pull", "--url", &st.server.url()]);
+    assert!(st.coord.ok(&["show", &p]).contains("Qasımov"));
+}

@@ -53,6 +53,9 @@ pub enum ExchangeError {
     /// Writing a bundle failed.
     #[error("cannot write the bundle: {0}")]
     Write(#[from] yaddash_bundle::WriteError),
+    /// The user stopped it (Ctrl-C, Cancel).
+    #[error("stopped: no bundle was written and nothing changed")]
+    Cancelled,
     /// Keys stored in the vault are unreadable.
     #[error(
         "the device keys stored in the vault are unreadable ({0}); restore the vault from a backup"
@@ -432,6 +435,7 @@ struct Counting<'a, 'p> {
     inner: Box<dyn Read + Send + 'a>,
     done: &'a std::cell::Cell<u64>,
     progress: &'a std::cell::RefCell<Progress<'p>>,
+    cancelled: &'a std::cell::Cell<bool>,
 }
 
 impl Read for Counting<'_, '_> {
@@ -439,7 +443,9 @@ impl Read for Counting<'_, '_> {
         let n = self.inner.read(buf)?;
         self.done.set(self.done.get() + n as u64);
         if !(self.progress.borrow_mut())(self.done.get()) {
-            return Err(io::Error::new(io::ErrorKind::Interrupted, "cancelled"));
+            self.cancelled.set(true);
+            // Not `Interrupted`: readers retry on that, and would spin.
+            return Err(io::Error::other("cancelled by the user"));
         }
         Ok(n)
     }
@@ -555,6 +561,7 @@ fn write_bundle_file(
         })
         .collect::<Result<_>>()?;
     let done = std::cell::Cell::new(0u64);
+    let cancelled = std::cell::Cell::new(false);
     let progress = std::cell::RefCell::new(progress);
     let mut entries: Vec<EntrySource<'_>> = Vec::new();
     for (path, bytes) in &record_bytes {
@@ -573,6 +580,7 @@ fn write_bundle_file(
                 inner: Box::new(Prefetch::new(reader)),
                 done: &done,
                 progress: &progress,
+                cancelled: &cancelled,
             }),
         });
     }
@@ -608,6 +616,9 @@ fn write_bundle_file(
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
+        if cancelled.get() {
+            return Err(ExchangeError::Cancelled);
+        }
     }
     result
 }

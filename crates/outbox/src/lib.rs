@@ -397,7 +397,7 @@ pub fn upload_outbox(
         let accepted = s.client.upload_bundle(&path, &mut |sent, total| {
             on(&Event::Uploading { seq, sent, total });
             // Remember progress now and then, for `outbox list` after a restart.
-            if sent >= saved + (4 << 20) && sent < total {
+            if sent >= saved + (1 << 20) && sent < total {
                 saved = sent;
                 let _ = vault.set_meta(&key, &sent.to_string());
             }

@@ -189,7 +189,8 @@ struct CancelBody {
 impl Read for CancelBody {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.cancel.load(Ordering::SeqCst) {
-            return Err(io::Error::new(io::ErrorKind::Interrupted, "cancelled"));
+            // Not `Interrupted`: readers retry on that, and would spin.
+            return Err(io::Error::other("cancelled"));
         }
         let n = buf.len().min(self.data.len() - self.pos).min(16 * 1024);
         buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);

@@ -46,6 +46,20 @@ impl Socks {
     /// `names` maps the names this proxy resolves; `cut` is an inclusive
     /// range of client bytes after which each connection is cut.
     pub fn start(names: HashMap<String, SocketAddr>, cut: Option<(u64, u64)>) -> Socks {
+        Self::start_with(names, cut, Duration::ZERO)
+    }
+
+    /// A slow link: the proxy pauses `delay` after relaying each read
+    /// (at most 16 KiB) from a client.
+    pub fn start_slow(delay: Duration) -> Socks {
+        Self::start_with(HashMap::new(), None, delay)
+    }
+
+    fn start_with(
+        names: HashMap<String, SocketAddr>,
+        cut: Option<(u64, u64)>,
+        delay: Duration,
+    ) -> Socks {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind socks");
         let addr = listener.local_addr().expect("addr");
         let connects = Arc::new(Mutex::new(Vec::new()));
@@ -72,7 +86,7 @@ impl Socks {
                     Arc::clone(&names),
                 );
                 std::thread::spawn(move || {
-                    handle(client, &names, &connects, &up, &cuts, cut);
+                    handle(client, &names, &connects, &up, &cuts, cut, delay);
                 });
             }
         });
@@ -109,6 +123,7 @@ fn handle(
     up: &Arc<AtomicU64>,
     cuts: &Arc<AtomicU64>,
     cut: Option<(u64, u64)>,
+    delay: Duration,
 ) -> Option<()> {
     let _ = client.set_read_timeout(Some(Duration::from_secs(30)));
     let hello = read_exact(&mut client, 2)?;
@@ -188,6 +203,9 @@ fn handle(
             }
             up.fetch_add(n, Ordering::SeqCst);
             sent += n;
+            if !delay.is_zero() {
+                std::thread::sleep(delay);
+            }
             if cut_now {
                 cuts.fetch_add(1, Ordering::SeqCst);
                 let _ = c_r.shutdown(Shutdown::Both);
