@@ -314,7 +314,7 @@ fn ctrl_c_stops_an_upload_which_the_next_sync_resumes() {
     f.ok(&["policy", "set", "--network", "off"]);
     f.err(&["sync"]);
     f.ok(&["policy", "set", "--network", "on"]);
-    let mut child = f
+    let child = f
         .command(&["sync"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
