@@ -347,3 +347,58 @@ fn ctrl_c_stops_an_upload_which_the_next_sync_resumes() {
     st.coord.json(&["hq", "pull", "--url", &st.server.url()]);
     assert!(st.coord.ok(&["show", &p]).contains("Qasımov"));
 }
+
+#[test]
+fn a_redirect_never_leads_the_client_around_the_proxy() {
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    // Where a hostile server would like the client to go, directly.
+    let lure = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let lure_addr = lure.local_addr().expect("addr");
+    let lured = Arc::new(AtomicU64::new(0));
+    let l2 = Arc::clone(&lured);
+    std::thread::spawn(move || {
+        for c in lure.incoming() {
+            if c.is_ok() {
+                l2.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    });
+    // A "server" that answers everything with a redirect to the lure.
+    let redirector = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let red_addr = redirector.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        for c in redirector.incoming() {
+            let Ok(mut c) = c else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = c.read(&mut buf);
+            let _ = write!(
+                c,
+                "HTTP/1.1 302 Found\r\nLocation: http://{lure_addr}/v1/info\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+        }
+    });
+    let socks = Socks::start(HashMap::from([(HQ_NAME.to_owned(), red_addr)]), None);
+    let keys = yaddash_bundle::DeviceKeys::generate();
+    let route = yaddash_wire::policy::Route::Proxy { url: socks.url() };
+    let url = format!("http://{HQ_NAME}:{}", red_addr.port());
+    let c = yaddash_sync::Client::with_route(
+        &url,
+        uuid::Uuid::now_v7(),
+        keys.signing_key(),
+        &route,
+        Default::default(),
+    )
+    .expect("client");
+    assert!(c.info().is_err());
+    assert!(c.receipts(0).is_err());
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(
+        lured.load(Ordering::SeqCst),
+        0,
+        "the client followed a redirect"
+    );
+    assert!(!socks.connects().is_empty());
+}

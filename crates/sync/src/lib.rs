@@ -138,6 +138,9 @@ pub fn http_client(timeout: Duration) -> SyncResult<Http> {
         .connect_timeout(Duration::from_secs(30))
         .timeout(timeout)
         .no_proxy()
+        // Never follow a redirect: it could send the client to another
+        // host, directly and with a local DNS lookup, around the proxy.
+        .redirect(reqwest::redirect::Policy::none())
         .user_agent("yaddash")
         .build()
         .map_err(|e| SyncError::Transport(e.to_string()))
