@@ -230,7 +230,8 @@ fn pull(ctx: &Context, vault: &mut Vault, url: Option<&str>) -> CliResult {
     let mut after = 0;
     loop {
         let list = c.list_bundles(after).map_err(sync_err)?;
-        if list.bundles.is_empty() {
+        // A server that does not move the cursor forward would loop us forever.
+        if list.bundles.is_empty() || list.bundles.iter().all(|b| b.seq <= after) {
             break;
         }
         for b in list.bundles {
