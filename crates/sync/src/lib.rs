@@ -229,6 +229,9 @@ impl std::fmt::Debug for Client {
     }
 }
 
+/// Largest JSON answer accepted from the server.
+const MAX_JSON_RESPONSE: u64 = 16 << 20;
+
 /// Most chunks announced for one upload (keeps the chunk list small).
 const MAX_CHUNKS: u64 = 12_000;
 
@@ -299,6 +302,27 @@ impl Client {
             chunk_size: 8 << 20,
             attempts: 8,
         })
+    }
+
+    /// Reads a JSON answer, refusing one larger than [`MAX_JSON_RESPONSE`]
+    /// (a hostile server must not exhaust memory).
+    fn read_json_body(&self, resp: Response) -> SyncResult<Vec<u8>> {
+        let mut buf = Vec::new();
+        resp.take(MAX_JSON_RESPONSE + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| {
+                if self.cancel.load(Ordering::SeqCst) {
+                    SyncError::Cancelled
+                } else {
+                    SyncError::Transport(e.to_string())
+                }
+            })?;
+        if buf.len() as u64 > MAX_JSON_RESPONSE {
+            return Err(SyncError::Protocol(
+                "the server's answer is too large".into(),
+            ));
+        }
+        Ok(buf)
     }
 
     /// A request to `url`, with the server's Host when going through the bridge.
@@ -396,7 +420,9 @@ impl Client {
         if status.is_success() {
             return Ok(resp);
         }
-        let text = resp.text().unwrap_or_default();
+        let mut raw = Vec::new();
+        let _ = resp.take(64 * 1024).read_to_end(&mut raw);
+        let text = String::from_utf8_lossy(&raw);
         let err: ErrorBody = serde_json::from_str(&text).unwrap_or(ErrorBody {
             code: "http_error".into(),
             message: format!("HTTP {status}"),
@@ -457,7 +483,7 @@ impl Client {
         loop {
             let r = self
                 .send(method.clone(), pq, body)
-                .and_then(|resp| resp.bytes().map_err(|e| self.transport(e)));
+                .and_then(|resp| self.read_json_body(resp));
             match r {
                 Ok(bytes) => {
                     return serde_json::from_slice(&bytes)
@@ -479,9 +505,8 @@ impl Client {
             .request(Method::GET, self.url("/v1/info")?)
             .send()
             .map_err(|e| self.transport(e))?;
-        Self::check(resp)?
-            .json()
-            .map_err(|e| SyncError::Protocol(e.to_string()))
+        let body = self.read_json_body(Self::check(resp)?)?;
+        serde_json::from_slice(&body).map_err(|e| SyncError::Protocol(format!("bad JSON: {e}")))
     }
 
     /// Registers this device with a one-time code from a coordinator.
