@@ -427,10 +427,15 @@ impl Client {
             code: "http_error".into(),
             message: format!("HTTP {status}"),
         });
+        // Shown to the user: no control characters (terminal escapes) from a
+        // hostile server, and not a novel.
+        let clean = |t: &str, n: usize| -> String {
+            t.chars().filter(|c| !c.is_control()).take(n).collect()
+        };
         Err(SyncError::Server {
             status: status.as_u16(),
-            code: err.code,
-            message: err.message,
+            code: clean(&err.code, 64),
+            message: clean(&err.message, 500),
         })
     }
 
