@@ -402,3 +402,73 @@ fn a_redirect_never_leads_the_client_around_the_proxy() {
     );
     assert!(!socks.connects().is_empty());
 }
+
+/// Runs `yaddash ARGS` under strace and returns every network system call
+/// it made (sockets of the Internet families, connects, DNS).
+fn network_calls(v: &TestVault, args: &[&str]) -> Vec<String> {
+    let log = v
+        .tmp
+        .path()
+        .join(format!("strace-{}.log", rand::random::<u32>()));
+    let mut cmd = std::process::Command::new("strace");
+    cmd.args([
+        "-f",
+        "-qq",
+        "-e",
+        "trace=socket,connect,sendto,sendmsg",
+        "-o",
+    ])
+    .arg(&log)
+    .arg(yaddash_e2e::yaddash_bin())
+    .arg("--vault")
+    .arg(&v.dir)
+    .arg("--passphrase-file")
+    .arg(&v.pass_file)
+    .args(args);
+    let out = cmd
+        .output()
+        .expect("strace (Debian package strace) must be installed");
+    assert!(
+        out.status.success(),
+        "yaddash {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read_to_string(&log)
+        .expect("strace log")
+        .lines()
+        .filter(|l| l.contains("AF_INET") || l.contains("AF_INET6") || l.contains("sin_port"))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn local_commands_and_manual_mode_make_no_network_call_at_all() {
+    let st = setup(&[]);
+    let f = st.field();
+    f.json(&["hq", "enroll", &st.code(), "--url", &st.server.url()]);
+    let p = f.add_person(&["Rüstəmov Kamran"]);
+    for args in [
+        vec!["person", "add", "--name", "Əliyev Vüqar"],
+        vec!["search", "rustamov"],
+        vec!["list", "persons"],
+        vec!["show", p.as_str()],
+        vec!["policy", "show"],
+        vec!["outbox", "list"],
+        vec!["travel", "status"],
+        vec!["vault", "check"],
+        // The scheduler's path in manual mode.
+        vec!["sync", "--auto"],
+    ] {
+        let calls = network_calls(&f, &args);
+        assert!(
+            calls.is_empty(),
+            "yaddash {args:?} made network calls: {calls:?}"
+        );
+    }
+    // The check can see a network call: an explicit sync makes some.
+    let calls = network_calls(&f, &["sync"]);
+    assert!(
+        !calls.is_empty(),
+        "strace saw no network call for a real sync"
+    );
+}
