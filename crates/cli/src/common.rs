@@ -209,6 +209,8 @@ pub struct Progress {
     show: bool,
     cancelled: Arc<AtomicBool>,
     last: u64,
+    shown_at: Option<std::time::Instant>,
+    started: std::time::Instant,
 }
 
 impl Progress {
@@ -218,21 +220,36 @@ impl Progress {
             show: io::stderr().is_terminal(),
             cancelled: cancel_flag(),
             last: 0,
+            shown_at: None,
+            started: std::time::Instant::now(),
         }
     }
 
     /// The callback for the core: returns false once Ctrl-C was pressed.
     pub fn tick(&mut self, done: u64) -> bool {
-        if self.show && (done - self.last >= 8 << 20 || Some(done) == self.total) {
+        let due = self
+            .shown_at
+            .is_none_or(|t| t.elapsed() >= std::time::Duration::from_millis(200));
+        if self.show && done > self.last && (due || Some(done) == self.total) {
             self.last = done;
-            let mib = done as f64 / 1048576.0;
+            self.shown_at = Some(std::time::Instant::now());
+            let mib = |b: u64| b as f64 / 1048576.0;
+            let secs = self.started.elapsed().as_secs_f64().max(0.001);
+            let rate = mib(done) / secs;
             match self.total {
-                Some(t) if t > 0 => eprint!(
-                    "\r{:5.1}%  {mib:.1} / {:.1} MiB",
-                    done as f64 * 100.0 / t as f64,
-                    t as f64 / 1048576.0
-                ),
-                _ => eprint!("\r{mib:.1} MiB"),
+                Some(t) if t > 0 => {
+                    let frac = (done as f64 / t as f64).clamp(0.0, 1.0);
+                    let filled = (frac * 24.0).round() as usize;
+                    eprint!(
+                        "\r[{}{}] {:5.1}%  {:.1} / {:.1} MiB  {rate:.1} MiB/s ",
+                        "#".repeat(filled),
+                        "-".repeat(24 - filled),
+                        frac * 100.0,
+                        mib(done),
+                        mib(t)
+                    );
+                }
+                _ => eprint!("\r{:.1} MiB  {rate:.1} MiB/s ", mib(done)),
             }
         }
         !self.cancelled.load(Ordering::SeqCst)
