@@ -383,7 +383,9 @@ fn importing_a_bundle_suggests_duplicates_with_persons_already_known() {
     let b = f.tmp.path().join("b.yaddash");
     f.ok(&["bundle", "export", "--out", b.to_str().expect("path")]);
     let out = coord.json(&["bundle", "import", b.to_str().expect("path")]);
-    let sugg = out["duplicate_suggestions"].as_array().unwrap_or_else(|| panic!("{out}"));
+    let sugg = out["duplicate_suggestions"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{out}"));
     assert_eq!(sugg.len(), 1, "{out}");
     let pair = [
         sugg[0]["a"].as_str().expect("a"),
