@@ -414,19 +414,40 @@ impl AppState {
         }
         self.mark_activity();
         let cancel = self.begin_job(JobKind::Enroll)?;
-        let r = (|| {
+        // On a thread of its own: the blocking HTTP client must not run (or
+        // be dropped) on the async runtime's threads the shell's commands use.
+        let r = std::thread::scope(|scope| {
+            scope
+                .spawn(|| self.enroll_now(&code, &url, &cancel))
+                .join()
+                .unwrap_or_else(|_| {
+                    Err(ApiError::new(
+                        ErrorCode::Internal,
+                        "enrolling failed unexpectedly; nothing was changed",
+                    ))
+                })
+        });
+        *lock_ignoring_poison(&self.job) = None;
+        r
+    }
+
+    fn enroll_now(
+        &self,
+        code: &str,
+        url: &str,
+        cancel: &Arc<AtomicBool>,
+    ) -> ApiResult<yaddash_outbox::Enrolled> {
+        {
             let mut guard = self.vault_guard()?;
             let v = guard.as_mut().ok_or_else(ApiError::locked)?;
             field_only(v, "enrolling at an HQ server")?;
-            let r = yaddash_outbox::enroll(v, &code, &url, Arc::clone(&cancel));
+            let r = yaddash_outbox::enroll(v, code, url, Arc::clone(cancel));
             // A lock during the enrollment: drop the vault now.
             if self.lock_requested.swap(false, Ordering::SeqCst) {
                 drop(guard.take());
             }
             Ok(r?)
-        })();
-        *lock_ignoring_poison(&self.job) = None;
-        r
+        }
     }
 
     /// Field: Send now. Puts what is new in the outbox (encrypted), then —
