@@ -31,6 +31,11 @@ cargo test -p yaddash-app --locked
 cargo build -p yaddash-app --locked
 APP_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/yaddash-app"
 [ -x "$APP_BIN" ] || die "$APP_BIN was not built"
+# The CLI (to issue an enrollment code) and the HQ server (started on
+# loopback by the test) for the real network sync.
+cargo build -p yaddash-cli -p yaddash-hq --locked
+CLI_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/yaddash"
+HQ_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/yaddash-hq"
 
 SHOTS="$ROOT/target/ui-screenshots"
 rm -rf "$SHOTS"
@@ -81,7 +86,7 @@ PIDS+=($!)
 
 log "end-to-end tests"
 status=0
-YADDASH_APP_BIN="$APP_BIN" WEBDRIVER_URL="http://127.0.0.1:$PORT" SCREENSHOT_DIR="$SHOTS" \
+YADDASH_APP_BIN="$APP_BIN" YADDASH_CLI_BIN="$CLI_BIN" YADDASH_HQ_BIN="$HQ_BIN" WEBDRIVER_URL="http://127.0.0.1:$PORT" SCREENSHOT_DIR="$SHOTS" \
   timeout 600 node --test --test-reporter=spec tests/ui/ || status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- tauri-driver log (last 60 lines) ---" >&2

@@ -44,6 +44,17 @@ macro_rules! with_app_commands {
             export_receipts,
             import_receipts,
             bundles_out,
+            // sync with headquarters, travel mode, the coordinator's pull
+            policy_get,
+            policy_set,
+            outbox_list,
+            hq_enroll,
+            sync_start,
+            sync_cancel,
+            sync_status,
+            travel_status,
+            travel_prepare,
+            hq_pull,
             // the register (coordinator vaults)
             register_list,
             register_duplicates,

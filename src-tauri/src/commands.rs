@@ -2,8 +2,10 @@
 //! Tauri's async runtime (`async` attribute), never on the UI thread, so a
 //! slow unlock or a large attachment does not freeze the window.
 
+use std::sync::Arc;
 use tauri::ipc::{InvokeBody, Request};
-use tauri::{State, WebviewWindow};
+
+use tauri::{AppHandle, State, WebviewWindow};
 use uuid::Uuid;
 use yaddash_api::{
     ApiError, ApiResult, AppState, AppStatus, AttachFileRequest, BundleSummary,
@@ -21,6 +23,13 @@ use yaddash_api::{
     DuplicateSuggestion, MergeSummary, RegisterExportRequest, RegisterExported,
     RegisterPairRequest, RegisterRow, RegisterStatusRequest,
 };
+
+use yaddash_api::{
+    EnrollRequest, HqPullRequest, JobKind, OutboxEntry, PolicyForm, PolicyInfo, SyncStartRequest,
+    TravelPrepareRequest, TravelStatus,
+};
+
+use crate::WindowEvents;
 
 type S<'a> = State<'a, AppState>;
 
@@ -209,6 +218,61 @@ pub fn import_receipts(s: S<'_>, req: PathRequest) -> ApiResult<ReceiptsImported
 #[tauri::command(async)]
 pub fn bundles_out(s: S<'_>) -> ApiResult<Vec<BundleOutSummary>> {
     s.bundles_out()
+}
+
+// ----- sync with headquarters, travel mode, the coordinator's pull -------------
+
+#[tauri::command(async)]
+pub fn policy_get(s: S<'_>) -> ApiResult<PolicyInfo> {
+    s.policy_get()
+}
+
+#[tauri::command(async)]
+pub fn policy_set(s: S<'_>, req: PolicyForm) -> ApiResult<PolicyInfo> {
+    s.policy_set(req)
+}
+
+#[tauri::command(async)]
+pub fn outbox_list(s: S<'_>) -> ApiResult<Vec<OutboxEntry>> {
+    s.outbox_list()
+}
+
+#[tauri::command(async)]
+pub fn hq_enroll(s: S<'_>, req: EnrollRequest) -> ApiResult<yaddash_api::Enrolled> {
+    s.hq_enroll(req)
+}
+
+/// Returns at once; progress and the end arrive as window events.
+#[tauri::command(async)]
+pub fn sync_start(s: S<'_>, app: AppHandle, req: SyncStartRequest) -> ApiResult<()> {
+    s.sync_start(req, Arc::new(WindowEvents(app)))
+}
+
+#[tauri::command(async)]
+pub fn sync_cancel(s: S<'_>) -> ApiResult<bool> {
+    s.sync_cancel()
+}
+
+#[tauri::command(async)]
+pub fn sync_status(s: S<'_>) -> ApiResult<Option<JobKind>> {
+    s.sync_status()
+}
+
+#[tauri::command(async)]
+pub fn travel_status(s: S<'_>) -> ApiResult<TravelStatus> {
+    s.travel_status()
+}
+
+/// Returns at once; progress and the end arrive as window events.
+#[tauri::command(async)]
+pub fn travel_prepare(s: S<'_>, app: AppHandle, req: TravelPrepareRequest) -> ApiResult<()> {
+    s.travel_prepare(req, Arc::new(WindowEvents(app)))
+}
+
+/// Returns at once; progress and the end arrive as window events.
+#[tauri::command(async)]
+pub fn hq_pull(s: S<'_>, app: AppHandle, req: HqPullRequest) -> ApiResult<()> {
+    s.hq_pull(req, Arc::new(WindowEvents(app)))
 }
 
 // ----- the register (coordinator vaults) -------------------------------------

@@ -11,8 +11,8 @@ mod protocol;
 
 use std::time::Duration;
 
-use tauri::{Emitter, Manager};
-use yaddash_api::{AppState, Config};
+use tauri::{AppHandle, Emitter, Manager};
+use yaddash_api::{AUTO_SYNC_EVERY, AppState, Config, JobEvents, JobFinished, JobProgress};
 
 pub use protocol::SCHEME as ATTACHMENT_SCHEME;
 
@@ -34,6 +34,23 @@ macro_rules! handler {
 /// The event sent to the window when the vault locked itself.
 pub const LOCKED_EVENT: &str = "vault-locked";
 
+/// The event carrying a transfer's progress (`JobProgress`).
+pub const SYNC_PROGRESS_EVENT: &str = "sync-progress";
+/// The event sent when a transfer ends (`JobFinished`).
+pub const SYNC_FINISHED_EVENT: &str = "sync-finished";
+
+/// Sends a transfer's progress and end to the window.
+pub(crate) struct WindowEvents(pub AppHandle);
+
+impl JobEvents for WindowEvents {
+    fn progress(&self, p: &JobProgress) {
+        let _ = self.0.emit(SYNC_PROGRESS_EVENT, p);
+    }
+    fn finished(&self, f: &JobFinished) {
+        let _ = self.0.emit(SYNC_FINISHED_EVENT, f);
+    }
+}
+
 /// How often the idle clock is checked.
 const IDLE_CHECK_EVERY: Duration = Duration::from_secs(5);
 
@@ -54,6 +71,21 @@ pub fn run() {
                         if state.lock_if_idle(state.idle_limit()) {
                             let _ = handle.emit(LOCKED_EVENT, ());
                         }
+                    }
+                })?;
+            // Automatic mode: offer a send every few minutes while the vault
+            // is unlocked. The policy (yaddash_outbox::connect) decides; in
+            // manual mode, with sync never enabled or the kill switch on,
+            // nothing touches the network.
+            let handle = app.handle().clone();
+            std::thread::Builder::new()
+                .name("auto-sync".into())
+                .spawn(move || {
+                    loop {
+                        std::thread::sleep(AUTO_SYNC_EVERY);
+                        let state = handle.state::<AppState>();
+                        let events = std::sync::Arc::new(WindowEvents(handle.clone()));
+                        let _ = state.sync_automatic(events);
                     }
                 })?;
             Ok(())

@@ -9,6 +9,10 @@
 // coordinator's app runs over another vault, through a small wrapper script
 // that sets YADDASH_VAULT and execs the same binary.
 import { test, before, after } from 'node:test';
+import { execFile, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
@@ -22,6 +26,9 @@ const APP = process.env.YADDASH_APP_BIN;
 const URL = process.env.WEBDRIVER_URL ?? 'http://127.0.0.1:4444';
 const SHOTS = process.env.SCREENSHOT_DIR ?? 'target/ui-screenshots';
 const PASSPHRASE = 'quiet river lantern seventeen';
+/** The CLI and the HQ server, for the network sync part (optional). */
+const CLI = process.env.YADDASH_CLI_BIN;
+const HQ = process.env.YADDASH_HQ_BIN;
 
 let s;
 let shot = 0;
@@ -29,6 +36,10 @@ let shot = 0;
 let STICK;
 /** The app over the coordinator's vault. */
 let COORD_APP;
+/** The coordinator's vault directory (the CLI opens it to issue an enrollment code). */
+let COORD_VAULT;
+/** The HQ server process started for the sync part. */
+let hqServer;
 
 async function screenshot(name) {
   shot += 1;
@@ -92,6 +103,7 @@ before(async () => {
   await mkdir(SHOTS, { recursive: true });
   STICK = await mkdtemp(join(tmpdir(), 'yaddash-stick-'));
   const coordVault = join(await mkdtemp(join(tmpdir(), 'yaddash-coord-')), 'vault');
+  COORD_VAULT = coordVault;
   COORD_APP = join(STICK, '..', `${STICK.split('/').pop()}-coordinator-app.sh`);
   await writeFile(COORD_APP, `#!/bin/sh\nYADDASH_VAULT='${coordVault}'\nexport YADDASH_VAULT\nexec '${APP}' "$@"\n`);
   await chmod(COORD_APP, 0o755);
@@ -127,7 +139,56 @@ async function createVault(role, prefix) {
 
 after(async () => {
   await s?.quit();
+  hqServer?.kill();
 });
+
+/** A loopback port nothing listens on (for a proxy that is down). */
+async function deadPort() {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** `yaddash-hq init` over the coordinators' trust file, then `serve` on loopback; answers the URL. */
+async function startHq(trust) {
+  const data = await mkdtemp(join(tmpdir(), 'yaddash-hq-'));
+  await promisify(execFile)(HQ, ['init', '--data', data, '--trust', trust]);
+  hqServer = spawn(HQ, ['serve', '--data', data, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: hqServer.stdout });
+  for await (const line of lines) {
+    const m = /^listening on (http:\/\/\S+)/.exec(line.trim());
+    if (m) return m[1];
+  }
+  throw new Error('yaddash-hq did not say where it listens');
+}
+
+async function unlockApp() {
+  await s.waitFor('[data-testid=unlock-form]');
+  await fill('#secret', PASSPHRASE);
+  await (await s.find('[data-testid=unlock-form] button[type=submit]')).click();
+  await s.waitFor('[data-testid=new-record]', { timeoutMs: 30_000 });
+}
+
+/** Chooses a radio button or toggles a checkbox by its label text. */
+async function clickLabel(text) {
+  await s.clickText('label', text);
+}
+
+/** Sets an input's value as typing would (also to empty, which WebDriver cannot type). */
+async function setValue(css, value) {
+  await s.waitFor(css);
+  await s.execute(
+    `const el = document.querySelector(arguments[0]); el.value = arguments[1]; el.dispatchEvent(new Event('input', { bubbles: true }));`,
+    [css, value],
+  );
+}
+
+async function outboxStates() {
+  return s.execute(`return [...document.querySelectorAll('[data-testid=outbox-row]')].map(r => r.dataset.seq + ':' + r.dataset.state)`);
+}
 
 test('the desktop app: create, lock, unlock, record, attach, search', async (t) => {
   let recoveryCode;
@@ -285,7 +346,7 @@ test('the desktop app: create, lock, unlock, record, attach, search', async (t) 
       await screenshot('person-page-ru-dark');
     } finally {
       // Back to English and the system theme for the rest.
-      await s.execute(`document.querySelectorAll('nav button.navbtn')[3]?.click()`);
+      await s.execute(`[...document.querySelectorAll('nav button.navbtn')].at(-1)?.click()`);
       await s.waitFor('#theme').catch(() => {});
       await choose('#theme', 'system').catch(() => {});
       await choose('.lang select', 'en').catch(() => {});
@@ -449,5 +510,149 @@ test('the desktop app: create, lock, unlock, record, attach, search', async (t) 
     await s.waitUntil(`return document.querySelectorAll('[data-testid=register-row]').length === 2`, [], { what: 'two lines after the unmerge' });
     await s.clickText('[data-testid=duplicate] button', 'Different people');
     await s.waitFor('[data-testid=dups-none]', { timeoutMs: 30_000 });
+  });
+  await t.test('field: the Sync screen — outbox states, kill switch, a proxy that is down, travel status', async () => {
+    await s.quit();
+    s = await Session.start(URL, APP);
+    await unlockApp();
+    await s.clickText('nav button', 'Sync');
+    await s.waitFor('[data-testid=policy-form]');
+    // Bundle #1 was written to a file: handed over, no receipt yet.
+    await s.waitUntil(`return document.querySelectorAll('[data-testid=outbox-row]').length === 1`, [], { what: 'one bundle in the outbox table' });
+    assert.deepEqual(await outboxStates(), ['1:handed-over']);
+    assert.match(await (await s.find('[data-testid=network-state]')).text(), /Network allowed/);
+    await screenshot('sync-defaults');
+    // The kill switch, on then off.
+    await (await s.find('[data-testid=kill-switch]')).click();
+    await s.waitUntil(`return document.querySelector('[data-testid=network-state]').textContent.includes('Network stopped')`, [], { what: 'the kill switch on' });
+    await screenshot('sync-kill-switch-on');
+    await (await s.find('[data-testid=kill-switch]')).click();
+    await s.waitUntil(`return document.querySelector('[data-testid=network-state]').textContent.includes('Network allowed')`, [], { what: 'the kill switch off' });
+    // A bad policy is refused in the window.
+    await fill('#pol-windows', '25:00-01:00');
+    await s.clickText('[data-testid=policy-form] button', 'Save policy');
+    const errs = await s.waitFor('[data-testid=policy-errors]');
+    assert.match(await errs.text(), /22:00-05:30/);
+    await fill('#pol-windows', '22:00-05:30');
+    await fill('#pol-offset', '+04:00');
+    await clickLabel('Through a SOCKS5 proxy such as Tor');
+    await fill('#pol-proxy', 'socks5://127.0.0.1:9150');
+    await s.clickText('[data-testid=policy-form] button', 'Save policy');
+    await s.waitFor('[data-testid=policy-saved]', { timeoutMs: 30_000 });
+    assert.equal(await (await s.find('#pol-proxy')).property('value'), 'socks5h://127.0.0.1:9150', 'socks5 becomes socks5h');
+    await s.execute(`document.querySelector('[data-testid=policy-form]').scrollIntoView()`);
+    await screenshot('sync-policy-proxy-saved');
+    // Back to direct for what follows.
+    await clickLabel('Directly');
+    await setValue('#pol-windows', '');
+    await s.clickText('[data-testid=policy-form] button', 'Save policy');
+    await s.waitUntil(`return document.querySelector('[data-testid=policy-saved]') && !document.querySelector('#pol-proxy')`, [], { what: 'the direct route saved' });
+
+    await s.clickText('nav button', 'Travel mode');
+    const removable = await s.waitFor('[data-testid=travel-removable]', { timeoutMs: 30_000 });
+    assert.match(await removable.text(), /^0 record/);
+    assert.match(await (await s.find('[data-testid=travel-remaining]')).text(), /2 record/);
+    assert.match(await (await s.find('[data-testid=travel-ssd]')).text(), /SSD/);
+    await screenshot('travel-status');
+  });
+
+  await t.test('a real sync: enroll at a loopback yaddash-hq, proxy down, send, the coordinator pulls, receipts come back, travel mode removes', async (tt) => {
+    if (!CLI || !HQ) {
+      tt.skip('YADDASH_CLI_BIN / YADDASH_HQ_BIN not set');
+      return;
+    }
+    await s.quit();
+    s = undefined;
+    const hqUrl = await startHq(join(STICK, 'trust.json'));
+    const pf = join(STICK, '..', `${STICK.split('/').pop()}-coordinator-passphrase`);
+    await writeFile(pf, PASSPHRASE, { mode: 0o600 });
+    const { stdout } = await promisify(execFile)(CLI, ['--vault', COORD_VAULT, '--passphrase-file', pf, '--json', 'hq', 'invite', '--expires', '1h']);
+    const code = JSON.parse(stdout).code;
+    assert.match(code, /^YDE1-/);
+
+    s = await Session.start(URL, APP);
+    await unlockApp();
+    // Something new to send.
+    await (await s.find('[data-testid=new-record]')).click();
+    await fill('[data-testid=person-name]', 'Гасанов Рауф');
+    await (await s.find('[data-testid=save]')).click();
+    await s.waitFor('[data-testid=person-page]');
+
+    await s.clickText('nav button', 'Sync');
+    await fill('#enroll-code', code);
+    await fill('#enroll-url', hqUrl);
+    await screenshot('sync-enroll');
+    await s.clickText('[data-testid=enroll-hq-form] button', 'Join');
+    const joined = await s.waitUntil(
+      `return document.querySelector('[data-testid=enrolled]')?.textContent || (document.querySelector('[data-testid=enroll-error]') ? 'ERROR ' + document.querySelector('[data-testid=enroll-error]').textContent : null)`,
+      [],
+      { what: 'joining the HQ server', timeoutMs: 30_000 },
+    );
+    assert.ok(joined.includes(hqUrl), joined);
+    await s.waitUntil(`return document.querySelector('#pol-enabled')?.checked === true`, [], { what: 'joining turned sync on' });
+
+    // The proxy is required and down: nothing is sent, nothing is tried directly.
+    await clickLabel('Through a SOCKS5 proxy such as Tor');
+    await fill('#pol-proxy', `socks5h://127.0.0.1:${await deadPort()}`);
+    await clickLabel('Require the proxy');
+    await s.clickText('[data-testid=policy-form] button', 'Save policy');
+    await s.waitFor('[data-testid=policy-saved]', { timeoutMs: 30_000 });
+    await (await s.find('[data-testid=send-now]')).click();
+    const err = await s.waitFor('[data-testid=send-error]', { timeoutMs: 60_000 });
+    assert.match(await err.text(), /nothing was sent and nothing was tried directly/);
+    await s.waitUntil(`return [...document.querySelectorAll('[data-testid=outbox-row]')].some(r => r.dataset.state === 'pending')`, [], { what: 'bundle 2 waiting in the outbox' });
+    assert.deepEqual(await outboxStates(), ['2:pending', '1:handed-over']);
+    await s.execute(`document.querySelector('[data-testid=send-error]').scrollIntoView({ block: 'center' })`);
+    await screenshot('sync-proxy-down');
+
+    // Direct again: the outbox goes.
+    await clickLabel('Require the proxy');
+    await clickLabel('Directly');
+    await s.clickText('[data-testid=policy-form] button', 'Save policy');
+    await s.waitUntil(`return document.querySelector('[data-testid=policy-saved]') && !document.querySelector('#pol-proxy')`, [], { what: 'the direct route saved' });
+    await (await s.find('[data-testid=send-now]')).click();
+    const sent = await s.waitFor('[data-testid=send-result]', { timeoutMs: 60_000 });
+    assert.match(await sent.text(), /1 bundle\(s\) sent \(directly\)/);
+    await s.waitUntil(`return [...document.querySelectorAll('[data-testid=outbox-row]')].some(r => r.dataset.state === 'received')`, [], { what: 'bundle 2 received by the server' });
+    await s.execute(`document.querySelector('[data-testid=outbox-table]').scrollIntoView({ block: 'center' })`);
+    await screenshot('sync-sent');
+    await s.quit();
+
+    // The coordinator pulls from the HQ server.
+    s = await Session.start(URL, COORD_APP);
+    await unlockApp();
+    await s.clickText('nav button', 'Import & devices');
+    await fill('#pull-url', hqUrl);
+    await s.clickText('[data-testid=pull-form] button', 'Pull from HQ');
+    const pulled = await s.waitFor('[data-testid=pull-result]', { timeoutMs: 60_000 });
+    assert.match(await pulled.text(), /1 bundle\(s\) imported; [1-9]\d* receipt\(s\) sent back/);
+    await screenshot('coordinator-pulled');
+    await s.quit();
+
+    // The field device fetches the receipts: both bundles are imported; travel mode removes them.
+    s = await Session.start(URL, APP);
+    await unlockApp();
+    await s.clickText('nav button', 'Sync');
+    await (await s.waitFor('[data-testid=send-now]')).click();
+    await s.waitFor('[data-testid=send-result]', { timeoutMs: 60_000 });
+    await s.waitUntil(`return [...document.querySelectorAll('[data-testid=outbox-row]')].every(r => r.dataset.state === 'imported')`, [], {
+      what: 'both bundles imported by headquarters',
+      timeoutMs: 30_000,
+    });
+    await screenshot('sync-imported');
+    await s.clickText('nav button', 'Travel mode');
+    await s.waitUntil(`return /^3 record/.test(document.querySelector('[data-testid=travel-removable]')?.textContent ?? '')`, [], { what: 'three records removable' });
+    await screenshot('travel-status-confirmed');
+    await clickLabel('Do not use the network');
+    await fill('#travel-confirm', 'remove');
+    await (await s.find('[data-testid=travel-start]')).click();
+    const removed = await s.waitFor('[data-testid=travel-removed]', { timeoutMs: 60_000 });
+    assert.match(await removed.text(), /^3 record/);
+    assert.match(await (await s.find('[data-testid=travel-compacted]')).text(), /free pages 0, write-ahead log 0 bytes/);
+    await s.execute(`document.querySelector('[data-testid=travel-result]').scrollIntoView({ block: 'end' })`);
+    await screenshot('travel-done');
+    await s.clickText('nav button', 'Persons & cases');
+    await s.waitFor('[data-testid=search]');
+    await s.waitUntil(`return document.querySelectorAll('[data-testid=record-row]').length === 0`, [], { what: 'no person left on the laptop' });
   });
 });

@@ -35,6 +35,22 @@ pub enum ErrorCode {
     NotAvailable,
     /// Anything else (an I/O or database error).
     Internal,
+    /// The kill switch is on: nothing goes out.
+    NetworkOff,
+    /// Sync was never enabled (or was turned off): nothing touches the network.
+    SyncDisabled,
+    /// The policy requires a proxy but none is set: nothing was tried.
+    ProxyRequired,
+    /// Manual mode: the app does not send on its own.
+    ManualMode,
+    /// Automatic sending outside the allowed time windows.
+    OutsideWindow,
+    /// The SOCKS5 proxy is down: nothing was sent, nothing tried directly.
+    ProxyDown,
+    /// Talking to the HQ server failed.
+    Network,
+    /// A receipt or the server's key did not verify.
+    Receipt,
 }
 
 impl ErrorCode {
@@ -53,6 +69,14 @@ impl ErrorCode {
             ErrorCode::Cancelled => "cancelled",
             ErrorCode::NotAvailable => "not_available",
             ErrorCode::Internal => "internal",
+            ErrorCode::NetworkOff => "network_off",
+            ErrorCode::SyncDisabled => "sync_disabled",
+            ErrorCode::ProxyRequired => "proxy_required",
+            ErrorCode::ManualMode => "manual_mode",
+            ErrorCode::OutsideWindow => "outside_window",
+            ErrorCode::ProxyDown => "proxy_down",
+            ErrorCode::Network => "network",
+            ErrorCode::Receipt => "receipt",
         }
     }
 }
@@ -130,6 +154,32 @@ impl From<yaddash_exchange::ExchangeError> for ApiError {
             E::Io { .. } | E::Keys(_) => ApiError::new(ErrorCode::Internal, e.to_string()),
             other => ApiError::new(ErrorCode::InvalidInput, other.to_string()),
         }
+    }
+}
+
+impl From<yaddash_outbox::OutboxError> for ApiError {
+    fn from(e: yaddash_outbox::OutboxError) -> Self {
+        use yaddash_outbox::OutboxError as E;
+        // The outbox's own codes for the network path; the vault's and the
+        // exchange's errors keep their mapping.
+        let code = match e.code() {
+            "network_off" => ErrorCode::NetworkOff,
+            "sync_disabled" => ErrorCode::SyncDisabled,
+            "proxy_required" => ErrorCode::ProxyRequired,
+            "manual_mode" => ErrorCode::ManualMode,
+            "outside_window" => ErrorCode::OutsideWindow,
+            "proxy_down" => ErrorCode::ProxyDown,
+            "cancelled" => ErrorCode::Cancelled,
+            "network" => ErrorCode::Network,
+            "receipt" => ErrorCode::Receipt,
+            "setup" => ErrorCode::InvalidInput,
+            _ => match e {
+                E::Vault(v) => return v.into(),
+                E::Exchange(x) => return x.into(),
+                _ => ErrorCode::Internal,
+            },
+        };
+        ApiError::new(code, e.to_string())
     }
 }
 

@@ -12,10 +12,11 @@
 pub mod dto;
 mod error;
 mod register;
+mod sync;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::time::{Duration, Instant};
 
 use secrecy::SecretString;
@@ -28,8 +29,16 @@ use zeroize::Zeroizing;
 pub use dto::*;
 pub use error::{ApiError, ApiResult, ErrorCode};
 pub use register::MAX_REASON_CHARS;
+pub use sync::{
+    AUTO_SYNC_EVERY, EnrollRequest, HqPullRequest, JobEvents, JobFinished, JobKind, JobProgress,
+    MAX_TRAVEL_WAIT_SECS, PolicyForm, PolicyInfo, PullSummary, SyncStartRequest,
+    TravelPrepareRequest,
+};
 /// Types sent across IPC as they are.
 pub use yaddash_model::{Record, RecordKind};
+/// The outbox's types the app shows as they are.
+pub use yaddash_outbox::travel::{Report as TravelReport, Status as TravelStatus};
+pub use yaddash_outbox::{Enrolled, Entry as OutboxEntry, Event as SyncEvent, SyncReport};
 pub use yaddash_vault::{AttachmentInfo, CheckReport, Revision, StoredRecord};
 
 /// Environment variable naming the vault directory (overrides the default).
@@ -89,7 +98,14 @@ pub fn default_vault_dir() -> PathBuf {
 /// idle clock.
 pub struct AppState {
     config: Config,
-    vault: Mutex<Option<Vault>>,
+    /// Shared with the background transfer (sync, travel, pull), which
+    /// holds it while it runs.
+    vault: Arc<Mutex<Option<Vault>>>,
+    /// The background transfer running now, if any.
+    job: Arc<Mutex<Option<RunningJob>>>,
+    /// Set by a lock that found the vault held by a transfer: the transfer
+    /// drops the vault when it stops (it was told to stop at once).
+    lock_requested: Arc<AtomicBool>,
     started: Instant,
     /// Milliseconds since `started` at the last user activity.
     last_activity_ms: AtomicU64,
@@ -111,7 +127,9 @@ impl AppState {
     pub fn new(config: Config) -> AppState {
         AppState {
             config,
-            vault: Mutex::new(None),
+            vault: Arc::new(Mutex::new(None)),
+            job: Arc::new(Mutex::new(None)),
+            lock_requested: Arc::new(AtomicBool::new(false)),
             started: Instant::now(),
             last_activity_ms: AtomicU64::new(0),
             idle_lock_minutes: AtomicU64::new(u64::from(DEFAULT_IDLE_LOCK_MINUTES)),
@@ -145,19 +163,87 @@ impl AppState {
         Duration::from_secs(self.idle_lock_minutes.load(Ordering::Relaxed) * 60)
     }
 
-    /// Locks the vault if it is open and nothing happened for `max_idle`.
-    /// Returns true if it locked now.
+    /// Locks the vault if it is open and nothing happened for `max_idle`
+    /// (stopping any transfer). Returns true if it locked now.
     pub fn lock_if_idle(&self, max_idle: Duration) -> bool {
-        if self.idle_for() < max_idle {
+        if self.idle_for() < max_idle || !self.is_unlocked() {
             return false;
         }
-        let mut guard = lock_ignoring_poison(&self.vault);
-        guard.take().is_some()
+        self.lock_now();
+        true
+    }
+
+    /// Stops the background transfer, if any, and drops the vault: at once
+    /// if it is free, otherwise the transfer drops it as it stops.
+    fn lock_now(&self) {
+        self.lock_requested.store(true, Ordering::SeqCst);
+        self.cancel_job();
+        let taken = match self.vault.try_lock() {
+            Ok(mut g) => g.take(),
+            Err(TryLockError::Poisoned(p)) => p.into_inner().take(),
+            Err(TryLockError::WouldBlock) if self.job_running() => {
+                // The transfer holds the vault; it was told to stop and
+                // drops the vault when it does (see sync.rs).
+                return;
+            }
+            Err(TryLockError::WouldBlock) => lock_ignoring_poison(&self.vault).take(),
+        };
+        self.lock_requested.store(false, Ordering::SeqCst);
+        drop(taken);
+    }
+
+    /// Whether the vault is open (possibly held by a transfer).
+    fn is_unlocked(&self) -> bool {
+        let settle = |mut g: MutexGuard<'_, Option<Vault>>| {
+            // A lock that found the vault busy: finish it now.
+            if self.lock_requested.swap(false, Ordering::SeqCst) {
+                drop(g.take());
+            }
+            g.is_some()
+        };
+        match self.vault.try_lock() {
+            Ok(g) => settle(g),
+            Err(TryLockError::Poisoned(p)) => settle(p.into_inner()),
+            Err(TryLockError::WouldBlock) if self.job_running() => {
+                !self.lock_requested.load(Ordering::SeqCst)
+            }
+            Err(TryLockError::WouldBlock) => settle(lock_ignoring_poison(&self.vault)),
+        }
+    }
+
+    /// The vault, for a command. While a transfer holds it, waits a few
+    /// seconds and then says so rather than hanging the window.
+    fn vault_guard(&self) -> ApiResult<MutexGuard<'_, Option<Vault>>> {
+        let mut guard = if self.job_running() {
+            let until = Instant::now() + VAULT_WAIT_WHILE_TRANSFER;
+            loop {
+                match self.vault.try_lock() {
+                    Ok(g) => break g,
+                    Err(TryLockError::Poisoned(p)) => break p.into_inner(),
+                    Err(TryLockError::WouldBlock) if Instant::now() < until => {
+                        std::thread::sleep(Duration::from_millis(25));
+                    }
+                    Err(TryLockError::WouldBlock) => {
+                        return Err(ApiError::new(
+                            ErrorCode::Busy,
+                            "a transfer to or from headquarters is using the vault: wait for it to finish or cancel it on the Sync screen",
+                        ));
+                    }
+                }
+            }
+        } else {
+            lock_ignoring_poison(&self.vault)
+        };
+        if self.lock_requested.swap(false, Ordering::SeqCst) {
+            drop(guard.take());
+            return Err(ApiError::locked());
+        }
+        Ok(guard)
     }
 
     fn with_vault<T>(&self, f: impl FnOnce(&mut Vault) -> ApiResult<T>) -> ApiResult<T> {
         self.mark_activity();
-        let mut guard = lock_ignoring_poison(&self.vault);
+        let mut guard = self.vault_guard()?;
         let vault = guard.as_mut().ok_or_else(ApiError::locked)?;
         f(vault)
     }
@@ -171,7 +257,7 @@ impl AppState {
 
     /// Whether a vault exists and is unlocked. Reveals nothing about contents.
     pub fn app_status(&self) -> ApiResult<AppStatus> {
-        let unlocked = lock_ignoring_poison(&self.vault).is_some();
+        let unlocked = self.is_unlocked();
         Ok(AppStatus {
             vault_exists: self.vault_exists(),
             unlocked,
@@ -223,17 +309,24 @@ impl AppState {
                 "there is no vault on this computer yet: create one first",
             ));
         }
+        if self.job_running() {
+            return Err(ApiError::new(
+                ErrorCode::Busy,
+                "a transfer started before the lock is still stopping: try again in a moment",
+            ));
+        }
         let mut vault = Vault::open(&self.config.vault_dir, &unlock)?;
         let info = session_info(&mut vault);
+        self.lock_requested.store(false, Ordering::SeqCst);
         *lock_ignoring_poison(&self.vault) = Some(vault);
         Ok(info)
     }
 
-    /// Locks: drops the open vault, which closes the database and zeroizes
-    /// the keys held in memory. Never fails; locking twice is fine.
+    /// Locks: stops any transfer and drops the open vault, which closes
+    /// the database and zeroizes the keys held in memory. Never fails;
+    /// locking twice is fine.
     pub fn lock(&self) -> ApiResult<()> {
-        let taken = lock_ignoring_poison(&self.vault).take();
-        drop(taken);
+        self.lock_now();
         Ok(())
     }
 
@@ -632,6 +725,15 @@ impl AppState {
                 .collect())
         })
     }
+}
+
+/// How long a command waits for the vault while a transfer holds it.
+const VAULT_WAIT_WHILE_TRANSFER: Duration = Duration::from_secs(5);
+
+/// The background transfer running now.
+struct RunningJob {
+    kind: JobKind,
+    cancel: Arc<AtomicBool>,
 }
 
 /// Largest trust, device or receipt file read.

@@ -590,3 +590,488 @@ fn the_register_is_refused_in_a_field_vault() {
     assert_eq!(err.code, ErrorCode::NotAvailable);
     assert!(err.message.contains("coordinator vault"));
 }
+
+// ----- sync: policy, automatic path, transfers ------------------------------
+
+/// Collects a transfer's events for a test.
+#[derive(Default)]
+struct Recorder {
+    progress: Mutex<Vec<JobProgress>>,
+    finished: Mutex<Vec<JobFinished>>,
+}
+
+impl JobEvents for Recorder {
+    fn progress(&self, p: &JobProgress) {
+        lock_ignoring_poison(&self.progress).push(p.clone());
+    }
+    fn finished(&self, f: &JobFinished) {
+        lock_ignoring_poison(&self.finished).push(f.clone());
+    }
+}
+
+impl Recorder {
+    fn wait_finished(&self) -> JobFinished {
+        let until = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < until {
+            if let Some(f) = lock_ignoring_poison(&self.finished).last() {
+                return f.clone();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("the transfer did not finish");
+    }
+}
+
+fn form(s: &AppState) -> PolicyForm {
+    s.policy_get().expect("policy").policy
+}
+
+/// A field vault holding the coordinators' trust file and one record, so
+/// that Send has something to put in the outbox.
+fn field_with_trust(dir: &Path) -> AppState {
+    let coord = coordinator(&dir.join("c"));
+    let trust = dir.join("trust.json").display().to_string();
+    coord
+        .export_trust(PathRequest {
+            path: trust.clone(),
+        })
+        .expect("trust");
+    let (s, _) = created(dir);
+    s.import_trust(ImportTrustRequest {
+        path: Some(trust),
+        text: None,
+    })
+    .expect("import trust");
+    save(&s, person(&["Məmmədov"]));
+    s
+}
+
+/// A loopback "HQ server" that only counts the connections it gets.
+struct Counting {
+    listener: std::net::TcpListener,
+}
+
+impl Counting {
+    fn new() -> Counting {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("nonblocking");
+        Counting { listener }
+    }
+    fn url(&self) -> String {
+        format!(
+            "http://{}",
+            self.listener.local_addr().expect("local address")
+        )
+    }
+    /// Connections accepted within `wait` (closed at once).
+    fn connections(&self, wait: Duration) -> usize {
+        let until = Instant::now() + wait;
+        let mut n = 0;
+        loop {
+            match self.listener.accept() {
+                Ok(_) => n += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    if Instant::now() >= until {
+                        return n;
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => panic!("accept: {e}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn policy_get_shows_the_safe_defaults() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (s, _) = created(tmp.path());
+    let info = s.policy_get().expect("policy");
+    assert!(!info.policy.enabled && !info.policy.network_off && !info.policy.require_proxy);
+    assert_eq!(info.policy.mode, yaddash_outbox::Mode::Manual);
+    assert!(info.policy.windows.is_empty() && info.policy.proxy.is_none());
+    assert_eq!(info.policy.utc_offset, "+00:00");
+    assert_eq!(info.set_by, yaddash_outbox::SetBy::Default);
+    assert!(!info.enrolled && info.hq_url.is_none());
+    assert!(s.outbox_list().expect("outbox").is_empty());
+    s.lock().expect("lock");
+    assert_eq!(s.policy_get().expect_err("locked").code, ErrorCode::Locked);
+}
+
+#[test]
+fn policy_set_validates_every_field_and_saves_nothing_bad() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (s, _) = created(tmp.path());
+    let before = form(&s);
+    let bad = |f: PolicyForm, needle: &str| {
+        let e = s.policy_set(f).expect_err("refused");
+        assert_eq!(e.code, ErrorCode::InvalidInput, "{}", e.message);
+        assert!(e.message.contains(needle), "{needle}: {}", e.message);
+    };
+    bad(
+        PolicyForm {
+            windows: vec!["25:00-01:00".into()],
+            ..before.clone()
+        },
+        "time window",
+    );
+    bad(
+        PolicyForm {
+            windows: vec!["08:00-08:00".into()],
+            ..before.clone()
+        },
+        "empty time window",
+    );
+    bad(
+        PolicyForm {
+            utc_offset: "04:00".into(),
+            ..before.clone()
+        },
+        "UTC offset",
+    );
+    bad(
+        PolicyForm {
+            proxy: Some("http://127.0.0.1:8080".into()),
+            ..before.clone()
+        },
+        "SOCKS5",
+    );
+    bad(
+        PolicyForm {
+            proxy: Some("socks5h://127.0.0.1".into()),
+            ..before.clone()
+        },
+        "port",
+    );
+    // Require proxy with a direct route: refused (nothing is ever tried directly).
+    bad(
+        PolicyForm {
+            require_proxy: true,
+            proxy: None,
+            ..before.clone()
+        },
+        "require proxy",
+    );
+    assert_eq!(form(&s), before, "nothing was saved");
+
+    let saved = s
+        .policy_set(PolicyForm {
+            enabled: true,
+            mode: yaddash_outbox::Mode::Automatic,
+            windows: vec!["22:00-05:30".into(), " ".into()],
+            utc_offset: "+04:00".into(),
+            proxy: Some(" socks5://127.0.0.1:9050 ".into()),
+            require_proxy: true,
+            ..before.clone()
+        })
+        .expect("valid policy");
+    assert_eq!(saved.set_by, yaddash_outbox::SetBy::User);
+    assert_eq!(saved.policy.windows, ["22:00-05:30"]);
+    assert_eq!(saved.policy.utc_offset, "+04:00");
+    // socks5:// becomes socks5h://: names are resolved by the proxy.
+    assert_eq!(
+        saved.policy.proxy.as_deref(),
+        Some("socks5h://127.0.0.1:9050")
+    );
+    assert_eq!(
+        form(&s),
+        saved.policy,
+        "what is read back is what was saved"
+    );
+    // Dropping the proxy while it is required is refused too.
+    bad(
+        PolicyForm {
+            proxy: Some("".into()),
+            ..saved.policy.clone()
+        },
+        "require proxy",
+    );
+}
+
+#[test]
+fn the_automatic_path_never_opens_a_socket_unless_the_policy_allows_it() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let s = field_with_trust(tmp.path());
+    let hq = Counting::new();
+    // As if enrolled at this "server": its URL and a (fake) key are known.
+    s.with_vault(|v| {
+        v.set_meta(yaddash_outbox::META_URL, &hq.url())?;
+        v.set_meta(
+            yaddash_outbox::META_SERVER_KEY,
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHh0ZXN0a2V5dGVzdGtleXRlc3RrZXl0ZXN0a2V5 hq",
+        )?;
+        Ok(())
+    })
+    .expect("meta");
+    let events = Arc::new(Recorder::default());
+    let auto = |s: &AppState| {
+        s.sync_automatic(events.clone() as Arc<dyn JobEvents>)
+            .expect("auto")
+    };
+    let base = form(&s);
+
+    // Sync never enabled (the default): nothing.
+    assert!(!auto(&s));
+    // Enabled, manual mode (the default mode): nothing.
+    s.policy_set(PolicyForm {
+        enabled: true,
+        ..base.clone()
+    })
+    .expect("set");
+    assert!(!auto(&s));
+    // Automatic, but the kill switch is on: nothing.
+    s.policy_set(PolicyForm {
+        enabled: true,
+        mode: yaddash_outbox::Mode::Automatic,
+        network_off: true,
+        ..base.clone()
+    })
+    .expect("set");
+    assert!(!auto(&s));
+    // Automatic, outside the only window (a one-minute window twelve hours away).
+    let now = time::OffsetDateTime::now_utc();
+    let h = (now.hour() + 12) % 24;
+    s.policy_set(PolicyForm {
+        enabled: true,
+        mode: yaddash_outbox::Mode::Automatic,
+        windows: vec![format!("{h:02}:00-{h:02}:01")],
+        ..base.clone()
+    })
+    .expect("set");
+    assert!(!auto(&s));
+    assert_eq!(hq.connections(Duration::from_millis(300)), 0);
+    assert!(lock_ignoring_poison(&events.finished).is_empty());
+    assert!(s.sync_status().expect("status").is_none());
+
+    // Sync turned off: an explicit Send is refused too, before any socket,
+    // and what was new waits in the outbox, encrypted.
+    s.policy_set(PolicyForm {
+        enabled: false,
+        ..base.clone()
+    })
+    .expect("set");
+    s.sync_start(SyncStartRequest::default(), events.clone())
+        .expect("started");
+    let f = events.wait_finished();
+    assert!(!f.ok);
+    let e = f.error.expect("error");
+    assert_eq!(e.code, ErrorCode::SyncDisabled, "{}", e.message);
+    assert!(
+        e.message.contains("bundle 1 waits in the outbox"),
+        "{}",
+        e.message
+    );
+    assert_eq!(hq.connections(Duration::from_millis(300)), 0);
+    let outbox = s.outbox_list().expect("outbox");
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox[0].state, yaddash_outbox::State::Pending);
+    assert!(outbox[0].size > 0 && outbox[0].in_outbox);
+
+    // The control: the same vault, sync on, the user presses Send — now
+    // (and only now) the "server" sees a connection.
+    s.policy_set(PolicyForm {
+        enabled: true,
+        ..base.clone()
+    })
+    .expect("set");
+    lock_ignoring_poison(&events.finished).clear();
+    s.sync_start(SyncStartRequest::default(), events.clone())
+        .expect("started");
+    assert!(hq.connections(Duration::from_secs(10)) >= 1);
+    s.sync_cancel().expect("cancel");
+    let f = events.wait_finished();
+    assert!(!f.ok, "the fake server answers nothing");
+    assert_eq!(f.job, JobKind::Sync);
+    assert_eq!(
+        s.outbox_list().expect("outbox")[0].state,
+        yaddash_outbox::State::Pending,
+        "the outbox is intact"
+    );
+}
+
+#[test]
+fn the_kill_switch_and_the_lock_stop_a_transfer_in_flight() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let s = field_with_trust(tmp.path());
+    let hq = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", hq.local_addr().expect("addr"));
+    let base = form(&s);
+    s.with_vault(|v| {
+        v.set_meta(yaddash_outbox::META_URL, &url)?;
+        Ok(())
+    })
+    .expect("meta");
+    s.policy_set(PolicyForm {
+        enabled: true,
+        ..base.clone()
+    })
+    .expect("set");
+    // Offline travel needs no server; travel with the network needs the
+    // confirmation first.
+    let events = Arc::new(Recorder::default());
+    let e = s
+        .travel_prepare(
+            TravelPrepareRequest {
+                confirmed: false,
+                wait_secs: 0,
+                offline: true,
+            },
+            events.clone(),
+        )
+        .expect_err("not confirmed");
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+    let st = s.travel_status().expect("travel status");
+    assert!(st.plan.removable.is_empty());
+    assert_eq!(st.plan.remaining.len(), 1, "the record was never sent");
+
+    // Not enrolled: Send says so without a socket (no server key).
+    s.sync_start(SyncStartRequest::default(), events.clone())
+        .expect("started");
+    let f = events.wait_finished();
+    assert_eq!(f.error.map(|e| e.code), Some(ErrorCode::InvalidInput));
+
+    // Lock while nothing runs, and unlock again.
+    s.lock().expect("lock");
+    assert!(!s.app_status().expect("status").unlocked);
+    s.unlock(UnlockRequest::Passphrase {
+        secret: PASS.into(),
+    })
+    .expect("unlock");
+
+    // A transfer in flight: the kill switch stops it at once and is saved.
+    drop(hq);
+    let url = slow_server(Duration::from_millis(1500));
+    s.with_vault(|v| {
+        v.set_meta(yaddash_outbox::META_URL, &url)?;
+        v.set_meta(
+            yaddash_outbox::META_SERVER_KEY,
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHh0ZXN0a2V5dGVzdGtleXRlc3RrZXl0ZXN0a2V5 hq",
+        )?;
+        Ok(())
+    })
+    .expect("meta");
+    lock_ignoring_poison(&events.finished).clear();
+    s.sync_start(SyncStartRequest::default(), events.clone())
+        .expect("started");
+    assert_eq!(s.sync_status().expect("status"), Some(JobKind::Sync));
+    // A second transfer is refused while one runs.
+    assert_eq!(
+        s.sync_start(SyncStartRequest::default(), events.clone())
+            .expect_err("busy")
+            .code,
+        ErrorCode::Busy
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let t0 = Instant::now();
+    let saved = s
+        .policy_set(PolicyForm {
+            network_off: true,
+            ..form_or(&s, &base)
+        })
+        .expect("kill switch");
+    assert!(saved.policy.network_off);
+    let f = events.wait_finished();
+    assert!(t0.elapsed() < Duration::from_secs(10), "{:?}", t0.elapsed());
+    assert!(!f.ok);
+    assert!(s.sync_status().expect("status").is_none());
+    // With the kill switch on, Send is refused before any socket.
+    lock_ignoring_poison(&events.finished).clear();
+    s.sync_start(SyncStartRequest::default(), events.clone())
+        .expect("started");
+    assert_eq!(
+        events.wait_finished().error.map(|e| e.code),
+        Some(ErrorCode::NetworkOff)
+    );
+
+    // A transfer in flight and a (panic) lock: the UI is locked at once,
+    // the transfer stops and drops the vault.
+    s.policy_set(PolicyForm {
+        network_off: false,
+        ..form(&s)
+    })
+    .expect("network on");
+    lock_ignoring_poison(&events.finished).clear();
+    s.sync_start(SyncStartRequest::default(), events.clone())
+        .expect("started");
+    std::thread::sleep(Duration::from_millis(300));
+    s.lock().expect("lock");
+    assert!(!s.app_status().expect("status").unlocked);
+    let f = events.wait_finished();
+    assert!(!f.ok);
+    assert!(!s.app_status().expect("status").unlocked);
+    assert_eq!(s.outbox_list().expect_err("locked").code, ErrorCode::Locked);
+}
+
+/// The policy form as it is now, or `fallback` while the vault is busy.
+fn form_or(s: &AppState, fallback: &PolicyForm) -> PolicyForm {
+    s.policy_get()
+        .map(|i| i.policy)
+        .unwrap_or_else(|_| fallback.clone())
+}
+
+/// A server that answers every request with an error, `delay` after
+/// reading its head: a transfer against it is always mid-request.
+fn slow_server(delay: Duration) -> String {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", l.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for c in l.incoming() {
+            let Ok(mut c) = c else { continue };
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut b = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match c.read(&mut b) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&b[..n]),
+                    }
+                }
+                std::thread::sleep(delay);
+                let _ = c.write_all(
+                    b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+            });
+        }
+    });
+    url
+}
+
+#[test]
+fn coordinators_pull_and_field_vaults_sync() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let c = coordinator(tmp.path());
+    let events = Arc::new(Recorder::default());
+    assert_eq!(
+        c.sync_start(SyncStartRequest::default(), events.clone())
+            .expect_err("field only")
+            .code,
+        ErrorCode::NotAvailable
+    );
+    assert_eq!(
+        c.travel_status().expect_err("field only").code,
+        ErrorCode::NotAvailable
+    );
+    // Pull with sync never enabled and no URL: refused before any socket.
+    c.hq_pull(HqPullRequest::default(), events.clone())
+        .expect("started");
+    let f = events.wait_finished();
+    assert_eq!(f.job, JobKind::Pull);
+    assert_eq!(f.error.map(|e| e.code), Some(ErrorCode::SyncDisabled));
+    let (s, _) = created(&tmp.path().join("f"));
+    assert_eq!(
+        s.hq_pull(HqPullRequest::default(), events.clone())
+            .expect_err("coordinator only")
+            .code,
+        ErrorCode::NotAvailable
+    );
+    assert_eq!(
+        s.hq_enroll(EnrollRequest {
+            code: " ".into(),
+            url: "http://127.0.0.1:1".into()
+        })
+        .expect_err("no code")
+        .code,
+        ErrorCode::InvalidInput
+    );
+}

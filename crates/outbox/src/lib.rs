@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod hq;
 pub mod travel;
 
 use std::fs;
@@ -24,6 +25,7 @@ use yaddash_exchange::{ExchangeError, META_HQ_RECEIPT};
 use yaddash_sync::{Client, SyncError};
 use yaddash_vault::{Vault, VaultError, VaultRole};
 
+pub use hq::{Enrolled, PullReport, enroll, pull, same_key, set_user_policy, user_session};
 pub use yaddash_bundle::yaddash_wire::policy::{
     Mode, PolicyError, Refusal, Route, Window, format_utc_offset, normalise_proxy, parse_utc_offset,
 };
@@ -306,6 +308,13 @@ pub enum Event {
         /// Files done.
         done: u64,
         /// Files to do.
+        total: u64,
+    },
+    /// Coordinator pull: importing a downloaded bundle.
+    Importing {
+        /// Bytes read so far.
+        bytes: u64,
+        /// The bundle's size.
         total: u64,
     },
 }

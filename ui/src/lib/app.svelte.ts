@@ -14,6 +14,8 @@ export type Route =
   | { name: 'interview'; id?: string; detaineeId?: string; caseId?: string }
   | { name: 'history'; id: string }
   | { name: 'outbox' }
+  | { name: 'sync' }
+  | { name: 'travel' }
   | { name: 'coordinator' }
   | { name: 'register' }
   | { name: 'settings' };

@@ -6,20 +6,14 @@
 //! server's enrollment only lets a device upload, it does not make the
 //! coordinator trust it.
 
-use std::path::Path;
-
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
-use yaddash_exchange::ExchangeError;
 use yaddash_sync::Client;
 use yaddash_vault::Vault;
-use yaddash_wire::hq::DeviceKeysPublic;
 use yaddash_wire::request::EnrollCode;
 
 use crate::common::{CliError, CliResult, Context, Progress, fail, parse_time};
-
-pub use yaddash_outbox::META_SERVER_KEY;
 
 #[derive(clap::Subcommand)]
 pub enum Command {
@@ -105,24 +99,8 @@ pub fn session(
     proxy: Option<&str>,
     enroll: bool,
 ) -> CliResult<yaddash_outbox::Session> {
-    if enroll {
-        yaddash_outbox::enable_sync(vault).map_err(outbox_err)?;
-    } else if url.is_some() {
-        let p = yaddash_outbox::load_policy(vault).map_err(|e| CliError(e.to_string()))?;
-        if !p.enabled && p.set_by != yaddash_outbox::SetBy::User {
-            yaddash_outbox::enable_sync(vault).map_err(outbox_err)?;
-        }
-    }
-    yaddash_outbox::connect(
-        vault,
-        &yaddash_outbox::Connect {
-            url: url.map(str::to_owned),
-            proxy: proxy.map(str::to_owned),
-            automatic: false,
-            cancel: crate::common::cancel_flag(),
-        },
-    )
-    .map_err(outbox_err)
+    yaddash_outbox::user_session(vault, url, proxy, enroll, crate::common::cancel_flag())
+        .map_err(outbox_err)
 }
 
 pub fn outbox_err(e: yaddash_outbox::OutboxError) -> CliError {
@@ -152,37 +130,14 @@ impl Command {
                 )
             }
             Command::Enroll(a) => {
-                let keys = yaddash_exchange::device_keys(&mut vault)?;
-                let id = keys.public_identity(vault.device_id());
-                let c = session(&mut vault, Some(&a.url), None, true)?.client;
-                let info = c
-                    .enroll(
-                        &a.code,
-                        DeviceKeysPublic {
-                            device_id: id.device_id,
-                            signing_key: id.signing_key,
-                            age_recipient: id.age_recipient,
-                        },
-                    )
-                    .map_err(sync_err)?;
-                if let Some(hq) = vault.meta("hq_id")?
-                    && hq != info.hq_id
-                {
-                    return fail(format!(
-                        "this server serves headquarters {:?}, but this vault's trust file is for {hq:?}; check the URL",
-                        info.hq_id
-                    ));
-                }
-                match vault.meta(META_SERVER_KEY)? {
-                    Some(k) if !same_key(&k, &info.server_key) => {
-                        return fail(
-                            "the server's key differs from the one this vault knows; it may be an impostor. Check with a coordinator",
-                        );
-                    }
-                    Some(_) => {}
-                    None => vault.set_meta(META_SERVER_KEY, &info.server_key)?,
-                }
-                ctx.print(&serde_json::json!({"enrolled": true, "hq_id": info.hq_id, "server_fingerprint": info.server_fingerprint}), || {
+                let info = yaddash_outbox::enroll(
+                    &mut vault,
+                    &a.code,
+                    &a.url,
+                    crate::common::cancel_flag(),
+                )
+                .map_err(outbox_err)?;
+                ctx.print(&info, || {
                     format!(
                         "enrolled at {} (headquarters {}); server key fingerprint {}",
                         a.url, info.hq_id, info.server_fingerprint
@@ -210,99 +165,55 @@ impl Command {
     }
 }
 
-/// Compares two OpenSSH public key lines, ignoring comments.
-pub fn same_key(a: &str, b: &str) -> bool {
-    let core = |s: &str| s.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
-    core(a) == core(b)
-}
-
 fn pull(ctx: &Context, vault: &mut Vault, url: Option<&str>) -> CliResult {
     if vault.role() != yaddash_vault::VaultRole::Coordinator {
         return fail("`hq pull` needs a coordinator vault");
     }
-    let c = client(vault, url)?;
-    let inbox = vault.dir().join("inbox");
-    std::fs::create_dir_all(&inbox)
-        .map_err(|e| CliError(format!("cannot create {}: {e}", inbox.display())))?;
-    let mut imported = Vec::new();
-    let mut refused = Vec::new();
-    let mut devices = std::collections::BTreeSet::new();
-    let mut after = 0;
-    loop {
-        let list = c.list_bundles(after).map_err(sync_err)?;
-        // A server that does not move the cursor forward would loop us forever.
-        if list.bundles.is_empty() || list.bundles.iter().all(|b| b.seq <= after) {
-            break;
-        }
-        for b in list.bundles {
-            after = after.max(b.seq);
-            let path = inbox.join(format!("{}.yaddash", b.bundle_id));
-            c.download_bundle(&b, &path).map_err(sync_err)?;
-            let mut progress = Progress::new(Some(b.size));
-            let result = yaddash_exchange::import_bundle(vault, &path, &mut |d| progress.tick(d));
-            progress.finish();
-            match result {
-                Ok(s) => {
-                    devices.insert(s.device_id);
-                    imported.push(serde_json::json!({"bundle_id": s.bundle_id, "device_id": s.device_id, "seq": s.seq, "missing": s.missing}));
+    let s = session(vault, url, None, false)?;
+    // One bar per bundle: a new bundle starts when the byte count drops.
+    let mut bar: Option<(u64, Progress)> = None;
+    let r = yaddash_outbox::pull(vault, &s, &mut |e| {
+        if let yaddash_outbox::Event::Importing { bytes, total } = e {
+            if bar.as_ref().is_none_or(|(last, _)| *bytes < *last) {
+                if let Some((_, p)) = bar.take() {
+                    p.finish();
                 }
-                Err(ExchangeError::AlreadyImported { device_id, .. }) => {
-                    devices.insert(device_id);
-                }
-                Err(e) => {
-                    // Not acknowledged: it stays at the server for a human to look at.
-                    refused.push(serde_json::json!({"bundle_id": b.bundle_id, "device_id": b.device_id, "error": e.to_string()}));
-                    remove_quietly(&path);
-                    continue;
-                }
+                bar = Some((*bytes, Progress::new(Some(*total))));
             }
-            c.ack(&b.bundle_id).map_err(sync_err)?;
-            remove_quietly(&path);
+            if let Some((last, p)) = &mut bar {
+                *last = *bytes;
+                p.tick(*bytes);
+            }
         }
+    });
+    if let Some((_, p)) = bar.take() {
+        p.finish();
     }
-    let mut receipts = 0;
-    for d in &devices {
-        let file = yaddash_exchange::receipt_export(vault, *d)?;
-        receipts += file.receipts.len();
-        c.post_receipts(file.receipts).map_err(sync_err)?;
-    }
-    let bundle_ids: Vec<String> = imported
-        .iter()
-        .filter_map(|i| i["bundle_id"].as_str().map(str::to_owned))
-        .collect();
-    let dups = if vault.role() == yaddash_vault::VaultRole::Coordinator {
-        crate::cmd::register::suggestions_after_import(vault, &bundle_ids)?
-    } else {
-        Vec::new()
-    };
-    let summary = serde_json::json!({"imported": imported, "refused": refused, "receipts_posted": receipts, "duplicate_suggestions": dups});
+    let r = r.map_err(outbox_err)?;
+    let bundle_ids: Vec<String> = r.imported.iter().map(|i| i.bundle_id.clone()).collect();
+    let dups = crate::cmd::register::suggestions_after_import(vault, &bundle_ids)?;
+    let summary = serde_json::json!({"imported": r.imported, "refused": r.refused, "receipts_posted": r.receipts_posted, "duplicate_suggestions": dups});
     ctx.print(&summary, || {
         let mut s = format!(
             "{} bundle(s) imported, {} receipt(s) sent back",
-            imported.len(),
-            receipts
+            r.imported.len(),
+            r.receipts_posted
         );
         s.push_str(&crate::cmd::register::suggestions_text(&dups));
-        for r in &refused {
+        for x in &r.refused {
             s.push_str(&format!(
                 "\nREFUSED bundle {} from device {}: {}",
-                r["bundle_id"].as_str().unwrap_or(""),
-                r["device_id"].as_str().unwrap_or(""),
-                r["error"].as_str().unwrap_or("")
+                x.bundle_id, x.device_id, x.error
             ));
         }
         s
     })?;
-    if refused.is_empty() {
+    if r.refused.is_empty() {
         Ok(())
     } else {
         fail(format!(
             "{} bundle(s) were refused and left at the server",
-            refused.len()
+            r.refused.len()
         ))
     }
-}
-
-fn remove_quietly(p: &Path) {
-    let _ = std::fs::remove_file(p);
 }

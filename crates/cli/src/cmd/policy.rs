@@ -150,13 +150,7 @@ impl Command {
             if a.chunk_kib.is_some() {
                 p.chunk_kib = a.chunk_kib;
             }
-            if p.require_proxy && p.route == Route::Direct {
-                return Err(CliError(
-                    "require proxy is on but the route is direct: set --proxy socks5h://127.0.0.1:9050 too".into(),
-                ));
-            }
-            p.set_by = SetBy::User;
-            yaddash_outbox::save_policy(&vault, &p).map_err(|e| CliError(e.to_string()))?;
+            p = yaddash_outbox::set_user_policy(&vault, p).map_err(|e| CliError(e.to_string()))?;
         }
         ctx.print(&p, || describe(&p))
     }

@@ -11,8 +11,16 @@ import type {
   ExportFormat,
   ExportLevel,
   ImportSummary,
+  Enrolled,
+  JobFinished,
+  JobKind,
+  JobProgress,
   MergeSummary,
+  OutboxEntry,
   OutboxStatus,
+  PolicyForm,
+  PolicyInfo,
+  TravelStatus,
   ReceiptsExported,
   ReceiptsImported,
   RecordBody,
@@ -104,6 +112,31 @@ export interface Backend {
   registerSetStatus(personId: string, status: RegisterStatus | null, reason: string): Promise<void>;
   /** Coordinator: writes the register at a level, NOT encrypted. */
   registerExport(level: ExportLevel, format: ExportFormat, path: string): Promise<RegisterExported>;
+
+  /** The safety policy and where sync stands. Touches no network. */
+  policyGet(): Promise<PolicyInfo>;
+  /** Saves the policy (checked by the backend). The kill switch also stops a transfer at once. */
+  policySet(form: PolicyForm): Promise<PolicyInfo>;
+  /** Field: every bundle made here, with its state. */
+  outboxList(): Promise<OutboxEntry[]>;
+  /** Field: joins the HQ server with a coordinator's one-time code (enables sync). */
+  hqEnroll(code: string, url: string): Promise<Enrolled>;
+  /** Field: Send now; returns at once, then progress and the end come as events. */
+  syncStart(proxy?: string): Promise<void>;
+  /** Stops the running transfer; answers whether one was running. */
+  syncCancel(): Promise<boolean>;
+  /** The transfer running now, if any. */
+  syncStatus(): Promise<JobKind | null>;
+  /** Field: what travel mode would remove now and what stays, and why. */
+  travelStatus(): Promise<TravelStatus>;
+  /** Field: travel mode (confirmed by the user); returns at once, then events. */
+  travelPrepare(confirmed: boolean, waitSecs: number, offline: boolean): Promise<void>;
+  /** Coordinator: pull from the HQ server; returns at once, then events. */
+  hqPull(url?: string): Promise<void>;
+  /** Calls `handler` on each transfer progress event. Returns an unsubscribe. */
+  onSyncProgress(handler: (p: JobProgress) => void): Promise<() => void>;
+  /** Calls `handler` when a transfer ends. Returns an unsubscribe. */
+  onSyncFinished(handler: (f: JobFinished) => void): Promise<() => void>;
 
   /** Calls `handler` when the vault locked itself (idle). Returns an unsubscribe. */
   onLocked(handler: () => void): Promise<() => void>;

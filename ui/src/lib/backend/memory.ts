@@ -13,8 +13,17 @@ import type {
   ExportFormat,
   ExportLevel,
   ImportSummary,
+  Enrolled,
+  ErrorCode,
+  JobFinished,
+  JobKind,
+  JobProgress,
   MergeSummary,
+  OutboxEntry,
   OutboxStatus,
+  PolicyForm,
+  PolicyInfo,
+  TravelStatus,
   ReceiptsExported,
   ReceiptsImported,
   RecordBody,
@@ -56,6 +65,28 @@ export class MemoryBackend implements Backend {
   duplicates: DuplicateSuggestion[] = [];
   merges: MergeSummary[] = [];
   distinct: [string, string][] = [];
+  /** The safety policy (defaults: nothing touches the network). */
+  policy: PolicyForm = {
+    enabled: false,
+    network_off: false,
+    mode: 'manual',
+    windows: [],
+    utc_offset: '+00:00',
+    proxy: null,
+    require_proxy: false,
+  };
+  policySetBy: PolicyInfo['set_by'] = 'default';
+  enrolledAt: string | null = null;
+  /** Tests: the proxy is not reachable. */
+  proxyDown = false;
+  /** Tests: the next transfer waits until `finishTransfer()` is called. */
+  holdTransfers = false;
+  /** The outbox entries (the test double's own bookkeeping). */
+  outbox: OutboxEntry[] = [];
+  travel: TravelStatus = { plan: { removable: [], removable_attachments: 0, remaining: [], confirmed_bundles: [] }, unconfirmed_bundles: [], last_prepare: null };
+  private running: { job: JobKind; finish: () => void } | null = null;
+  private progressHandlers: ((p: JobProgress) => void)[] = [];
+  private finishedHandlers: ((f: JobFinished) => void)[] = [];
   private exported = 0;
   private lockHandlers: (() => void)[] = [];
   private seq = 0;
@@ -526,6 +557,184 @@ export class MemoryBackend implements Backend {
     const text = JSON.stringify({ level, format, persons: this.register.length });
     this.files.set(p, text);
     return { path: p, persons: this.register.length, bytes: text.length };
+  }
+
+  async policyGet(): Promise<PolicyInfo> {
+    this.need();
+    return clone({ policy: this.policy, set_by: this.policySetBy, enrolled: !!this.enrolledAt, hq_url: this.enrolledAt, role: this.role });
+  }
+
+  async policySet(form: PolicyForm): Promise<PolicyInfo> {
+    if (form.network_off && this.running) this.endTransfer(this.running.job, { code: 'cancelled', message: 'the transfer was cancelled' });
+    this.need();
+    this.calls.push('policy_set');
+    const f = clone(form);
+    for (const w of f.windows) {
+      if (!/^\d{1,2}:\d{2}-\d{1,2}:\d{2}$/.test(w)) throw new BackendError('invalid_input', `"${w}" is not a time window like 22:00-05:30`);
+    }
+    if (f.proxy !== null && f.proxy.trim() === '') f.proxy = null;
+    if (f.proxy && !/^socks5h?:\/\/[^/@]+:\d+$/.test(f.proxy.trim())) {
+      throw new BackendError('invalid_input', `"${f.proxy}" is not a SOCKS5 proxy URL; use socks5h://127.0.0.1:9050 (Tor) or socks5h://127.0.0.1:9150 (Tor Browser)`);
+    }
+    if (f.proxy) f.proxy = f.proxy.trim().replace(/^socks5:\/\//, 'socks5h://');
+    if (f.require_proxy && !f.proxy) {
+      throw new BackendError('invalid_input', 'require proxy is on but the route is direct: set a proxy such as socks5h://127.0.0.1:9050 too');
+    }
+    this.policy = f;
+    this.policySetBy = 'user';
+    return this.policyGet();
+  }
+
+  async outboxList(): Promise<OutboxEntry[]> {
+    this.need();
+    return clone(this.outbox);
+  }
+
+  async hqEnroll(code: string, url: string): Promise<Enrolled> {
+    this.need();
+    this.calls.push('hq_enroll');
+    if (!code.trim() || !url.trim()) throw new BackendError('invalid_input', 'enter the code from your coordinator and the server\'s address');
+    if (this.policy.network_off) throw new BackendError('network_off', 'the network is switched off (kill switch): nothing was sent');
+    if (!code.startsWith('YDE1-')) throw new BackendError('network', 'the server refused the code');
+    this.enrolledAt = url.trim();
+    this.policy.enabled = true;
+    return { enrolled: true, hq_id: 'yaddash-hq-test', server_fingerprint: 'SHA256:server' };
+  }
+
+  /** The refusal the policy gives now, as the outbox crate's `connect` would. */
+  private refusal(): { code: ErrorCode; message: string } | null {
+    if (this.policy.network_off) return { code: 'network_off', message: 'the network is switched off (kill switch): nothing was sent' };
+    if (!this.policy.enabled) return { code: 'sync_disabled', message: 'sync is not enabled on this vault, so nothing touches the network' };
+    if (this.policy.require_proxy && !this.policy.proxy) return { code: 'proxy_required', message: 'the policy requires a proxy but none is set' };
+    if (this.policy.proxy && this.proxyDown) {
+      return {
+        code: 'proxy_down',
+        message: `the proxy ${this.policy.proxy} is not reachable (Connection refused): nothing was sent and nothing was tried directly; start Tor (or Tor Browser) and retry`,
+      };
+    }
+    return null;
+  }
+
+  private emit(p: JobProgress) {
+    for (const h of this.progressHandlers) h(p);
+  }
+
+  private endTransfer(job: JobKind, error: JobFinished['error'], extra: Partial<JobFinished> = {}) {
+    this.running = null;
+    const f: JobFinished = { job, ok: !error, error, sync: null, travel: null, pull: null, ...extra };
+    for (const h of this.finishedHandlers) h(clone(f));
+  }
+
+  /** Tests: completes a transfer held by `holdTransfers`. */
+  finishTransfer() {
+    this.running?.finish();
+  }
+
+  async syncStart(proxy?: string): Promise<void> {
+    this.need();
+    this.calls.push('sync_start');
+    this.needRole('field', 'sync');
+    if (this.running) throw new BackendError('busy', 'a transfer is already running: wait for it or cancel it');
+    // What is new goes into the outbox first.
+    const records = this.records.size - this.exported;
+    if (records > 0 && this.trust) {
+      this.exported = this.records.size;
+      const seq = this.outbox.length + 1;
+      this.outbox.push({ seq, bundle_id: seq.toString(16).padStart(64, '0'), created_at: new Date().toISOString(), size: 4096 * records, records, attachments: 0, state: 'pending', sent_bytes: 0, in_outbox: true, hq_received_at: null, imported_at: null });
+    }
+    void proxy;
+    const run = () => {
+      const refused = this.refusal();
+      if (refused) return this.endTransfer('sync', refused);
+      if (!this.enrolledAt) return this.endTransfer('sync', { code: 'invalid_input', message: 'this device is not enrolled at an HQ server' });
+      const uploaded: string[] = [];
+      for (const e of this.outbox.filter((x) => x.in_outbox)) {
+        this.emit({ job: 'sync', event: 'uploading', seq: e.seq, sent: e.size, total: e.size });
+        e.state = 'received';
+        e.in_outbox = false;
+        e.sent_bytes = 0;
+        e.hq_received_at = new Date().toISOString();
+        this.emit({ job: 'sync', event: 'received', seq: e.seq });
+        uploaded.push(e.bundle_id);
+      }
+      this.endTransfer('sync', null, {
+        sync: { route: this.policy.proxy ? 'proxy' : 'direct', exported: null, exported_records: 0, uploaded, confirmed_imported: [], receipt_problems: [], at: new Date().toISOString() },
+      });
+    };
+    this.running = { job: 'sync', finish: run };
+    const first = this.outbox.find((x) => x.in_outbox);
+    if (first) this.emit({ job: 'sync', event: 'uploading', seq: first.seq, sent: Math.floor(first.size / 2), total: first.size });
+    if (!this.holdTransfers) setTimeout(() => this.running?.finish(), 0);
+  }
+
+  async syncCancel(): Promise<boolean> {
+    this.calls.push('sync_cancel');
+    if (!this.running) return false;
+    this.endTransfer(this.running.job, { code: 'cancelled', message: 'the transfer was cancelled; the next sync resumes' });
+    return true;
+  }
+
+  async syncStatus(): Promise<JobKind | null> {
+    return this.running?.job ?? null;
+  }
+
+  async travelStatus(): Promise<TravelStatus> {
+    this.need();
+    this.needRole('field', 'travel mode');
+    return clone(this.travel);
+  }
+
+  async travelPrepare(confirmed: boolean, waitSecs: number, offline: boolean): Promise<void> {
+    this.need();
+    this.calls.push('travel_prepare');
+    if (!confirmed) throw new BackendError('invalid_input', 'travel mode removes records from this laptop: confirm first; nothing was removed');
+    if (this.running) throw new BackendError('busy', 'a transfer is already running');
+    void waitSecs;
+    const run = () => {
+      if (!offline) {
+        const refused = this.refusal();
+        if (refused) return this.endTransfer('travel', refused);
+      }
+      const removed = this.travel.plan.removable.length;
+      this.emit({ job: 'travel', event: 'removing', done: this.travel.plan.removable_attachments, total: this.travel.plan.removable_attachments });
+      const remaining = this.travel.plan.remaining;
+      this.travel = { plan: { removable: [], removable_attachments: 0, remaining, confirmed_bundles: this.travel.plan.confirmed_bundles }, unconfirmed_bundles: this.travel.unconfirmed_bundles, last_prepare: { at: new Date().toISOString(), removed_records: removed, removed_attachments: 0, remaining: remaining.length } };
+      this.endTransfer('travel', null, {
+        travel: { sent: !offline, exported: null, removed_records: removed, removed_attachments: 0, removed_attachment_bytes: 0, remaining: clone(remaining), unconfirmed_bundles: this.travel.unconfirmed_bundles, free_pages: 0, wal_bytes: 0, receipt_problems: [], at: new Date().toISOString() },
+      });
+    };
+    this.running = { job: 'travel', finish: run };
+    if (!this.holdTransfers) setTimeout(() => this.running?.finish(), 0);
+  }
+
+  async hqPull(url?: string): Promise<void> {
+    this.need();
+    this.calls.push('hq_pull');
+    this.needRole('coordinator', 'pull');
+    if (this.running) throw new BackendError('busy', 'a transfer is already running');
+    if (url?.trim()) this.enrolledAt = url.trim();
+    const run = () => {
+      const refused = this.refusal();
+      if (refused) return this.endTransfer('pull', refused);
+      if (!this.enrolledAt) return this.endTransfer('pull', { code: 'invalid_input', message: 'no HQ server URL' });
+      this.endTransfer('pull', null, { pull: { imported: 1, bundles: ['ab'.repeat(32)], refused: [], receipts_posted: 1 } });
+    };
+    this.running = { job: 'pull', finish: run };
+    if (!this.holdTransfers) setTimeout(() => this.running?.finish(), 0);
+  }
+
+  async onSyncProgress(handler: (p: JobProgress) => void): Promise<() => void> {
+    this.progressHandlers.push(handler);
+    return () => {
+      this.progressHandlers = this.progressHandlers.filter((h) => h !== handler);
+    };
+  }
+
+  async onSyncFinished(handler: (f: JobFinished) => void): Promise<() => void> {
+    this.finishedHandlers.push(handler);
+    return () => {
+      this.finishedHandlers = this.finishedHandlers.filter((h) => h !== handler);
+    };
   }
 
   async onLocked(handler: () => void): Promise<() => void> {

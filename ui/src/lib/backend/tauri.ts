@@ -16,8 +16,16 @@ import type {
   ExportFormat,
   ExportLevel,
   ImportSummary,
+  Enrolled,
+  JobFinished,
+  JobKind,
+  JobProgress,
   MergeSummary,
+  OutboxEntry,
   OutboxStatus,
+  PolicyForm,
+  PolicyInfo,
+  TravelStatus,
   ReceiptsExported,
   ReceiptsImported,
   RecordBody,
@@ -119,6 +127,27 @@ export class TauriBackend implements Backend {
     call<void>('register_set_status', { req: { person_id: personId, status, reason } });
   registerExport = (level: ExportLevel, format: ExportFormat, path: string) =>
     call<RegisterExported>('register_export', { req: { level, format, path } });
+
+  policyGet = () => call<PolicyInfo>('policy_get');
+  policySet = (form: PolicyForm) => call<PolicyInfo>('policy_set', { req: form });
+  outboxList = () => call<OutboxEntry[]>('outbox_list');
+  hqEnroll = (code: string, url: string) => call<Enrolled>('hq_enroll', { req: { code, url } });
+  syncStart = (proxy?: string) => call<void>('sync_start', { req: { proxy: proxy ?? null } });
+  syncCancel = () => call<boolean>('sync_cancel');
+  syncStatus = () => call<JobKind | null>('sync_status');
+  travelStatus = () => call<TravelStatus>('travel_status');
+  travelPrepare = (confirmed: boolean, waitSecs: number, offline: boolean) =>
+    call<void>('travel_prepare', { req: { confirmed, wait_secs: waitSecs, offline } });
+  hqPull = (url?: string) => call<void>('hq_pull', { req: { url: url ?? null } });
+
+  onSyncProgress = async (handler: (p: JobProgress) => void) => {
+    const unlisten = await listen<JobProgress>('sync-progress', (e) => handler(e.payload));
+    return () => unlisten();
+  };
+  onSyncFinished = async (handler: (f: JobFinished) => void) => {
+    const unlisten = await listen<JobFinished>('sync-finished', (e) => handler(e.payload));
+    return () => unlisten();
+  };
 
   onLocked = async (handler: () => void) => {
     const unlisten = await listen('vault-locked', () => handler());

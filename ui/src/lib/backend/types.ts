@@ -15,7 +15,15 @@ export type ErrorCode =
   | 'busy'
   | 'cancelled'
   | 'not_available'
-  | 'internal';
+  | 'internal'
+  | 'network_off'
+  | 'sync_disabled'
+  | 'proxy_required'
+  | 'manual_mode'
+  | 'outside_window'
+  | 'proxy_down'
+  | 'network'
+  | 'receipt';
 
 const CODES: readonly ErrorCode[] = [
   'wrong_passphrase',
@@ -30,6 +38,14 @@ const CODES: readonly ErrorCode[] = [
   'cancelled',
   'not_available',
   'internal',
+  'network_off',
+  'sync_disabled',
+  'proxy_required',
+  'manual_mode',
+  'outside_window',
+  'proxy_down',
+  'network',
+  'receipt',
 ];
 
 /** An error from the backend: a stable code and a human message. */
@@ -276,6 +292,132 @@ export interface BundleOutSummary {
   attachments: number;
   hq_received_at: string | null;
   imported_at: string | null;
+}
+
+// ----- sync with headquarters (crates/api/src/sync.rs, crates/outbox) -----
+
+export type SyncMode = 'manual' | 'automatic';
+
+/** The safety policy as the form edits it (`policy_set` takes it). */
+export interface PolicyForm {
+  enabled: boolean;
+  /** The kill switch. */
+  network_off: boolean;
+  mode: SyncMode;
+  /** `HH:MM-HH:MM`, in the policy's UTC offset. */
+  windows: string[];
+  /** `+04:00`. */
+  utc_offset: string;
+  /** A SOCKS5 URL, or null for a direct connection. */
+  proxy: string | null;
+  require_proxy: boolean;
+}
+
+export interface PolicyInfo {
+  policy: PolicyForm;
+  set_by: 'default' | 'trust-file' | 'user';
+  /** This device knows an HQ server's key. */
+  enrolled: boolean;
+  hq_url: string | null;
+  role: Role;
+}
+
+export type OutboxState = 'pending' | 'partly-sent' | 'received' | 'imported' | 'handed-over';
+export const OUTBOX_STATES: readonly OutboxState[] = ['pending', 'partly-sent', 'received', 'imported', 'handed-over'];
+
+export interface OutboxEntry {
+  seq: number;
+  bundle_id: string;
+  created_at: string;
+  size: number;
+  records: number;
+  attachments: number;
+  state: OutboxState;
+  sent_bytes: number;
+  in_outbox: boolean;
+  hq_received_at: string | null;
+  imported_at: string | null;
+}
+
+export interface Enrolled {
+  enrolled: boolean;
+  hq_id: string;
+  server_fingerprint: string;
+}
+
+export type JobKind = 'sync' | 'auto_sync' | 'travel' | 'pull' | 'enroll';
+
+/** Progress of a transfer (the `sync-progress` event). */
+export type JobProgress = { job: JobKind } & (
+  | { event: 'exporting'; bytes: number }
+  | { event: 'uploading'; seq: number; sent: number; total: number }
+  | { event: 'received'; seq: number }
+  | { event: 'waiting'; unconfirmed: number; waited_secs: number }
+  | { event: 'removing'; done: number; total: number }
+  | { event: 'importing'; bytes: number; total: number }
+);
+
+export interface SyncReport {
+  route: 'direct' | 'proxy';
+  exported: number | null;
+  exported_records: number;
+  uploaded: string[];
+  confirmed_imported: number[];
+  receipt_problems: string[];
+  at: string;
+}
+
+export type RemainingReason =
+  | { reason: 'not-sent' }
+  | { reason: 'awaiting-import'; seq: number }
+  | { reason: 'receipt-invalid'; seq: number; problem: string }
+  | { reason: 'not-in-receipt'; seq: number }
+  | { reason: 'attachment-not-confirmed' };
+
+export type Remaining = { id: string; kind: RecordKind } & RemainingReason;
+
+export interface TravelPlan {
+  removable: string[];
+  removable_attachments: number;
+  remaining: Remaining[];
+  confirmed_bundles: number[];
+}
+
+export interface TravelStatus {
+  plan: TravelPlan;
+  unconfirmed_bundles: number[];
+  last_prepare: { at: string; removed_records: number; removed_attachments: number; remaining: number } | null;
+}
+
+export interface TravelReport {
+  sent: boolean;
+  exported: number | null;
+  removed_records: number;
+  removed_attachments: number;
+  removed_attachment_bytes: number;
+  remaining: Remaining[];
+  unconfirmed_bundles: number[];
+  free_pages: number;
+  wal_bytes: number;
+  receipt_problems: string[];
+  at: string;
+}
+
+export interface PullSummary {
+  imported: number;
+  bundles: string[];
+  refused: string[];
+  receipts_posted: number;
+}
+
+/** The end of a transfer (the `sync-finished` event). */
+export interface JobFinished {
+  job: JobKind;
+  ok: boolean;
+  error: { code: ErrorCode; message: string } | null;
+  sync: SyncReport | null;
+  travel: TravelReport | null;
+  pull: PullSummary | null;
 }
 
 // ----- the register (coordinator vaults) -----

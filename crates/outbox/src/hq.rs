@@ -1,0 +1,239 @@
+//! The user's explicit network actions that the CLI (`yaddash hq enroll`,
+//! `yaddash hq pull`) and the desktop app share: one implementation each,
+//! every one through [`crate::connect`] and so through the safety policy.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde::Serialize;
+use uuid::Uuid;
+use yaddash_bundle::yaddash_wire::hq::DeviceKeysPublic;
+use yaddash_exchange::ExchangeError;
+use yaddash_vault::{Vault, VaultRole};
+
+use crate::{
+    Connect, Event, META_SERVER_KEY, OutboxError, Policy, Result, Route, Session, SetBy, connect,
+    enable_sync, load_policy, save_policy,
+};
+
+/// A session the user asked for (not the app on its own): `url` is an HQ
+/// server address typed now (remembered in the vault), `proxy` a one-run
+/// proxy. `enroll`: the user is joining a server, which is their decision
+/// to enable sync. Giving a URL explicitly also enables sync, unless the
+/// user turned sync off themselves.
+pub fn user_session(
+    vault: &mut Vault,
+    url: Option<&str>,
+    proxy: Option<&str>,
+    enroll: bool,
+    cancel: Arc<AtomicBool>,
+) -> Result<Session> {
+    if enroll {
+        enable_sync(vault)?;
+    } else if url.is_some() {
+        let p = load_policy(vault)?;
+        if !p.enabled && p.set_by != SetBy::User {
+            enable_sync(vault)?;
+        }
+    }
+    connect(
+        vault,
+        &Connect {
+            url: url.map(str::to_owned),
+            proxy: proxy.map(str::to_owned),
+            automatic: false,
+            cancel,
+        },
+    )
+}
+
+/// Checks a policy the user edited and saves it as theirs. The one place
+/// the consistency rules for a user's policy live (CLI and app).
+pub fn set_user_policy(vault: &Vault, mut p: Policy) -> Result<Policy> {
+    if let Route::Proxy { url } = &p.route {
+        let url = crate::normalise_proxy(url).map_err(|e| OutboxError::Setup(e.to_string()))?;
+        p.route = Route::Proxy { url };
+    }
+    if p.require_proxy && p.route == Route::Direct {
+        return Err(OutboxError::Setup(
+            "require proxy is on but the route is direct: set a proxy such as socks5h://127.0.0.1:9050 too".into(),
+        ));
+    }
+    p.check().map_err(|e| OutboxError::Setup(e.to_string()))?;
+    p.set_by = SetBy::User;
+    save_policy(vault, &p)?;
+    Ok(p)
+}
+
+/// Compares two OpenSSH public key lines, ignoring comments.
+pub fn same_key(a: &str, b: &str) -> bool {
+    let core = |s: &str| s.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+    core(a) == core(b)
+}
+
+/// What enrolling at a server answered.
+#[derive(Debug, Clone, Serialize)]
+pub struct Enrolled {
+    /// Always true (the JSON the CLI prints).
+    pub enrolled: bool,
+    /// The headquarters the server serves.
+    pub hq_id: String,
+    /// `SHA256:…` fingerprint of the server's receipt key.
+    pub server_fingerprint: String,
+}
+
+/// Field: registers this device at the HQ server at `url` with a
+/// coordinator's one-time code. Joining is the user's decision to enable
+/// sync. Refuses a server for another headquarters than the trust file's,
+/// and a server whose key differs from the one this vault already knows.
+pub fn enroll(
+    vault: &mut Vault,
+    code: &str,
+    url: &str,
+    cancel: Arc<AtomicBool>,
+) -> Result<Enrolled> {
+    let keys = yaddash_exchange::device_keys(vault)?;
+    let id = keys.public_identity(vault.device_id());
+    let s = user_session(vault, Some(url), None, true, cancel)?;
+    let info = s.client.enroll(
+        code,
+        DeviceKeysPublic {
+            device_id: id.device_id,
+            signing_key: id.signing_key,
+            age_recipient: id.age_recipient,
+        },
+    )?;
+    if let Some(hq) = vault.meta("hq_id")?
+        && hq != info.hq_id
+    {
+        return Err(OutboxError::Setup(format!(
+            "this server serves headquarters {:?}, but this vault's trust file is for {hq:?}; check the URL",
+            info.hq_id
+        )));
+    }
+    match vault.meta(META_SERVER_KEY)? {
+        Some(k) if !same_key(&k, &info.server_key) => {
+            return Err(OutboxError::Receipt(
+                "the server's key differs from the one this vault knows; it may be an impostor. Check with a coordinator".into(),
+            ));
+        }
+        Some(_) => {}
+        None => vault.set_meta(META_SERVER_KEY, &info.server_key)?,
+    }
+    Ok(Enrolled {
+        enrolled: true,
+        hq_id: info.hq_id,
+        server_fingerprint: info.server_fingerprint,
+    })
+}
+
+/// A bundle a pull imported.
+#[derive(Debug, Clone, Serialize)]
+pub struct Pulled {
+    /// Bundle id.
+    pub bundle_id: String,
+    /// The device that made it.
+    pub device_id: Uuid,
+    /// Its sequence number on that device.
+    pub seq: u64,
+    /// That device's bundle numbers still missing here (gaps).
+    pub missing: Vec<u64>,
+}
+
+/// A bundle a pull refused (left at the server for a human to look at).
+#[derive(Debug, Clone, Serialize)]
+pub struct Refused {
+    /// Bundle id.
+    pub bundle_id: String,
+    /// The device the server says sent it.
+    pub device_id: Uuid,
+    /// Why it was refused.
+    pub error: String,
+}
+
+/// What a coordinator's pull did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PullReport {
+    /// Bundles imported now.
+    pub imported: Vec<Pulled>,
+    /// Bundles refused and left at the server.
+    pub refused: Vec<Refused>,
+    /// Import receipts sent back to the server for the devices.
+    pub receipts_posted: usize,
+}
+
+/// Coordinator: downloads new bundles from the HQ server, imports each
+/// (checked against this vault's own list of enrolled devices), acknowledges
+/// it, and posts the signed import receipts back for the devices. The
+/// downloaded files are ciphertext, kept in `<vault>/inbox` only while
+/// importing.
+pub fn pull(vault: &mut Vault, s: &Session, on: &mut dyn FnMut(&Event)) -> Result<PullReport> {
+    if vault.role() != VaultRole::Coordinator {
+        return Err(OutboxError::Setup(
+            "pulling from the HQ server needs a coordinator vault".into(),
+        ));
+    }
+    let inbox = vault.dir().join("inbox");
+    std::fs::create_dir_all(&inbox)
+        .map_err(crate::io_err(format!("cannot create {}", inbox.display())))?;
+    let mut report = PullReport::default();
+    let mut devices = std::collections::BTreeSet::new();
+    let mut after = 0;
+    loop {
+        let list = s.client.list_bundles(after)?;
+        // A server that does not move the cursor forward would loop us forever.
+        if list.bundles.is_empty() || list.bundles.iter().all(|b| b.seq <= after) {
+            break;
+        }
+        for b in list.bundles {
+            after = after.max(b.seq);
+            let path = inbox.join(format!("{}.yaddash", b.bundle_id));
+            s.client.download_bundle(&b, &path)?;
+            let total = b.size;
+            let result = yaddash_exchange::import_bundle(vault, &path, &mut |bytes| {
+                on(&Event::Importing { bytes, total });
+                !s.cancel.load(Ordering::SeqCst)
+            });
+            match result {
+                Ok(sum) => {
+                    devices.insert(sum.device_id);
+                    report.imported.push(Pulled {
+                        bundle_id: sum.bundle_id,
+                        device_id: sum.device_id,
+                        seq: sum.seq,
+                        missing: sum.missing,
+                    });
+                }
+                Err(ExchangeError::AlreadyImported { device_id, .. }) => {
+                    devices.insert(device_id);
+                }
+                Err(e) => {
+                    remove_quietly(&path);
+                    if s.cancel.load(Ordering::SeqCst) {
+                        return Err(OutboxError::Sync(yaddash_sync::SyncError::Cancelled));
+                    }
+                    // Not acknowledged: it stays at the server for a human to look at.
+                    report.refused.push(Refused {
+                        bundle_id: b.bundle_id,
+                        device_id: b.device_id,
+                        error: e.to_string(),
+                    });
+                    continue;
+                }
+            }
+            s.client.ack(&b.bundle_id)?;
+            remove_quietly(&path);
+        }
+    }
+    for d in &devices {
+        let file = yaddash_exchange::receipt_export(vault, *d)?;
+        report.receipts_posted += file.receipts.len();
+        s.client.post_receipts(file.receipts)?;
+    }
+    Ok(report)
+}
+
+fn remove_quietly(p: &Path) {
+    let _ = std::fs::remove_file(p);
+}

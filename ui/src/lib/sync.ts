@@ -1,0 +1,54 @@
+// Sync helpers shared by the Sync, Travel and Coordinator screens: what an
+// error means in plain words, and a transfer's progress as text.
+import type { ErrorCode, JobProgress } from './backend/types';
+import { formatBytes, formatNumber, t } from './i18n/index.svelte';
+
+const EXPLAINED: readonly ErrorCode[] = [
+  'network_off',
+  'sync_disabled',
+  'proxy_required',
+  'manual_mode',
+  'outside_window',
+  'proxy_down',
+  'network',
+  'receipt',
+  'cancelled',
+  'busy',
+];
+
+/** The plain-words explanation of a sync error (translated), or null to show the backend's message alone. */
+export function explainSyncError(code: ErrorCode): string | null {
+  return EXPLAINED.includes(code) ? t(`sync.err_${code}`) : null;
+}
+
+/** One line describing a transfer's progress. */
+export function progressText(p: JobProgress): string {
+  switch (p.event) {
+    case 'exporting':
+      return t('sync.p_exporting', { bytes: formatBytes(p.bytes) });
+    case 'uploading':
+      return t('sync.p_uploading', { seq: p.seq, sent: formatBytes(p.sent), total: formatBytes(p.total) });
+    case 'received':
+      return t('sync.p_received', { seq: p.seq });
+    case 'waiting':
+      return t('sync.p_waiting', { n: formatNumber(p.unconfirmed), secs: formatNumber(p.waited_secs) });
+    case 'removing':
+      return t('sync.p_removing', { done: formatNumber(p.done), total: formatNumber(p.total) });
+    case 'importing':
+      return t('sync.p_importing', { bytes: formatBytes(p.bytes), total: formatBytes(p.total) });
+  }
+}
+
+/** (value, max) for a progress bar, or null when there is no measure. */
+export function progressBar(p: JobProgress): [number, number] | null {
+  switch (p.event) {
+    case 'uploading':
+      return [p.sent, Math.max(p.total, 1)];
+    case 'removing':
+      return [p.done, Math.max(p.total, 1)];
+    case 'importing':
+      return [Math.min(p.bytes, p.total), Math.max(p.total, 1)];
+    default:
+      return null;
+  }
+}
