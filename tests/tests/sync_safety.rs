@@ -320,7 +320,12 @@ fn ctrl_c_stops_an_upload_which_the_next_sync_resumes() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn");
-    std::thread::sleep(std::time::Duration::from_millis(2500));
+    // Stop once a good part has gone (progress is remembered every MiB).
+    let t = std::time::Instant::now();
+    while socks.up_bytes.load(std::sync::atomic::Ordering::SeqCst) < (5 << 19) {
+        assert!(t.elapsed().as_secs() < 120, "the upload did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     let pid = child.id().to_string();
     let st_kill = std::process::Command::new("kill")
         .args(["-INT", &pid])
@@ -471,4 +476,53 @@ fn local_commands_and_manual_mode_make_no_network_call_at_all() {
         !calls.is_empty(),
         "strace saw no network call for a real sync"
     );
+}
+
+#[test]
+fn stopping_cuts_even_a_request_waiting_for_an_answer() {
+    use std::net::TcpListener;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+    // A server that accepts and never answers.
+    let silent = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = silent.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for c in silent.incoming().flatten() {
+            held.push(c);
+        }
+    });
+    let socks = Socks::start(HashMap::new(), None);
+    let keys = yaddash_bundle::DeviceKeys::generate();
+    for route in [
+        yaddash_wire::policy::Route::Direct,
+        yaddash_wire::policy::Route::Proxy { url: socks.url() },
+    ] {
+        let cancel = Arc::new(AtomicBool::new(false));
+        let c = yaddash_sync::Client::with_route(
+            &format!("http://{addr}"),
+            uuid::Uuid::now_v7(),
+            keys.signing_key(),
+            &route,
+            Arc::clone(&cancel),
+        )
+        .expect("client");
+        let flag = Arc::clone(&cancel);
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(500));
+            flag.store(true, Ordering::SeqCst);
+        });
+        let t = Instant::now();
+        let r = c.receipts(0);
+        let took = t.elapsed();
+        assert!(
+            matches!(r, Err(yaddash_sync::SyncError::Cancelled)),
+            "{route:?}: {r:?}"
+        );
+        assert!(
+            took < Duration::from_secs(3),
+            "{route:?}: stopping took {took:?}"
+        );
+    }
 }

@@ -265,8 +265,7 @@ impl Client {
             return Err(SyncError::BadUrl("use http:// or https://".into()));
         }
         base.set_path("/");
-        let bridge = match route {
-            Route::Direct => None,
+        let upstream = match route {
             Route::Proxy { url } => {
                 if base.scheme() != "http" {
                     return Err(SyncError::BadUrl(
@@ -276,12 +275,25 @@ impl Client {
                 check_proxy(url)?;
                 let proxy = yaddash_wire::policy::normalise_proxy(url)
                     .map_err(|e| SyncError::BadUrl(e.to_string()))?;
+                Some(socks::Upstream::Socks(
+                    proxy.trim_start_matches("socks5h://").to_owned(),
+                ))
+            }
+            // https goes straight (TLS needs the real host name); http goes
+            // through a direct bridge so that Cancel cuts even a request
+            // that waits for an answer.
+            Route::Direct if base.scheme() == "http" => Some(socks::Upstream::Direct),
+            Route::Direct => None,
+        };
+        let bridge = match upstream {
+            None => None,
+            Some(upstream) => {
                 let host = base
                     .host_str()
                     .ok_or_else(|| SyncError::BadUrl("the URL has no host".into()))?
                     .to_owned();
                 let port = base.port_or_known_default().unwrap_or(80);
-                let b = socks::Bridge::start(proxy.trim_start_matches("socks5h://"), &host, port)?;
+                let b = socks::Bridge::start(upstream, &host, port, Arc::clone(&cancel))?;
                 let local = reqwest::Url::parse(&format!("http://{}/", b.addr))
                     .map_err(|e| SyncError::BadUrl(e.to_string()))?;
                 let authority = match base.port() {

@@ -1,16 +1,23 @@
 //! A SOCKS5 client (RFC 1928, CONNECT, no authentication) and a loopback
-//! bridge to it.
+//! bridge.
 //!
-//! The HTTP client connects to the bridge on 127.0.0.1; for every
-//! connection the bridge opens a SOCKS5 tunnel through the proxy to the one
-//! HQ host and port, sending the **name** (address type 3) so the proxy
-//! resolves it, and relays bytes. The bridge only ever connects to the
-//! proxy: there is no code path that reaches the server directly. (reqwest
-//! 0.13's own SOCKS support only works when built with TLS.)
+//! The HTTP client connects to the bridge on 127.0.0.1. Through a proxy,
+//! for every connection the bridge opens a SOCKS5 tunnel to the one HQ host
+//! and port, sending the **name** (address type 3) so the proxy resolves
+//! it, and relays bytes; it only ever connects to the proxy, so there is no
+//! code path that reaches the server directly. (reqwest 0.13's own SOCKS
+//! support only works when built with TLS.) On a direct route the bridge
+//! connects to the server itself.
+//!
+//! Either way the bridge holds every live connection, so setting the stop
+//! flag (kill switch, Cancel, lock) cuts them within 50 ms — even a request
+//! that is waiting for the server's answer, which the blocking HTTP client
+//! could not otherwise abandon.
 
+use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,8 +26,33 @@ use std::time::Duration;
 pub enum TunnelError {
     /// The proxy itself cannot be reached.
     ProxyDown(String),
-    /// The proxy answered but could not reach the server.
+    /// The proxy answered but could not reach the server, or (direct) the
+    /// server could not be reached.
     Refused(String),
+}
+
+/// Where the bridge sends connections.
+#[derive(Debug, Clone)]
+pub enum Upstream {
+    /// Through the SOCKS5 proxy at `host:port`.
+    Socks(String),
+    /// Straight to the server.
+    Direct,
+}
+
+fn direct(host: &str, port: u16) -> Result<TcpStream, TunnelError> {
+    let addrs: Vec<SocketAddr> = (host.trim_matches(['[', ']']), port)
+        .to_socket_addrs()
+        .map_err(|e| TunnelError::Refused(format!("cannot resolve {host}: {e}")))?
+        .collect();
+    let mut last = format!("no address for {host}");
+    for a in addrs {
+        match TcpStream::connect_timeout(&a, Duration::from_secs(30)) {
+            Ok(s) => return Ok(s),
+            Err(e) => last = e.to_string(),
+        }
+    }
+    Err(TunnelError::Refused(last))
 }
 
 fn reply_text(code: u8) -> &'static str {
@@ -118,8 +150,10 @@ pub fn tunnel(proxy: &str, host: &str, port: u16) -> Result<TcpStream, TunnelErr
     Ok(s)
 }
 
-/// A loopback listener whose every connection is tunnelled through the
-/// proxy to one server. Stops when dropped.
+type Live = Arc<Mutex<HashMap<u64, (TcpStream, TcpStream)>>>;
+
+/// A loopback listener whose every connection goes to one server, through
+/// the proxy or directly. Stops when dropped.
 pub struct Bridge {
     /// Where the HTTP client connects.
     pub addr: SocketAddr,
@@ -133,33 +167,91 @@ impl std::fmt::Debug for Bridge {
     }
 }
 
+fn cut_all(live: &Live) {
+    if let Ok(mut g) = live.lock() {
+        for (_, (a, b)) in g.drain() {
+            let _ = a.shutdown(Shutdown::Both);
+            let _ = b.shutdown(Shutdown::Both);
+        }
+    }
+}
+
 impl Bridge {
-    /// Starts a bridge to `host:port` through `proxy` (`host:port`).
-    pub fn start(proxy: &str, host: &str, port: u16) -> io::Result<Bridge> {
+    /// Starts a bridge to `host:port` via `upstream`; setting `cancel` cuts
+    /// every connection.
+    pub fn start(
+        upstream: Upstream,
+        host: &str,
+        port: u16,
+        cancel: Arc<AtomicBool>,
+    ) -> io::Result<Bridge> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;
         let last_error = Arc::new(Mutex::new(None));
         let stop = Arc::new(AtomicBool::new(false));
-        let (proxy, host) = (proxy.to_owned(), host.to_owned());
+        let live: Live = Arc::default();
+        // The watcher: the stop flag cuts live connections at once.
+        {
+            let (live, stop, cancel) = (Arc::clone(&live), Arc::clone(&stop), Arc::clone(&cancel));
+            std::thread::Builder::new()
+                .name("bridge-watch".into())
+                .spawn(move || {
+                    while !stop.load(Ordering::SeqCst) {
+                        if cancel.load(Ordering::SeqCst) {
+                            cut_all(&live);
+                        }
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                    cut_all(&live);
+                })?;
+        }
+        let host = host.to_owned();
         let (errs, stop2) = (Arc::clone(&last_error), Arc::clone(&stop));
+        let next = Arc::new(AtomicU64::new(0));
         std::thread::Builder::new()
-            .name("socks-bridge".into())
+            .name("bridge".into())
             .spawn(move || {
                 for conn in listener.incoming() {
                     if stop2.load(Ordering::SeqCst) {
                         break;
                     }
                     let Ok(client) = conn else { continue };
-                    let (proxy, host, errs) = (proxy.clone(), host.clone(), Arc::clone(&errs));
+                    if cancel.load(Ordering::SeqCst) {
+                        let _ = client.shutdown(Shutdown::Both);
+                        continue;
+                    }
+                    let (upstream, host, errs, live) = (
+                        upstream.clone(),
+                        host.clone(),
+                        Arc::clone(&errs),
+                        Arc::clone(&live),
+                    );
+                    let id = next.fetch_add(1, Ordering::SeqCst);
                     let _ = std::thread::Builder::new()
-                        .name("socks-tunnel".into())
-                        .spawn(move || match tunnel(&proxy, &host, port) {
-                            Ok(up) => relay(client, up),
-                            Err(e) => {
-                                if let Ok(mut g) = errs.lock() {
-                                    *g = Some(e);
+                        .name("bridge-conn".into())
+                        .spawn(move || {
+                            let up = match &upstream {
+                                Upstream::Socks(proxy) => tunnel(proxy, &host, port),
+                                Upstream::Direct => direct(&host, port),
+                            };
+                            match up {
+                                Ok(up) => {
+                                    if let (Ok(a), Ok(b)) = (client.try_clone(), up.try_clone())
+                                        && let Ok(mut g) = live.lock()
+                                    {
+                                        g.insert(id, (a, b));
+                                    }
+                                    relay(client, up);
+                                    if let Ok(mut g) = live.lock() {
+                                        g.remove(&id);
+                                    }
                                 }
-                                let _ = client.shutdown(Shutdown::Both);
+                                Err(e) => {
+                                    if let Ok(mut g) = errs.lock() {
+                                        *g = Some(e);
+                                    }
+                                    let _ = client.shutdown(Shutdown::Both);
+                                }
                             }
                         });
                 }
