@@ -289,6 +289,63 @@ fn search(dir: &Path, queries: &[String]) {
     );
 }
 
+/// A person page's linked cases and interviews: `linked_records` for 100
+/// persons, against the scan it replaced (every case and interview read,
+/// for 3 persons: it takes seconds each).
+fn links(dir: &Path) {
+    let app = AppState::new(Config {
+        vault_dir: dir.to_path_buf(),
+        kdf_work_factor: MIN_WORK_FACTOR,
+    });
+    app.unlock(UnlockRequest::Passphrase {
+        secret: PASSPHRASE.into(),
+    })
+    .expect("unlock");
+    let persons = app
+        .list_records(yaddash_model::RecordKind::Person)
+        .expect("list");
+    let mut times = Vec::new();
+    let mut found = 0;
+    for p in persons.iter().take(100) {
+        let t = Instant::now();
+        found += app.linked_records(p.id).expect("links").len();
+        times.push(t.elapsed());
+    }
+    times.sort();
+    println!(
+        "linked_records (reference indexes): n={} p50={:.2} ms p95={:.2} ms max={:.2} ms ({found} links)",
+        times.len(),
+        percentile(&times, 0.50),
+        percentile(&times, 0.95),
+        times[times.len() - 1].as_secs_f64() * 1000.0
+    );
+    let mut scan = Vec::new();
+    for p in persons.iter().take(3) {
+        let t = Instant::now();
+        let mut n = 0;
+        for kind in [
+            yaddash_model::RecordKind::Case,
+            yaddash_model::RecordKind::Interview,
+        ] {
+            for hit in app.list_records(kind).expect("list") {
+                let r = app.get_record(hit.id).expect("get");
+                if r.record.references().contains(&p.id) {
+                    n += 1;
+                }
+            }
+        }
+        std::hint::black_box(n);
+        scan.push(t.elapsed());
+    }
+    scan.sort();
+    println!(
+        "the previous full scan: n={} p50={:.0} ms max={:.0} ms",
+        scan.len(),
+        percentile(&scan, 0.50),
+        scan[scan.len() - 1].as_secs_f64() * 1000.0
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
@@ -298,8 +355,11 @@ fn main() {
             args[3].parse().expect("interviews"),
         ),
         Some("search") if args.len() >= 3 => search(Path::new(&args[1]), &args[2..]),
+        Some("links") if args.len() == 2 => links(Path::new(&args[1])),
         _ => {
-            eprintln!("usage: bench_ui_vault prepare DIR PERSONS INTERVIEWS | search DIR QUERY...");
+            eprintln!(
+                "usage: bench_ui_vault prepare DIR PERSONS INTERVIEWS | search DIR QUERY... | links DIR"
+            );
             std::process::exit(2);
         }
     }

@@ -415,19 +415,7 @@ impl AppState {
     /// The cases and interviews that refer to a record (a person's cases
     /// and interviews, a case's interviews).
     pub fn linked_records(&self, id: Uuid) -> ApiResult<Vec<RecordSummary>> {
-        self.with_vault(|v| {
-            // The vault keeps no reverse index yet: scan cases and interviews.
-            let mut out = Vec::new();
-            for kind in [RecordKind::Case, RecordKind::Interview] {
-                for hit in v.list(kind)? {
-                    let stored = v.get(hit.id)?;
-                    if stored.record.references().contains(&id) {
-                        out.push(hit.into());
-                    }
-                }
-            }
-            Ok(out)
-        })
+        self.with_vault(|v| Ok(v.referring(id)?.into_iter().map(Into::into).collect()))
     }
 
     // ----- commands: attachments ---------------------------------------------

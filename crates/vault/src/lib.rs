@@ -508,6 +508,39 @@ impl Vault {
         Ok(out)
     }
 
+    /// The cases and interviews that refer to record `id` (as detainee,
+    /// case or speaker), through the reference indexes (schema 5).
+    pub fn referring(&self, id: Uuid) -> Result<Vec<SearchHit>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, kind, body FROM records WHERE json_extract(body, '$.detainee_id') = ?1
+             UNION
+             SELECT id, kind, body FROM records WHERE json_extract(body, '$.case_id') = ?1
+             UNION
+             SELECT id, kind, body FROM records WHERE json_extract(body, '$.speaker_id') = ?1
+             ORDER BY kind, id",
+        )?;
+        let rows = stmt.query_map([id.to_string()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (rid, kind, body) = row?;
+            if kind == RecordKind::Person.as_str() {
+                continue;
+            }
+            let hit = hit(&rid, &kind, &body)?;
+            // The index found it; the parsed record must agree.
+            if parse_body(&kind, &body)?.references().contains(&id) {
+                out.push(hit);
+            }
+        }
+        Ok(out)
+    }
+
     /// Full-text search over names and text, seeing through spelling variants
     /// across scripts. Every word of the query must match (as a prefix).
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>> {
@@ -1210,4 +1243,104 @@ fn open_db(path: &Path, key: &MasterKey, create: bool) -> Result<Connection> {
          PRAGMA cache_size = -32768;",
     )?;
     Ok(conn)
+}
+
+#[cfg(test)]
+mod reference_tests {
+    use super::*;
+    use yaddash_model::{Case, Consent, Interview, Person};
+
+    #[test]
+    fn referring_uses_the_indexes_and_finds_exactly_the_references() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let opts = CreateOptions {
+            role: VaultRole::Field,
+            kdf_work_factor: MIN_WORK_FACTOR,
+        };
+        let pass = SecretString::from("correct horse battery staple");
+        let (mut v, _) = Vault::create(&tmp.path().join("v"), &pass, &opts).expect("create");
+        let person = |v: &mut Vault, n: &str| {
+            v.add(&Record::Person(Person {
+                names: vec![n.into()],
+                birth_year: None,
+                roles: Vec::new(),
+                notes: None,
+                confidentiality: Default::default(),
+                reliability: Default::default(),
+            }))
+            .expect("person")
+        };
+        let a = person(&mut v, "A");
+        let b = person(&mut v, "B");
+        let case_a = v
+            .add(&Record::Case(Case {
+                detainee_id: a,
+                title: Some("case of A".into()),
+                events: Vec::new(),
+                notes: None,
+                confidentiality: Default::default(),
+                reliability: Default::default(),
+            }))
+            .expect("case");
+        let interview = |v: &mut Vault, case_id, detainee_id, speaker_id| {
+            v.add(&Record::Interview(Interview {
+                case_id,
+                detainee_id,
+                speaker_id,
+                relation: None,
+                interviewer: "i".into(),
+                date: "2026-01-02".parse().expect("date"),
+                place: None,
+                language: "az".into(),
+                consent: Consent::Internal,
+                narrative: "n".into(),
+                confidentiality: Default::default(),
+                reliability: Default::default(),
+            }))
+            .expect("interview")
+        };
+        let i1 = interview(&mut v, Some(case_a), Some(a), None);
+        let i2 = interview(&mut v, None, Some(b), Some(a));
+        let i3 = interview(&mut v, None, Some(b), None);
+        let ids = |hits: Vec<SearchHit>| {
+            let mut v: Vec<Uuid> = hits.into_iter().map(|h| h.id).collect();
+            v.sort();
+            v
+        };
+        let mut want_a = vec![case_a, i1, i2];
+        want_a.sort();
+        assert_eq!(ids(v.referring(a).expect("refs")), want_a);
+        let mut want_b = vec![i2, i3];
+        want_b.sort();
+        assert_eq!(ids(v.referring(b).expect("refs")), want_b);
+        assert_eq!(ids(v.referring(case_a).expect("refs")), vec![i1]);
+        // Each branch of the query is an index lookup, not a scan.
+        let mut stmt = v
+            .conn
+            .prepare(
+                "EXPLAIN QUERY PLAN SELECT id FROM records WHERE json_extract(body, '$.detainee_id') = ?1
+                 UNION SELECT id FROM records WHERE json_extract(body, '$.case_id') = ?1
+                 UNION SELECT id FROM records WHERE json_extract(body, '$.speaker_id') = ?1",
+            )
+            .expect("plan");
+        let plan: Vec<String> = stmt
+            .query_map([a.to_string()], |r| r.get::<_, String>(3))
+            .expect("rows")
+            .collect::<rusqlite::Result<_>>()
+            .expect("plan rows");
+        for idx in [
+            "records_ref_detainee",
+            "records_ref_case",
+            "records_ref_speaker",
+        ] {
+            assert!(
+                plan.iter().any(|p| p.contains(idx)),
+                "{idx} unused: {plan:?}"
+            );
+        }
+        assert!(
+            !plan.iter().any(|p| p.starts_with("SCAN records")),
+            "{plan:?}"
+        );
+    }
 }

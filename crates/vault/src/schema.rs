@@ -190,6 +190,16 @@ pub const MIGRATIONS: &[&str] = &[
         FROM search s JOIN records r ON r.rowid = s.rowid
         WHERE r.kind IN ('person', 'case');
     "#,
+    // 5: indexes on the references between records.
+    r#"
+    -- A person's page lists the cases and interviews that refer to them; a
+    -- case's page its interviews. Without these, that meant reading every
+    -- case and interview in the vault. The expressions must match the
+    -- queries in `Vault::referring` exactly.
+    CREATE INDEX records_ref_detainee ON records (json_extract(body, '$.detainee_id'));
+    CREATE INDEX records_ref_case ON records (json_extract(body, '$.case_id'));
+    CREATE INDEX records_ref_speaker ON records (json_extract(body, '$.speaker_id'));
+    "#,
 ];
 
 /// The schema version this build writes.
