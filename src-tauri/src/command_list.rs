@@ -23,6 +23,7 @@ macro_rules! with_app_commands {
             get_record,
             save_record,
             record_history,
+            record_provenance,
             linked_records,
             // attachments
             attach_file,
@@ -49,6 +50,7 @@ macro_rules! with_app_commands {
             policy_set,
             outbox_list,
             hq_enroll,
+            hq_invite,
             sync_start,
             sync_cancel,
             sync_status,

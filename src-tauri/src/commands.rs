@@ -15,9 +15,9 @@ use yaddash_api::{
 };
 use yaddash_api::{AttachmentInfo, CheckReport, RecordKind, Revision, StoredRecord};
 use yaddash_api::{
-    BundleOutSummary, DeviceIdentity, EnrollDeviceRequest, ExportReceiptsRequest,
-    ImportTrustRequest, PathRequest, ReceiptsExported, ReceiptsImported, RevokeDeviceRequest,
-    TrustSummary,
+    BundleOutSummary, DeviceIdentity, DeviceRevoked, EnrollDeviceRequest, ExportReceiptsRequest,
+    ImportTrustRequest, InviteRequest, PathRequest, ReceiptsExported, ReceiptsImported,
+    RevisionOrigin, RevokeDeviceRequest, TrustSummary,
 };
 use yaddash_api::{
     DuplicateSuggestion, MergeSummary, RegisterExportRequest, RegisterExported,
@@ -105,6 +105,11 @@ pub fn save_record(s: S<'_>, req: SaveRecordRequest) -> ApiResult<SavedRecord> {
 #[tauri::command(async)]
 pub fn record_history(s: S<'_>, id: Uuid) -> ApiResult<Vec<Revision>> {
     s.record_history(id)
+}
+
+#[tauri::command(async)]
+pub fn record_provenance(s: S<'_>, id: Uuid) -> ApiResult<Vec<RevisionOrigin>> {
+    s.record_provenance(id)
 }
 
 #[tauri::command(async)]
@@ -201,7 +206,7 @@ pub fn enroll_device(s: S<'_>, req: EnrollDeviceRequest) -> ApiResult<DeviceSumm
 }
 
 #[tauri::command(async)]
-pub fn revoke_device(s: S<'_>, req: RevokeDeviceRequest) -> ApiResult<()> {
+pub fn revoke_device(s: S<'_>, req: RevokeDeviceRequest) -> ApiResult<DeviceRevoked> {
     s.revoke_device(req)
 }
 
@@ -240,6 +245,11 @@ pub fn outbox_list(s: S<'_>) -> ApiResult<Vec<OutboxEntry>> {
 #[tauri::command(async)]
 pub fn hq_enroll(s: S<'_>, req: EnrollRequest) -> ApiResult<yaddash_api::Enrolled> {
     s.hq_enroll(req)
+}
+
+#[tauri::command(async)]
+pub fn hq_invite(s: S<'_>, req: InviteRequest) -> ApiResult<yaddash_api::Invite> {
+    s.hq_invite(req)
 }
 
 /// Returns at once; progress and the end arrive as window events.

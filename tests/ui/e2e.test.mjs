@@ -442,6 +442,30 @@ test('the desktop app: create, lock, unlock, record, attach, search', async (t) 
     await screenshot('coordinator-person-page');
   });
 
+  await t.test('coordinator: the history says where each revision came from; a one-time enrollment code', async () => {
+    await s.clickText('button', 'History');
+    await s.waitFor('[data-testid=revision]');
+    const origin = await s.waitUntilElement(
+      `return [...document.querySelectorAll('[data-testid=origin]')].find(e => e.textContent.includes('Field laptop, Ganja')) || null`,
+      [],
+      'the provenance of the imported revision',
+    );
+    const text = await origin.text();
+    assert.match(text, /bundle [0-9a-f]{12}… no\. 1, its revision \d+/, text);
+    assert.match(text, /imported/, text);
+    await screenshot('coordinator-history-provenance');
+
+    await s.clickText('nav button', 'Import & devices');
+    await s.waitFor('[data-testid=invite-form]');
+    await (await s.find('#invite-hours option[value="1"]')).click();
+    await s.clickText('[data-testid=invite-form] button', 'Make a code');
+    const code = await s.waitFor('[data-testid=invite-code]');
+    assert.match(await code.text(), /^YDE1-[A-Z2-7]+$/);
+    assert.match(await (await s.find('[data-testid=invite-result]')).text(), /Valid until/);
+    await s.execute(`document.querySelector('[data-testid=invite-result]').scrollIntoView({ block: 'center' })`);
+    await screenshot('coordinator-enrollment-code');
+  });
+
   await t.test('coordinator: the register lists the imported detainee; status by hand with a reason; export', async () => {
     await s.clickText('nav button', 'Register');
     const row = await s.waitUntilElement(
@@ -654,5 +678,19 @@ test('the desktop app: create, lock, unlock, record, attach, search', async (t) 
     await s.clickText('nav button', 'Persons & cases');
     await s.waitFor('[data-testid=search]');
     await s.waitUntil(`return document.querySelectorAll('[data-testid=record-row]').length === 0`, [], { what: 'no person left on the laptop' });
+    await s.quit();
+
+    // The coordinator revokes the field device: in its vault and at the HQ
+    // server it pulled from (sync was enabled by typing the URL).
+    s = await Session.start(URL, COORD_APP);
+    await unlockApp();
+    await s.clickText('nav button', 'Import & devices');
+    await s.clickText('[data-testid=device-row] button', 'Revoke');
+    await s.clickText('[data-testid=device-row] button', 'Really revoke? Click again');
+    const revoked = await s.waitFor('[data-testid=device-msg]', { timeoutMs: 60_000 });
+    assert.equal(await revoked.text(), 'Revoked in this vault and at the HQ server.');
+    await s.waitUntil(`return /revoked/.test(document.querySelector('[data-testid=device-row]')?.textContent ?? '')`, [], { what: 'the device marked revoked' });
+    await s.execute(`document.querySelector('[data-testid=device-msg]').scrollIntoView({ block: 'center' })`);
+    await screenshot('coordinator-device-revoked');
   });
 });

@@ -298,6 +298,52 @@ pub struct RevokeDeviceRequest {
     pub device_id: Uuid,
 }
 
+/// Where one revision of a record came from: a bundle imported here (the
+/// revisions with no entry were saved on this device).
+#[derive(Debug, Clone, Serialize)]
+pub struct RevisionOrigin {
+    /// The revision number in this vault.
+    pub rev: i64,
+    /// The device that made it.
+    pub device_id: String,
+    /// That device's label, if it is enrolled here and has one.
+    pub device_label: Option<String>,
+    /// Whether that device is enrolled in this vault.
+    pub device_enrolled: bool,
+    /// The bundle that carried it.
+    pub bundle_id: String,
+    /// The bundle's sequence number on that device.
+    pub bundle_seq: Option<u64>,
+    /// The revision number on that device.
+    pub source_rev: i64,
+    /// When the bundle was imported here (RFC 3339).
+    pub imported_at: Option<String>,
+}
+
+/// `hq_invite` arguments.
+#[derive(Deserialize)]
+pub struct InviteRequest {
+    /// How long the code stays valid, in hours (1 to 720).
+    pub valid_hours: u32,
+}
+
+/// What revoking a device did.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceRevoked {
+    /// The device.
+    pub device_id: String,
+    /// Its bundles made from this time on are refused (RFC 3339).
+    pub revoked_from: String,
+    /// Revoked in this vault.
+    pub in_vault: bool,
+    /// Revoked at the HQ server too.
+    pub at_server: bool,
+    /// Whether this vault knows an HQ server.
+    pub server_known: bool,
+    /// Why the HQ server was not told (the safety policy, the network).
+    pub server_error: Option<crate::ApiError>,
+}
+
 /// `export_receipts` arguments.
 #[derive(Deserialize)]
 pub struct ExportReceiptsRequest {

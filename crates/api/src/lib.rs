@@ -30,15 +30,15 @@ pub use dto::*;
 pub use error::{ApiError, ApiResult, ErrorCode};
 pub use register::MAX_REASON_CHARS;
 pub use sync::{
-    AUTO_SYNC_EVERY, EnrollRequest, HqPullRequest, JobEvents, JobFinished, JobKind, JobProgress,
-    MAX_TRAVEL_WAIT_SECS, PolicyForm, PolicyInfo, PullSummary, SyncStartRequest,
-    TravelPrepareRequest,
+    AUTO_SYNC_EVERY, EnrollRequest, HqPullRequest, INVITE_HOURS_MAX, JobEvents, JobFinished,
+    JobKind, JobProgress, MAX_TRAVEL_WAIT_SECS, PolicyForm, PolicyInfo, PullSummary,
+    SyncStartRequest, TravelPrepareRequest,
 };
 /// Types sent across IPC as they are.
 pub use yaddash_model::{Record, RecordKind};
 /// The outbox's types the app shows as they are.
 pub use yaddash_outbox::travel::{Report as TravelReport, Status as TravelStatus};
-pub use yaddash_outbox::{Enrolled, Entry as OutboxEntry, Event as SyncEvent, SyncReport};
+pub use yaddash_outbox::{Enrolled, Entry as OutboxEntry, Event as SyncEvent, Invite, SyncReport};
 pub use yaddash_vault::{AttachmentInfo, CheckReport, Revision, StoredRecord};
 
 /// Environment variable naming the vault directory (overrides the default).
@@ -412,6 +412,33 @@ impl AppState {
         self.with_vault(|v| Ok(v.history(id)?))
     }
 
+    /// Where each revision of a record that came in a bundle came from
+    /// (device, bundle, its sequence number, the source revision, when it
+    /// was imported). Revisions not listed were saved on this device.
+    pub fn record_provenance(&self, id: Uuid) -> ApiResult<Vec<RevisionOrigin>> {
+        self.with_vault(|v| {
+            let devices = v.devices()?;
+            let mut out = Vec::new();
+            for (rev, device_id, source_rev, bundle_id) in v.provenance(id)? {
+                let device = devices
+                    .iter()
+                    .find(|d| d.device_id.to_string() == device_id);
+                let bundle = v.bundle_in(&bundle_id)?;
+                out.push(RevisionOrigin {
+                    rev,
+                    device_label: device.and_then(|d| d.label.clone()),
+                    device_enrolled: device.is_some(),
+                    device_id,
+                    bundle_seq: bundle.as_ref().map(|b| b.seq),
+                    imported_at: bundle.map(|b| b.imported_at),
+                    bundle_id,
+                    source_rev,
+                });
+            }
+            Ok(out)
+        })
+    }
+
     /// The cases and interviews that refer to a record (a person's cases
     /// and interviews, a case's interviews).
     pub fn linked_records(&self, id: Uuid) -> ApiResult<Vec<RecordSummary>> {
@@ -655,14 +682,6 @@ impl AppState {
                 revoked: false,
                 label,
             })
-        })
-    }
-
-    /// Coordinator: revokes a device from now on; its later bundles are refused.
-    pub fn revoke_device(&self, req: RevokeDeviceRequest) -> ApiResult<()> {
-        self.with_vault(|v| {
-            yaddash_exchange::revoke_device(v, req.device_id, time::OffsetDateTime::now_utc())?;
-            Ok(())
         })
     }
 

@@ -22,7 +22,10 @@ use yaddash_outbox::{
 };
 use yaddash_vault::{Vault, VaultRole};
 
-use crate::{ApiError, ApiResult, AppState, ErrorCode, Role, RunningJob, lock_ignoring_poison};
+use crate::{
+    ApiError, ApiResult, AppState, DeviceRevoked, ErrorCode, InviteRequest, RevokeDeviceRequest,
+    Role, RunningJob, lock_ignoring_poison,
+};
 
 /// How often the app offers an automatic send (the policy decides whether
 /// it happens: only in automatic mode, inside the windows).
@@ -96,6 +99,9 @@ pub struct TravelPrepareRequest {
     pub offline: bool,
 }
 
+/// Longest validity of an enrollment code the app issues, in hours.
+pub const INVITE_HOURS_MAX: u32 = 720;
+
 /// `hq_pull` arguments.
 #[derive(Deserialize, Default)]
 pub struct HqPullRequest {
@@ -118,6 +124,8 @@ pub enum JobKind {
     Pull,
     /// Enrolling at an HQ server.
     Enroll,
+    /// A coordinator revoking a device (at the HQ server too, if known).
+    Revoke,
 }
 
 /// A progress event of a transfer (Tauri event `sync-progress`).
@@ -259,11 +267,11 @@ fn field_only(v: &Vault, what: &str) -> ApiResult<()> {
     Ok(())
 }
 
-fn coordinator_only(v: &Vault) -> ApiResult<()> {
+fn coordinator_only(v: &Vault, what: &str) -> ApiResult<()> {
     if v.role() != VaultRole::Coordinator {
         return Err(ApiError::new(
             ErrorCode::NotAvailable,
-            "pulling from the HQ server needs a coordinator vault",
+            format!("{what} needs a coordinator vault"),
         ));
     }
     Ok(())
@@ -450,6 +458,70 @@ impl AppState {
         }
     }
 
+    /// Coordinator: a one-time enrollment code for a new field device,
+    /// valid for `valid_hours`. Local: touches no network.
+    pub fn hq_invite(&self, req: InviteRequest) -> ApiResult<yaddash_outbox::Invite> {
+        if !(1..=INVITE_HOURS_MAX).contains(&req.valid_hours) {
+            return Err(ApiError::invalid(
+                "choose how long the code stays valid (1 hour to 30 days)",
+            ));
+        }
+        self.with_vault(|v| {
+            coordinator_only(v, "issuing enrollment codes")?;
+            Ok(yaddash_outbox::invite(
+                v,
+                i64::from(req.valid_hours) * 3600,
+            )?)
+        })
+    }
+
+    /// Coordinator: revokes a device from now on — in this vault always,
+    /// then at the HQ server if the vault knows one, through the safety
+    /// policy. A refusal or network failure there is in the answer
+    /// (`server_error`), the local revocation stands.
+    pub fn revoke_device(&self, req: RevokeDeviceRequest) -> ApiResult<DeviceRevoked> {
+        self.with_vault(|v| coordinator_only(v, "revoking a device"))?;
+        self.mark_activity();
+        let cancel = self.begin_job(JobKind::Revoke)?;
+        // On a thread of its own, as enrolling: the blocking HTTP client
+        // must not run on the async runtime's threads.
+        let r = std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    let mut guard = self.vault_guard()?;
+                    let v = guard.as_mut().ok_or_else(ApiError::locked)?;
+                    let r = yaddash_outbox::revoke(
+                        v,
+                        req.device_id,
+                        time::OffsetDateTime::now_utc(),
+                        None,
+                        Arc::clone(&cancel),
+                    );
+                    if self.lock_requested.swap(false, Ordering::SeqCst) {
+                        drop(guard.take());
+                    }
+                    Ok(r?)
+                })
+                .join()
+                .unwrap_or_else(|_| {
+                    Err(ApiError::new(
+                        ErrorCode::Internal,
+                        "revoking failed unexpectedly; check the device list",
+                    ))
+                })
+        });
+        *lock_ignoring_poison(&self.job) = None;
+        let r = r?;
+        Ok(DeviceRevoked {
+            device_id: r.device_id.to_string(),
+            revoked_from: r.revoked_from,
+            in_vault: r.in_vault,
+            at_server: r.at_server,
+            server_known: r.server_known,
+            server_error: r.server_failure.map(ApiError::from),
+        })
+    }
+
     /// Field: Send now. Puts what is new in the outbox (encrypted), then —
     /// if the policy allows — uploads the outbox and fetches receipts, on a
     /// background thread; returns at once. Progress and the end come as
@@ -599,7 +671,7 @@ impl AppState {
     /// Coordinator: downloads new bundles from the HQ server, imports them,
     /// acknowledges them and sends the receipts back. In the background.
     pub fn hq_pull(&self, req: HqPullRequest, events: Arc<dyn JobEvents>) -> ApiResult<()> {
-        self.with_vault(|v| coordinator_only(v))?;
+        self.with_vault(|v| coordinator_only(v, "pulling from the HQ server"))?;
         let url = req
             .url
             .map(|u| u.trim().to_owned())

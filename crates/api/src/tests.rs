@@ -432,10 +432,87 @@ fn trust_enroll_bundle_receipts_round_trip() {
         .expect("again");
     assert_eq!(again.already, 1);
 
-    coord
+    // Provenance: the imported record's revision names the device (its
+    // label) and the bundle, its sequence number and the import time.
+    let rid = coord.list_records(RecordKind::Person).expect("records")[0].id;
+    let origins = coord.record_provenance(rid).expect("provenance");
+    assert_eq!(origins.len(), 1);
+    let o = &origins[0];
+    assert_eq!(o.device_id, me.device_id);
+    assert_eq!(o.device_label.as_deref(), Some("Aynur's laptop"));
+    assert!(o.device_enrolled);
+    assert_eq!(o.bundle_id, bundle.sha256);
+    assert_eq!((o.bundle_seq, o.source_rev), (Some(1), 1));
+    assert!(o.imported_at.is_some());
+    // Saved on this device: no provenance.
+    let own = save(&coord, person(&["Aliyev Rashad"]));
+    assert!(coord.record_provenance(own).expect("own").is_empty());
+    assert!(field.record_provenance(rid).expect("field").is_empty());
+
+    // An enrollment code: parses, is signed by this coordinator and expires
+    // in the time asked for. Field vaults cannot issue one.
+    let inv = coord
+        .hq_invite(InviteRequest { valid_hours: 24 })
+        .expect("invite");
+    let code = enroll_code(&inv.code);
+    assert_eq!(
+        code.issuer.to_string(),
+        coord.device_identity().expect("id").device_id
+    );
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    assert!((now + 24 * 3600 - code.expires_at).abs() < 60);
+    let until = time::OffsetDateTime::parse(
+        &inv.expires_at,
+        &time::format_description::well_known::Rfc3339,
+    )
+    .expect("rfc3339");
+    assert_eq!(until.unix_timestamp(), code.expires_at);
+    for hours in [0, INVITE_HOURS_MAX + 1] {
+        assert_eq!(
+            coord
+                .hq_invite(InviteRequest { valid_hours: hours })
+                .expect_err("range")
+                .code,
+            ErrorCode::InvalidInput
+        );
+    }
+    assert_eq!(
+        field
+            .hq_invite(InviteRequest { valid_hours: 1 })
+            .expect_err("field")
+            .code,
+        ErrorCode::NotAvailable
+    );
+
+    // Revoking with no HQ server known: in the vault only, and said so.
+    let r = coord
         .revoke_device(RevokeDeviceRequest { device_id })
         .expect("revoke");
+    assert!(r.in_vault && !r.at_server && !r.server_known && r.server_error.is_none());
     assert!(coord.list_devices().expect("devices")[0].revoked);
+    // Again, with a server known but sync never enabled: the policy refuses
+    // before any socket, the local revocation stands, its time unchanged.
+    coord
+        .with_vault(|v| Ok(v.set_meta(yaddash_outbox::META_URL, "http://127.0.0.1:9")?))
+        .expect("url");
+    let again = coord
+        .revoke_device(RevokeDeviceRequest { device_id })
+        .expect("revoke again");
+    assert!(again.in_vault && !again.at_server && again.server_known);
+    assert_eq!(
+        again.server_error.map(|e| e.code),
+        Some(ErrorCode::SyncDisabled)
+    );
+    assert_eq!(again.revoked_from, r.revoked_from);
+    assert!(coord.list_devices().expect("devices")[0].revoked);
+    // An unknown device, no server reachable: an error.
+    assert!(
+        coord
+            .revoke_device(RevokeDeviceRequest {
+                device_id: Uuid::now_v7()
+            })
+            .is_err()
+    );
     assert_eq!(
         coord
             .enroll_device(EnrollDeviceRequest {
@@ -1074,4 +1151,8 @@ fn coordinators_pull_and_field_vaults_sync() {
         .code,
         ErrorCode::InvalidInput
     );
+}
+
+fn enroll_code(text: &str) -> yaddash_outbox::EnrollCode {
+    yaddash_outbox::EnrollCode::from_text(text).expect("the code parses")
 }

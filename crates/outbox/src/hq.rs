@@ -1,20 +1,23 @@
-//! The user's explicit network actions that the CLI (`yaddash hq enroll`,
-//! `yaddash hq pull`) and the desktop app share: one implementation each,
-//! every one through [`crate::connect`] and so through the safety policy.
+//! The user's explicit HQ actions that the CLI (`yaddash hq invite|enroll|
+//! pull|revoke`) and the desktop app share: one implementation each, every
+//! network step through [`crate::connect`] and so through the safety policy.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 use yaddash_bundle::yaddash_wire::hq::DeviceKeysPublic;
+use yaddash_bundle::yaddash_wire::request::EnrollCode;
 use yaddash_exchange::ExchangeError;
 use yaddash_vault::{Vault, VaultRole};
 
 use crate::{
-    Connect, Event, META_SERVER_KEY, OutboxError, Policy, Result, Route, Session, SetBy, connect,
-    enable_sync, load_policy, save_policy,
+    Connect, Event, META_SERVER_KEY, META_URL, OutboxError, Policy, Result, Route, Session, SetBy,
+    connect, enable_sync, load_policy, save_policy,
 };
 
 /// A session the user asked for (not the app on its own): `url` is an HQ
@@ -236,4 +239,133 @@ pub fn pull(vault: &mut Vault, s: &Session, on: &mut dyn FnMut(&Event)) -> Resul
 
 fn remove_quietly(p: &Path) {
     let _ = std::fs::remove_file(p);
+}
+
+/// A one-time enrollment code a coordinator issued.
+#[derive(Debug, Clone, Serialize)]
+pub struct Invite {
+    /// The code (`YDE1-…`), for the field user to type or paste.
+    pub code: String,
+    /// When it stops being accepted (RFC 3339, UTC).
+    pub expires_at: String,
+}
+
+/// Longest validity of an enrollment code: 30 days.
+pub const MAX_INVITE_SECS: i64 = 30 * 86_400;
+
+/// Coordinator: issues a one-time enrollment code valid for `valid_for_secs`
+/// (1 second to [`MAX_INVITE_SECS`]), signed with this vault's key. Local:
+/// touches no network (the HQ server checks the signature at enrollment).
+pub fn invite(vault: &mut Vault, valid_for_secs: i64) -> Result<Invite> {
+    if vault.role() != VaultRole::Coordinator {
+        return Err(OutboxError::Setup(
+            "only a coordinator vault can issue enrollment codes".into(),
+        ));
+    }
+    if !(1..=MAX_INVITE_SECS).contains(&valid_for_secs) {
+        return Err(OutboxError::Setup(
+            "an enrollment code is valid for at most 30 days".into(),
+        ));
+    }
+    let keys = yaddash_exchange::device_keys(vault)?;
+    let expires = OffsetDateTime::now_utc().unix_timestamp() + valid_for_secs;
+    let code = EnrollCode::issue(keys.signing_key(), vault.device_id(), expires)
+        .map_err(|e| OutboxError::Setup(e.to_string()))?;
+    let expires_at = OffsetDateTime::from_unix_timestamp(expires)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default();
+    Ok(Invite {
+        code: code.to_text(),
+        expires_at,
+    })
+}
+
+/// What revoking a device did.
+#[derive(Debug, Serialize)]
+pub struct Revoked {
+    /// The device.
+    pub device_id: Uuid,
+    /// Bundles it made from this time on are refused (RFC 3339).
+    pub revoked_from: String,
+    /// Revoked in this vault (false: the device was never enrolled here).
+    pub in_vault: bool,
+    /// Revoked at the HQ server.
+    pub at_server: bool,
+    /// Whether an HQ server was given or is known to this vault.
+    pub server_known: bool,
+    /// Why the HQ server was not reached or refused (the policy, the network).
+    pub server_error: Option<String>,
+    /// The same, as an error, for callers that map its code.
+    #[serde(skip)]
+    pub server_failure: Option<OutboxError>,
+}
+
+/// Coordinator: revokes a device from `from` on, first in this vault (its
+/// own list of enrolled devices, so nothing it signs from then on is
+/// imported here, whatever the network does), then at the HQ server — `url`,
+/// or the one this vault knows — through the safety policy. A refusal or
+/// network failure at the server is reported in [`Revoked`], not as an
+/// error: the local revocation stands. Errors only when the device is
+/// neither enrolled here nor revoked at a server.
+pub fn revoke(
+    vault: &mut Vault,
+    device_id: Uuid,
+    from: OffsetDateTime,
+    url: Option<&str>,
+    cancel: Arc<AtomicBool>,
+) -> Result<Revoked> {
+    if vault.role() != VaultRole::Coordinator {
+        return Err(OutboxError::Setup(
+            "revoking a device needs a coordinator vault".into(),
+        ));
+    }
+    let device = vault.device(device_id)?;
+    // Revoking again never moves the time later (bundles signed in between
+    // would become acceptable).
+    let earlier = device
+        .as_ref()
+        .and_then(|d| d.revoked_from.as_deref())
+        .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
+        .filter(|t| *t < from);
+    let from = earlier.unwrap_or(from);
+    let revoked_from = from
+        .format(&Rfc3339)
+        .map_err(|e| OutboxError::Setup(e.to_string()))?;
+    let in_vault = device.is_some();
+    if in_vault {
+        yaddash_exchange::revoke_device(vault, device_id, from)?;
+    }
+    let server_known = url.is_some() || vault.meta(META_URL)?.is_some();
+    let mut r = Revoked {
+        device_id,
+        revoked_from,
+        in_vault,
+        at_server: false,
+        server_known,
+        server_error: None,
+        server_failure: None,
+    };
+    if server_known {
+        let at_server = user_session(vault, url, None, false, cancel)
+            .and_then(|s| Ok(s.client.revoke(device_id, &r.revoked_from)?));
+        match at_server {
+            Ok(()) => r.at_server = true,
+            Err(e) => {
+                r.server_error = Some(e.to_string());
+                r.server_failure = Some(e);
+            }
+        }
+    }
+    if !r.in_vault && !r.at_server {
+        return Err(match r.server_failure.take() {
+            Some(e) => e,
+            None => yaddash_vault::VaultError::NotFound {
+                kind: "enrolled device",
+                id: device_id,
+            }
+            .into(),
+        });
+    }
+    Ok(r)
 }

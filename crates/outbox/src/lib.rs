@@ -25,10 +25,14 @@ use yaddash_exchange::{ExchangeError, META_HQ_RECEIPT};
 use yaddash_sync::{Client, SyncError};
 use yaddash_vault::{Vault, VaultError, VaultRole};
 
-pub use hq::{Enrolled, PullReport, enroll, pull, same_key, set_user_policy, user_session};
+pub use hq::{
+    Enrolled, Invite, PullReport, Revoked, enroll, invite, pull, revoke, same_key, set_user_policy,
+    user_session,
+};
 pub use yaddash_bundle::yaddash_wire::policy::{
     Mode, PolicyError, Refusal, Route, Window, format_utc_offset, normalise_proxy, parse_utc_offset,
 };
+pub use yaddash_bundle::yaddash_wire::request::EnrollCode;
 pub use yaddash_exchange::{Policy, SetBy, load_policy, save_policy};
 
 /// Vault setting: the HQ server URL.

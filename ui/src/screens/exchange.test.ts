@@ -165,6 +165,68 @@ describe('coordinator', () => {
     await fireEvent.click(screen.getByRole('button', { name: /Really revoke/ }));
     await waitFor(() => expect(screen.getByTestId('device-row').textContent).toContain('revoked'));
     expect(be.devices[0].revoked).toBe(true);
+    expect((await screen.findByTestId('device-msg')).textContent).toContain('This vault knows no HQ server');
+  });
+
+  it('revoking with an HQ server the policy refuses: revoked here, and it says the server was not told', async () => {
+    be.devices = [{ device_id: 'dev-2', fingerprint: 'DEVI-CEFP-0000-0002', revoked: false, label: null }];
+    be.enrolledAt = 'http://127.0.0.1:8440';
+    render(App);
+    await fireEvent.click(await screen.findByRole('button', { name: 'Revoke' }));
+    await fireEvent.click(screen.getByRole('button', { name: /Really revoke/ }));
+    const msg = await screen.findByTestId('device-msg');
+    expect(msg.textContent).toContain('Revoked in this vault, but NOT at the HQ server');
+    expect(msg.textContent).toContain('sync is not enabled');
+    expect(be.devices[0].revoked).toBe(true);
+
+    be.devices.push({ device_id: 'dev-3', fingerprint: 'DEVI-CEFP-0000-0003', revoked: false, label: null });
+    be.policy.enabled = true;
+    cleanup();
+    render(App);
+    await fireEvent.click(await screen.findByRole('button', { name: 'Revoke' }));
+    await fireEvent.click(screen.getByRole('button', { name: /Really revoke/ }));
+    expect((await screen.findByTestId('device-msg')).textContent).toContain('Revoked in this vault and at the HQ server.');
+  });
+
+  it('makes a one-time enrollment code with the chosen expiry, shown with a copy button', async () => {
+    const copied: string[] = [];
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText: async (s: string) => void copied.push(s) }, configurable: true });
+    render(App);
+    const select = await screen.findByLabelText('Valid for');
+    await fireEvent.change(select, { target: { value: '168' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Make a code' }));
+    const code = await screen.findByTestId('invite-code');
+    expect(code.textContent).toMatch(/^YDE1-/);
+    expect(be.calls).toContain('hq_invite');
+    expect(screen.getByTestId('invite-result').textContent).toContain('Valid until');
+    await fireEvent.click(screen.getByRole('button', { name: 'Copy' }));
+    await screen.findByRole('button', { name: 'Copied' });
+    expect(copied).toEqual([code.textContent]);
+  });
+
+  it('the history shows where each revision came from', async () => {
+    const saved = await be.saveRecord(person);
+    await be.saveRecord(person, saved.id);
+    be.provenance.set(saved.id, [
+      {
+        rev: 1,
+        device_id: 'dev-1',
+        device_label: "Aynur's laptop",
+        device_enrolled: true,
+        bundle_id: 'ab'.repeat(32),
+        bundle_seq: 3,
+        source_rev: 2,
+        imported_at: '2026-01-02T03:04:05Z',
+      },
+    ]);
+    app.route = { name: 'history', id: saved.id };
+    render(App);
+    await waitFor(() => expect(screen.getAllByTestId('origin')).toHaveLength(2));
+    const [newest, oldest] = screen.getAllByTestId('origin');
+    expect(newest.textContent).toContain('Saved on this device');
+    expect(oldest.textContent).toContain("device Aynur's laptop");
+    expect(oldest.textContent).toContain(`bundle ${'ab'.repeat(6)}… no. 3, its revision 2`);
+    expect(oldest.textContent).toContain('imported');
   });
 
   it('a field vault is told these are coordinator tasks', async () => {

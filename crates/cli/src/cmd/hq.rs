@@ -7,11 +7,8 @@
 //! coordinator trust it.
 
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
-use yaddash_sync::Client;
 use yaddash_vault::Vault;
-use yaddash_wire::request::EnrollCode;
 
 use crate::common::{CliError, CliResult, Context, Progress, fail, parse_time};
 
@@ -80,18 +77,10 @@ fn parse_duration(s: &str) -> Result<i64, String> {
         .ok_or_else(|| format!("{s:?} is out of range"))
 }
 
-fn sync_err(e: yaddash_sync::SyncError) -> CliError {
-    CliError(e.to_string())
-}
-
-/// The client for this vault, as the safety policy allows: URL from
+/// A session for this vault, as the safety policy allows: URL from
 /// `--url` (remembered) or the vault; route from the policy. Giving a URL
 /// explicitly counts as enabling sync, unless the user turned sync off.
-pub fn client(vault: &mut Vault, url: Option<&str>) -> CliResult<Client> {
-    Ok(session(vault, url, None, false)?.client)
-}
-
-/// [`client`] with a one-run proxy; the whole session. `enroll`: the user
+/// `proxy`: a one-run proxy. `enroll`: the user
 /// is joining an HQ server, which is their decision to enable sync.
 pub fn session(
     vault: &mut Vault,
@@ -112,22 +101,10 @@ impl Command {
         let mut vault = ctx.open()?;
         match self {
             Command::Invite(a) => {
-                let keys = yaddash_exchange::device_keys(&mut vault)?;
-                if vault.role() != yaddash_vault::VaultRole::Coordinator {
-                    return fail("only a coordinator vault can issue enrollment codes");
-                }
-                let expires = OffsetDateTime::now_utc().unix_timestamp() + a.expires;
-                let code = EnrollCode::issue(keys.signing_key(), vault.device_id(), expires)
-                    .map_err(|e| CliError(e.to_string()))?;
-                let text = code.to_text();
-                let until = OffsetDateTime::from_unix_timestamp(expires)
-                    .ok()
-                    .and_then(|t| t.format(&Rfc3339).ok())
-                    .unwrap_or_default();
-                ctx.print(
-                    &serde_json::json!({"code": text, "expires_at": until}),
-                    || format!("{text}\n(one-time code, valid until {until})"),
-                )
+                let i = yaddash_outbox::invite(&mut vault, a.expires).map_err(outbox_err)?;
+                ctx.print(&i, || {
+                    format!("{}\n(one-time code, valid until {})", i.code, i.expires_at)
+                })
             }
             Command::Enroll(a) => {
                 let info = yaddash_outbox::enroll(
@@ -147,19 +124,41 @@ impl Command {
             Command::Pull(a) => pull(ctx, &mut vault, a.url.as_deref()),
             Command::Revoke(a) => {
                 let from = a.from.unwrap_or_else(OffsetDateTime::now_utc);
-                let c = client(&mut vault, a.url.as_deref())?;
-                let from_text = from.format(&Rfc3339).map_err(|e| CliError(e.to_string()))?;
-                c.revoke(a.device_id, &from_text).map_err(sync_err)?;
-                yaddash_exchange::revoke_device(&mut vault, a.device_id, from)?;
-                ctx.print(
-                    &serde_json::json!({"device_id": a.device_id, "revoked_from": from_text}),
-                    || {
-                        format!(
-                            "device {} revoked from {from_text} at the HQ server and in this vault",
-                            a.device_id
-                        )
-                    },
+                let r = yaddash_outbox::revoke(
+                    &mut vault,
+                    a.device_id,
+                    from,
+                    a.url.as_deref(),
+                    crate::common::cancel_flag(),
                 )
+                .map_err(outbox_err)?;
+                let here = if r.in_vault {
+                    "in this vault"
+                } else {
+                    "(it is not enrolled in this vault)"
+                };
+                ctx.print(&r, || {
+                    if r.at_server {
+                        format!(
+                            "device {} revoked from {} at the HQ server and {here}",
+                            r.device_id, r.revoked_from
+                        )
+                    } else {
+                        format!(
+                            "device {} revoked from {} {here}, NOT at the HQ server",
+                            r.device_id, r.revoked_from
+                        )
+                    }
+                })?;
+                match (&r.server_error, r.at_server) {
+                    (_, true) => Ok(()),
+                    (Some(e), false) => fail(format!(
+                        "the HQ server was not told: {e}; run `yaddash hq revoke` again when it can be reached"
+                    )),
+                    (None, false) => fail(
+                        "no HQ server URL: pass --url URL to revoke the device at the server too",
+                    ),
+                }
             }
         }
     }

@@ -11,7 +11,9 @@ import type {
   ExportFormat,
   ExportLevel,
   ImportSummary,
+  DeviceRevoked,
   Enrolled,
+  Invite,
   JobFinished,
   JobKind,
   JobProgress,
@@ -30,6 +32,7 @@ import type {
   RegisterRow,
   RegisterStatus,
   Revision,
+  RevisionOrigin,
   Role,
   SavedRecord,
   SessionInfo,
@@ -63,6 +66,8 @@ export interface Backend {
   getRecord(id: string): Promise<StoredRecord>;
   saveRecord(record: RecordBody, id?: string): Promise<SavedRecord>;
   recordHistory(id: string): Promise<Revision[]>;
+  /** Where each imported revision came from; revisions not listed were saved here. */
+  recordProvenance(id: string): Promise<RevisionOrigin[]>;
   linkedRecords(id: string): Promise<RecordSummary[]>;
 
   attachFile(recordId: string, path: string): Promise<AttachmentInfo>;
@@ -88,7 +93,8 @@ export interface Backend {
   saveDeviceIdentity(path: string): Promise<string>;
   /** Coordinator: enrolls a device from its identity file. */
   enrollDevice(path: string, label?: string): Promise<DeviceSummary>;
-  revokeDevice(deviceId: string): Promise<void>;
+  /** Coordinator: revokes a device in this vault, and at the HQ server if known (through the policy). */
+  revokeDevice(deviceId: string): Promise<DeviceRevoked>;
   /** Coordinator: writes signed receipts for a device's imported bundles. */
   exportReceipts(deviceId: string, path: string): Promise<ReceiptsExported>;
   /** Field: imports a coordinator's receipts. */
@@ -121,6 +127,8 @@ export interface Backend {
   outboxList(): Promise<OutboxEntry[]>;
   /** Field: joins the HQ server with a coordinator's one-time code (enables sync). */
   hqEnroll(code: string, url: string): Promise<Enrolled>;
+  /** Coordinator: a one-time enrollment code valid for `hours`. Local, no network. */
+  hqInvite(hours: number): Promise<Invite>;
   /** Field: Send now; returns at once, then progress and the end come as events. */
   syncStart(proxy?: string): Promise<void>;
   /** Stops the running transfer; answers whether one was running. */

@@ -13,7 +13,9 @@ import type {
   ExportFormat,
   ExportLevel,
   ImportSummary,
+  DeviceRevoked,
   Enrolled,
+  Invite,
   ErrorCode,
   JobFinished,
   JobKind,
@@ -33,6 +35,7 @@ import type {
   RegisterRow,
   RegisterStatus,
   Revision,
+  RevisionOrigin,
   Role,
   SessionInfo,
   StoredRecord,
@@ -53,6 +56,10 @@ export class MemoryBackend implements Backend {
   idleMinutes = 10;
   records = new Map<string, StoredRecord>();
   revisions = new Map<string, Revision[]>();
+  /** Where imported revisions came from (set by tests). */
+  provenance = new Map<string, RevisionOrigin[]>();
+  /** Enrollment codes issued (coordinator). */
+  invites = 0;
   attachments = new Map<string, AttachmentInfo>();
   calls: string[] = [];
   /** The "disk": absolute path → text, for trust, device, receipt and bundle files. */
@@ -243,6 +250,13 @@ export class MemoryBackend implements Backend {
     const r = this.revisions.get(id);
     if (!r) throw new BackendError('not_found', `no record with id ${id}`);
     return clone(r);
+  }
+
+  async recordProvenance(id: string): Promise<RevisionOrigin[]> {
+    this.need();
+    this.calls.push('record_provenance');
+    if (!this.revisions.has(id)) throw new BackendError('not_found', `no record with id ${id}`);
+    return clone(this.provenance.get(id) ?? []);
   }
 
   async linkedRecords(id: string): Promise<RecordSummary[]> {
@@ -451,13 +465,23 @@ export class MemoryBackend implements Backend {
     return clone(d);
   }
 
-  async revokeDevice(deviceId: string): Promise<void> {
+  async revokeDevice(deviceId: string): Promise<DeviceRevoked> {
     this.need();
     this.calls.push('revoke_device');
     this.needRole('coordinator', 'device revoke');
     const d = this.devices.find((x) => x.device_id === deviceId);
     if (!d) throw new BackendError('not_found', `no device ${deviceId}`);
     d.revoked = true;
+    const known = !!this.enrolledAt;
+    const refused = known ? this.refusal() : null;
+    return {
+      device_id: deviceId,
+      revoked_from: new Date().toISOString(),
+      in_vault: true,
+      at_server: known && !refused,
+      server_known: known,
+      server_error: refused,
+    };
   }
 
   async exportReceipts(deviceId: string, path: string): Promise<ReceiptsExported> {
@@ -599,6 +623,16 @@ export class MemoryBackend implements Backend {
     this.enrolledAt = url.trim();
     this.policy.enabled = true;
     return { enrolled: true, hq_id: 'yaddash-hq-test', server_fingerprint: 'SHA256:server' };
+  }
+
+  async hqInvite(hours: number): Promise<Invite> {
+    this.need();
+    this.calls.push('hq_invite');
+    this.needRole('coordinator', 'issuing enrollment codes');
+    if (!(hours >= 1 && hours <= 720)) throw new BackendError('invalid_input', 'choose how long the code stays valid (1 hour to 30 days)');
+    this.invites += 1;
+    const code = `YDE1-TEST${String(this.invites).padStart(4, '0')}`;
+    return { code, expires_at: new Date(Date.now() + hours * 3600_000).toISOString() };
   }
 
   /** The refusal the policy gives now, as the outbox crate's `connect` would. */

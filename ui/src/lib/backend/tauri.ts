@@ -16,7 +16,9 @@ import type {
   ExportFormat,
   ExportLevel,
   ImportSummary,
+  DeviceRevoked,
   Enrolled,
+  Invite,
   JobFinished,
   JobKind,
   JobProgress,
@@ -35,6 +37,7 @@ import type {
   RegisterRow,
   RegisterStatus,
   Revision,
+  RevisionOrigin,
   Role,
   SavedRecord,
   SessionInfo,
@@ -84,6 +87,7 @@ export class TauriBackend implements Backend {
   saveRecord = (record: RecordBody, id?: string) =>
     call<SavedRecord>('save_record', { req: { id: id ?? null, record } });
   recordHistory = (id: string) => call<Revision[]>('record_history', { id });
+  recordProvenance = (id: string) => call<RevisionOrigin[]>('record_provenance', { id });
   linkedRecords = (id: string) => call<RecordSummary[]>('linked_records', { id });
 
   attachFile = (recordId: string, path: string) =>
@@ -110,7 +114,7 @@ export class TauriBackend implements Backend {
   saveDeviceIdentity = (path: string) => call<string>('save_device_identity', { req: { path } });
   enrollDevice = (path: string, label?: string) =>
     call<DeviceSummary>('enroll_device', { req: { path, label: label ?? null } });
-  revokeDevice = (deviceId: string) => call<void>('revoke_device', { req: { device_id: deviceId } });
+  revokeDevice = (deviceId: string) => call<DeviceRevoked>('revoke_device', { req: { device_id: deviceId } });
   exportReceipts = (deviceId: string, path: string) =>
     call<ReceiptsExported>('export_receipts', { req: { device_id: deviceId, path } });
   importReceipts = (path: string) => call<ReceiptsImported>('import_receipts', { req: { path } });
@@ -132,6 +136,7 @@ export class TauriBackend implements Backend {
   policySet = (form: PolicyForm) => call<PolicyInfo>('policy_set', { req: form });
   outboxList = () => call<OutboxEntry[]>('outbox_list');
   hqEnroll = (code: string, url: string) => call<Enrolled>('hq_enroll', { req: { code, url } });
+  hqInvite = (hours: number) => call<Invite>('hq_invite', { req: { valid_hours: hours } });
   syncStart = (proxy?: string) => call<void>('sync_start', { req: { proxy: proxy ?? null } });
   syncCancel = () => call<boolean>('sync_cancel');
   syncStatus = () => call<JobKind | null>('sync_status');

@@ -168,6 +168,18 @@ export interface Revision {
   at: string;
 }
 
+/** Where a revision imported from a bundle came from (no entry: saved on this device). */
+export interface RevisionOrigin {
+  rev: number;
+  device_id: string;
+  device_label: string | null;
+  device_enrolled: boolean;
+  bundle_id: string;
+  bundle_seq: number | null;
+  source_rev: number;
+  imported_at: string | null;
+}
+
 export interface RecordSummary {
   id: string;
   kind: RecordKind;
@@ -345,7 +357,23 @@ export interface Enrolled {
   server_fingerprint: string;
 }
 
-export type JobKind = 'sync' | 'auto_sync' | 'travel' | 'pull' | 'enroll';
+export type JobKind = 'sync' | 'auto_sync' | 'travel' | 'pull' | 'enroll' | 'revoke';
+
+/** A one-time enrollment code (coordinator). */
+export interface Invite {
+  code: string;
+  expires_at: string;
+}
+
+/** What revoking a device did: in this vault always, at the HQ server if known and allowed. */
+export interface DeviceRevoked {
+  device_id: string;
+  revoked_from: string;
+  in_vault: boolean;
+  at_server: boolean;
+  server_known: boolean;
+  server_error: { code: ErrorCode; message: string } | null;
+}
 
 /** Progress of a transfer (the `sync-progress` event). */
 export type JobProgress = { job: JobKind } & (
