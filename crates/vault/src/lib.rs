@@ -532,10 +532,10 @@ impl Vault {
             if kind == RecordKind::Person.as_str() {
                 continue;
             }
-            let hit = hit(&rid, &kind, &body)?;
             // The index found it; the parsed record must agree.
-            if parse_body(&kind, &body)?.references().contains(&id) {
-                out.push(hit);
+            let record = parse_body(&kind, &body)?;
+            if record.references().contains(&id) {
+                out.push(hit_of(&rid, &record)?);
             }
         }
         Ok(out)
@@ -1137,7 +1137,11 @@ fn parse_body(kind: &str, body: &str) -> Result<Record> {
 }
 
 fn hit(id: &str, kind: &str, body: &str) -> Result<SearchHit> {
-    let record = parse_body(kind, body)?;
+    hit_of(id, &parse_body(kind, body)?)
+}
+
+/// A list entry for a record already parsed.
+fn hit_of(id: &str, record: &Record) -> Result<SearchHit> {
     Ok(SearchHit {
         id: Uuid::parse_str(id).map_err(|_| VaultError::Corrupt("bad record id".into()))?,
         kind: record.kind(),
