@@ -707,28 +707,18 @@ impl AppState {
     }
 }
 
-/// Send now: what is new goes into the outbox first (ciphertext), even if
-/// the policy or the network then stops the sending — it waits there.
+/// Send now ([`yaddash_outbox::send_now`]): a stopped send says which
+/// bundle waits in the outbox.
 fn manual_sync(
     v: &mut Vault,
     proxy: Option<&str>,
     cancel: &Arc<AtomicBool>,
     on: &mut dyn FnMut(&Event),
 ) -> ApiResult<SyncReport> {
-    let exported = yaddash_outbox::export_new(v, cancel, on)?;
-    let s =
-        yaddash_outbox::user_session(v, None, proxy, false, Arc::clone(cancel)).map_err(|e| {
-            let mut e = ApiError::from(e);
-            if let Some((seq, _)) = exported {
-                e.message
-                    .push_str(&format!(" (bundle {seq} waits in the outbox)"));
-            }
-            e
-        })?;
-    let mut r = yaddash_outbox::sync(v, &s, on)?;
-    if let Some((seq, records)) = exported {
-        r.exported = Some(seq);
-        r.exported_records = records;
-    }
-    Ok(r)
+    yaddash_outbox::send_now(v, None, proxy, Arc::clone(cancel), on).map_err(|e| {
+        let note = e.waiting_note();
+        let mut api = ApiError::from(e.error);
+        api.message.push_str(&note);
+        api
+    })
 }

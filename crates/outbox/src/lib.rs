@@ -482,6 +482,17 @@ pub fn fetch_receipts(vault: &mut Vault, s: &Session) -> Result<(Vec<u64>, Vec<S
 /// A whole sync: export what is new, upload the outbox, fetch receipts.
 pub fn sync(vault: &mut Vault, s: &Session, on: &mut dyn FnMut(&Event)) -> Result<SyncReport> {
     let exported = export_new(vault, &s.cancel, on)?;
+    send(vault, s, exported, on)
+}
+
+/// Uploads the outbox and fetches receipts; `exported` is what
+/// [`export_new`] just made, for the report.
+fn send(
+    vault: &mut Vault,
+    s: &Session,
+    exported: Option<(u64, u64)>,
+    on: &mut dyn FnMut(&Event),
+) -> Result<SyncReport> {
     let uploaded = upload_outbox(vault, s, on)?;
     let (confirmed_imported, receipt_problems) = fetch_receipts(vault, s)?;
     Ok(SyncReport {
@@ -493,6 +504,53 @@ pub fn sync(vault: &mut Vault, s: &Session, on: &mut dyn FnMut(&Event)) -> Resul
         receipt_problems,
         at: now_rfc3339(),
     })
+}
+
+/// A sync that could not send; what is new may be waiting in the outbox.
+#[derive(Debug)]
+pub struct SendError {
+    /// Why nothing (more) was sent.
+    pub error: OutboxError,
+    /// The bundle made from new records before the sending stopped.
+    pub waiting: Option<u64>,
+}
+
+impl SendError {
+    /// What to add to the error's message: which bundle waits, if any.
+    pub fn waiting_note(&self) -> String {
+        self.waiting
+            .map(|seq| format!(" (bundle {seq} waits in the outbox)"))
+            .unwrap_or_default()
+    }
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}", self.error, self.waiting_note())
+    }
+}
+
+impl std::error::Error for SendError {}
+
+/// The user's "Send now" (CLI `sync`, the app's button): what is new goes
+/// into the outbox first (ciphertext), even if the policy or the network
+/// then stops the sending — it waits there; then a session the user asked
+/// for ([`hq::user_session`]) uploads the outbox and fetches receipts.
+pub fn send_now(
+    vault: &mut Vault,
+    url: Option<&str>,
+    proxy: Option<&str>,
+    cancel: Arc<AtomicBool>,
+    on: &mut dyn FnMut(&Event),
+) -> std::result::Result<SyncReport, SendError> {
+    let exported = export_new(vault, &cancel, on).map_err(|error| SendError {
+        error,
+        waiting: None,
+    })?;
+    let waiting = exported.map(|e| e.0);
+    let s = user_session(vault, url, proxy, false, cancel)
+        .map_err(|error| SendError { error, waiting })?;
+    send(vault, &s, exported, on).map_err(|error| SendError { error, waiting })
 }
 
 /// `direct` or `proxy`.

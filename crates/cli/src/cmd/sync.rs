@@ -6,7 +6,7 @@
 
 use yaddash_outbox::{Event, OutboxError, Refusal};
 
-use crate::cmd::hq::{UrlArgs, outbox_err, session};
+use crate::cmd::hq::{UrlArgs, outbox_err};
 use crate::common::{CliError, CliResult, Context, Progress};
 
 #[derive(clap::Args)]
@@ -87,29 +87,16 @@ impl Args {
                 return Err(outbox_err(OutboxError::Refused(why)));
             }
         }
-        // New records go into the outbox (ciphertext) first, even if the
-        // policy or the network then stops the sending: they wait there.
-        let cancel = crate::common::cancel_flag();
-        let exported =
-            yaddash_outbox::export_new(&mut vault, &cancel, &mut |_| {}).map_err(outbox_err)?;
-        let s = session(
+        let mut bars = Bars::new();
+        let r = yaddash_outbox::send_now(
             &mut vault,
             self.url.url.as_deref(),
             self.proxy.as_deref(),
-            false,
-        )
-        .map_err(|e| match exported {
-            Some((seq, _)) => CliError(format!("{e}\n(bundle {seq} waits in the outbox)")),
-            None => e,
-        })?;
-        let mut bars = Bars::new();
-        let r = yaddash_outbox::sync(&mut vault, &s, &mut |e| bars.event(e));
+            crate::common::cancel_flag(),
+            &mut |e| bars.event(e),
+        );
         bars.finish();
-        let mut r = r.map_err(outbox_err)?;
-        if let Some((seq, records)) = exported {
-            r.exported = Some(seq);
-            r.exported_records = records;
-        }
+        let r = r.map_err(|e| CliError(e.to_string()))?;
         ctx.print(&r, || {
             let mut s = match r.exported {
                 Some(seq) => format!("bundle {seq} exported ({} records); ", r.exported_records),
