@@ -526,3 +526,54 @@ fn stopping_cuts_even_a_request_waiting_for_an_answer() {
         );
     }
 }
+
+/// A one-answer HTTP server on loopback: every request gets `answer`.
+fn fake_server(answer: Vec<u8>) -> std::net::SocketAddr {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = l.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        for c in l.incoming() {
+            let Ok(mut c) = c else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = c.read(&mut buf);
+            let _ = c.write_all(&answer);
+        }
+    });
+    addr
+}
+
+#[test]
+fn a_hostile_server_cannot_flood_memory_or_the_terminal() {
+    let keys = yaddash_bundle::DeviceKeys::generate();
+    let client = |addr: std::net::SocketAddr| {
+        yaddash_sync::Client::new(
+            &format!("http://{addr}"),
+            uuid::Uuid::now_v7(),
+            keys.signing_key(),
+        )
+        .expect("client")
+    };
+    // A 17 MiB JSON answer is refused, not read into memory whole.
+    let big = 17usize << 20;
+    let mut answer = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {big}\r\nConnection: close\r\n\r\n"
+    )
+    .into_bytes();
+    answer.extend(std::iter::repeat_n(b' ', big));
+    let err = client(fake_server(answer)).info().expect_err("too large");
+    assert!(err.to_string().contains("too large"), "{err}");
+    // An error message with terminal escapes is shown without them.
+    let body = "{\"code\":\"x\\u001b[2J\",\"message\":\"owned\\u001b]0;title\\u0007 here\"}";
+    let answer = format!(
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes();
+    let err = client(fake_server(answer))
+        .info()
+        .expect_err("refused")
+        .to_string();
+    assert!(!err.chars().any(|c| c.is_control()), "{err:?}");
+    assert!(err.contains("owned") && err.contains("here"), "{err}");
+}
