@@ -26,16 +26,18 @@ if [ ! -d ui/node_modules ]; then
 fi
 (cd ui && npm run --silent check && npm run --silent test && npm run --silent build)
 
-log "desktop app: drift tests and debug build (serves the built ui/dist, no dev server)"
-cargo test -p yaddash-app --locked
-cargo build -p yaddash-app --locked
-APP_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/yaddash-app"
+# The release build: what `scripts/dev run` starts (devtools off), sharing
+# the release tree the Rust tests already built, so CI builds no debug tree.
+log "desktop app: drift tests and release build (serves the built ui/dist, no dev server)"
+cargo test --release -p yaddash-app --locked
+cargo build --release -p yaddash-app --locked
+APP_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/yaddash-app"
 [ -x "$APP_BIN" ] || die "$APP_BIN was not built"
 # The CLI (to issue an enrollment code) and the HQ server (started on
 # loopback by the test) for the real network sync.
-cargo build -p yaddash-cli -p yaddash-hq --locked
-CLI_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/yaddash"
-HQ_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/yaddash-hq"
+cargo build --release -p yaddash-cli -p yaddash-hq --locked
+CLI_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/yaddash"
+HQ_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/yaddash-hq"
 
 SHOTS="$ROOT/target/ui-screenshots"
 rm -rf "$SHOTS"
