@@ -134,7 +134,12 @@ pub type SyncResult<T> = Result<T, SyncError>;
 /// [`Client`] through a [`socks::Bridge`], never by this client connecting
 /// anywhere but loopback.
 pub fn http_client(timeout: Duration) -> SyncResult<Http> {
-    Http::builder()
+    transport(Http::builder(), timeout)
+}
+
+/// The transport settings every client shares.
+fn transport(builder: reqwest::blocking::ClientBuilder, timeout: Duration) -> SyncResult<Http> {
+    builder
         .connect_timeout(Duration::from_secs(30))
         .timeout(timeout)
         .no_proxy()
@@ -210,9 +215,9 @@ pub struct Client {
     key: SigningKey,
     route: Route,
     cancel: Arc<AtomicBool>,
-    /// With a proxy: the loopback bridge every request goes to, and the
-    /// server's `host:port` for the Host header.
-    bridge: Option<(socks::Bridge, reqwest::Url, String)>,
+    /// For http:// (direct or through the proxy): the local bridge every
+    /// connection goes to (and, where it is a TCP port, its URL).
+    bridge: Option<Bridged>,
     /// Chunk size for uploads (clamped to the server's limit).
     pub chunk_size: u64,
     /// Attempts per request before giving up on transient errors.
@@ -227,6 +232,17 @@ impl std::fmt::Debug for Client {
             .field("proxied", &matches!(self.route, Route::Proxy { .. }))
             .finish_non_exhaustive()
     }
+}
+
+/// A client's way through its [`socks::Bridge`].
+struct Bridged {
+    bridge: socks::Bridge,
+    /// Where requests are addressed: on Unix the server's own URL (the
+    /// client connects only to the bridge's socket, whatever the URL says);
+    /// elsewhere the bridge's loopback port, with the server's `host:port`
+    /// as the Host header.
+    #[cfg(not(unix))]
+    local: (reqwest::Url, String),
 }
 
 /// Largest JSON answer accepted from the server.
@@ -285,26 +301,45 @@ impl Client {
             Route::Direct if base.scheme() == "http" => Some(socks::Upstream::Direct),
             Route::Direct => None,
         };
-        let bridge = match upstream {
-            None => None,
+        let (bridge, http) = match upstream {
+            None => (None, http_client(Duration::from_secs(300))?),
             Some(upstream) => {
                 let host = base
                     .host_str()
                     .ok_or_else(|| SyncError::BadUrl("the URL has no host".into()))?
                     .to_owned();
                 let port = base.port_or_known_default().unwrap_or(80);
-                let b = socks::Bridge::start(upstream, &host, port, Arc::clone(&cancel))?;
-                let local = reqwest::Url::parse(&format!("http://{}/", b.addr))
-                    .map_err(|e| SyncError::BadUrl(e.to_string()))?;
-                let authority = match base.port() {
-                    Some(p) => format!("{host}:{p}"),
-                    None => host,
+                let bridge = socks::Bridge::start(upstream, &host, port, Arc::clone(&cancel))?;
+                #[cfg(unix)]
+                let (bridged, http) = {
+                    let http = transport(
+                        Http::builder().unix_socket(bridge.endpoint.path.as_path()),
+                        Duration::from_secs(300),
+                    )?;
+                    (Bridged { bridge }, http)
                 };
-                Some((b, local, authority))
+                #[cfg(not(unix))]
+                let (bridged, http) = {
+                    let url = reqwest::Url::parse(&format!("http://{}/", bridge.endpoint.addr))
+                        .map_err(|e| SyncError::BadUrl(e.to_string()))?;
+                    let authority = match base.port() {
+                        Some(p) => format!("{host}:{p}"),
+                        None => host,
+                    };
+                    let http = http_client(Duration::from_secs(300))?;
+                    (
+                        Bridged {
+                            bridge,
+                            local: (url, authority),
+                        },
+                        http,
+                    )
+                };
+                (Some(bridged), http)
             }
         };
         Ok(Self {
-            http: http_client(Duration::from_secs(300))?,
+            http,
             bridge,
             base,
             signer,
@@ -337,13 +372,15 @@ impl Client {
         Ok(buf)
     }
 
-    /// A request to `url`, with the server's Host when going through the bridge.
+    /// A request to `url` (with the server's Host where the bridge is a
+    /// loopback port).
     fn request(&self, method: Method, url: reqwest::Url) -> RequestBuilder {
         let r = self.http.request(method, url);
-        match &self.bridge {
-            Some((_, _, authority)) => r.header(reqwest::header::HOST, authority.as_str()),
-            None => r,
+        #[cfg(not(unix))]
+        if let Some(b) = &self.bridge {
+            return r.header(reqwest::header::HOST, b.local.1.as_str());
         }
+        r
     }
 
     /// Whether the user stopped this client.
@@ -359,8 +396,8 @@ impl Client {
         if self.cancel.load(Ordering::SeqCst) {
             return SyncError::Cancelled;
         }
-        if let Some((b, _, _)) = &self.bridge {
-            match (b.take_error(), &self.route) {
+        if let Some(b) = &self.bridge {
+            match (b.bridge.take_error(), &self.route) {
                 (Some(socks::TunnelError::ProxyDown(reason)), Route::Proxy { url }) => {
                     return SyncError::ProxyDown {
                         proxy: url.clone(),
@@ -387,12 +424,15 @@ impl Client {
     }
 
     fn url(&self, path_and_query: &str) -> SyncResult<reqwest::Url> {
-        match &self.bridge {
-            Some((_, local, _)) => local,
+        #[cfg(not(unix))]
+        let base = match &self.bridge {
+            Some(b) => &b.local.0,
             None => &self.base,
-        }
-        .join(path_and_query.trim_start_matches('/'))
-        .map_err(|e| SyncError::BadUrl(e.to_string()))
+        };
+        #[cfg(unix)]
+        let base = &self.base;
+        base.join(path_and_query.trim_start_matches('/'))
+            .map_err(|e| SyncError::BadUrl(e.to_string()))
     }
 
     fn signed(

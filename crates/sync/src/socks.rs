@@ -1,13 +1,15 @@
-//! A SOCKS5 client (RFC 1928, CONNECT, no authentication) and a loopback
+//! A SOCKS5 client (RFC 1928, CONNECT, no authentication) and a local
 //! bridge.
 //!
-//! The HTTP client connects to the bridge on 127.0.0.1. Through a proxy,
-//! for every connection the bridge opens a SOCKS5 tunnel to the one HQ host
-//! and port, sending the **name** (address type 3) so the proxy resolves
-//! it, and relays bytes; it only ever connects to the proxy, so there is no
-//! code path that reaches the server directly. (reqwest 0.13's own SOCKS
-//! support only works when built with TLS.) On a direct route the bridge
-//! connects to the server itself.
+//! The HTTP client connects only to the bridge: on Unix a socket in a fresh
+//! directory only this user can enter (mode 0700), so no other local user
+//! can push traffic through it; elsewhere a loopback TCP port. Through a
+//! proxy, for every connection the bridge opens a SOCKS5 tunnel to the one
+//! HQ host and port, sending the **name** (address type 3) so the proxy
+//! resolves it, and relays bytes; it only ever connects to the proxy, so
+//! there is no code path that reaches the server directly. (reqwest 0.13's
+//! own SOCKS support only works when built with TLS.) On a direct route the
+//! bridge connects to the server itself.
 //!
 //! Either way the bridge holds every live connection, so setting the stop
 //! flag (kill switch, Cancel, lock) cuts them within 50 ms — even a request
@@ -16,7 +18,7 @@
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
-use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -150,20 +152,86 @@ pub fn tunnel(proxy: &str, host: &str, port: u16) -> Result<TcpStream, TunnelErr
     Ok(s)
 }
 
-type Live = Arc<Mutex<HashMap<u64, (TcpStream, TcpStream)>>>;
+/// Where the HTTP client reaches the bridge.
+#[cfg(unix)]
+mod local {
+    use std::io;
+    pub use std::os::unix::net::{UnixListener as Listener, UnixStream as Stream};
+    use std::path::PathBuf;
 
-/// A loopback listener whose every connection goes to one server, through
+    /// A socket in a directory of its own that only this user can enter.
+    #[derive(Debug)]
+    pub struct Endpoint {
+        /// The socket's path.
+        pub path: PathBuf,
+        _dir: tempfile::TempDir,
+    }
+
+    pub fn bind() -> io::Result<(Listener, Endpoint)> {
+        use std::os::unix::fs::PermissionsExt;
+        // The per-user runtime directory when there is one (already 0700),
+        // else the temporary directory; a socket path must stay short.
+        let base = std::env::var_os("XDG_RUNTIME_DIR")
+            .map(PathBuf::from)
+            .filter(|p| p.is_dir() && p.as_os_str().len() < 60)
+            .unwrap_or_else(std::env::temp_dir);
+        let dir = tempfile::Builder::new()
+            .prefix("yaddash-bridge-")
+            .permissions(std::fs::Permissions::from_mode(0o700))
+            .tempdir_in(base)?;
+        let path = dir.path().join("s");
+        let listener = Listener::bind(&path)?;
+        Ok((listener, Endpoint { path, _dir: dir }))
+    }
+
+    pub fn connect(e: &Endpoint) -> io::Result<Stream> {
+        Stream::connect(&e.path)
+    }
+}
+
+#[cfg(not(unix))]
+mod local {
+    use std::io;
+    use std::net::SocketAddr;
+    pub use std::net::{TcpListener as Listener, TcpStream as Stream};
+    use std::time::Duration;
+
+    /// A port on loopback.
+    #[derive(Debug)]
+    pub struct Endpoint {
+        /// The listening address.
+        pub addr: SocketAddr,
+    }
+
+    pub fn bind() -> io::Result<(Listener, Endpoint)> {
+        let listener = Listener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        Ok((listener, Endpoint { addr }))
+    }
+
+    pub fn connect(e: &Endpoint) -> io::Result<Stream> {
+        Stream::connect_timeout(&e.addr, Duration::from_millis(200))
+    }
+}
+
+pub use local::Endpoint;
+
+type Live = Arc<Mutex<HashMap<u64, (local::Stream, TcpStream)>>>;
+
+/// A local listener whose every connection goes to one server, through
 /// the proxy or directly. Stops when dropped.
 pub struct Bridge {
     /// Where the HTTP client connects.
-    pub addr: SocketAddr,
+    pub endpoint: Endpoint,
     last_error: Arc<Mutex<Option<TunnelError>>>,
     stop: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for Bridge {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Bridge").field("addr", &self.addr).finish()
+        f.debug_struct("Bridge")
+            .field("endpoint", &self.endpoint)
+            .finish()
     }
 }
 
@@ -185,8 +253,7 @@ impl Bridge {
         port: u16,
         cancel: Arc<AtomicBool>,
     ) -> io::Result<Bridge> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        let addr = listener.local_addr()?;
+        let (listener, endpoint) = local::bind()?;
         let last_error = Arc::new(Mutex::new(None));
         let stop = Arc::new(AtomicBool::new(false));
         let live: Live = Arc::default();
@@ -257,7 +324,7 @@ impl Bridge {
                 }
             })?;
         Ok(Bridge {
-            addr,
+            endpoint,
             last_error,
             stop,
         })
@@ -273,11 +340,11 @@ impl Drop for Bridge {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         // Wake the accept loop so it sees the flag.
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_millis(200));
+        let _ = local::connect(&self.endpoint);
     }
 }
 
-fn relay(client: TcpStream, upstream: TcpStream) {
+fn relay(client: local::Stream, upstream: TcpStream) {
     let (Ok(mut c_r), Ok(mut u_w)) = (client.try_clone(), upstream.try_clone()) else {
         return;
     };
@@ -290,4 +357,47 @@ fn relay(client: TcpStream, upstream: TcpStream) {
     let _ = c_w.shutdown(Shutdown::Both);
     let _ = u_r.shutdown(Shutdown::Both);
     let _ = t.join();
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+    use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+
+    #[test]
+    fn the_bridge_is_a_socket_only_this_user_can_enter_and_it_goes_away() {
+        // The "server": answers one connection with what it was sent, reversed.
+        let server = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = server.local_addr().unwrap().port();
+        let t = std::thread::spawn(move || {
+            let (mut c, _) = server.accept().unwrap();
+            let mut buf = [0u8; 4];
+            c.read_exact(&mut buf).unwrap();
+            buf.reverse();
+            c.write_all(&buf).unwrap();
+        });
+        let bridge = Bridge::start(Upstream::Direct, "127.0.0.1", port, Arc::default()).unwrap();
+        let path = bridge.endpoint.path.clone();
+        let dir = path.parent().unwrap().to_owned();
+        let meta = std::fs::metadata(&dir).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o700, "{dir:?}");
+        let mine = tempfile::NamedTempFile::new().unwrap();
+        assert_eq!(
+            meta.uid(),
+            mine.as_file().metadata().unwrap().uid(),
+            "owned by this user"
+        );
+        assert!(std::fs::metadata(&path).unwrap().file_type().is_socket());
+
+        let mut c = local::Stream::connect(&path).unwrap();
+        c.write_all(b"ping").unwrap();
+        let mut back = [0u8; 4];
+        c.read_exact(&mut back).unwrap();
+        assert_eq!(&back, b"gnip");
+        t.join().unwrap();
+
+        drop(bridge);
+        assert!(!dir.exists(), "the bridge's directory outlived it");
+    }
 }
