@@ -185,8 +185,7 @@ pub fn pull(vault: &mut Vault, s: &Session, on: &mut dyn FnMut(&Event)) -> Resul
     let mut after = 0;
     loop {
         let list = s.client.list_bundles(after)?;
-        // A server that does not move the cursor forward would loop us forever.
-        if list.bundles.is_empty() || list.bundles.iter().all(|b| b.seq <= after) {
+        if !crate::moves_on(after, list.bundles.iter().map(|b| b.seq)) {
             break;
         }
         for b in list.bundles {

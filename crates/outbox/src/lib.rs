@@ -448,6 +448,13 @@ pub fn upload_outbox(
     Ok(uploaded)
 }
 
+/// Whether a page of a server's listing (the entries' cursors) goes past
+/// `after`. An empty page ends the listing; so does a server that does not
+/// move its cursor forward, which would otherwise loop the client forever.
+pub(crate) fn moves_on(after: i64, mut cursors: impl Iterator<Item = i64>) -> bool {
+    cursors.any(|c| c > after)
+}
+
 /// Fetches receipts from the server and imports the coordinators' import
 /// receipts (each verified against the trust file).
 pub fn fetch_receipts(vault: &mut Vault, s: &Session) -> Result<(Vec<u64>, Vec<String>)> {
@@ -459,8 +466,7 @@ pub fn fetch_receipts(vault: &mut Vault, s: &Session) -> Result<(Vec<u64>, Vec<S
     let mut problems = Vec::new();
     loop {
         let list = s.client.receipts(after)?;
-        // A server that does not move the cursor forward would loop us forever.
-        if list.receipts.is_empty() || list.receipts.iter().all(|(id, _)| *id <= after) {
+        if !moves_on(after, list.receipts.iter().map(|(id, _)| *id)) {
             break;
         }
         for (id, text) in list.receipts {
@@ -572,4 +578,128 @@ pub fn save_copy(vault: &Vault, seq: u64, dest: &Path) -> Result<u64> {
     let bytes = fs::read(&src).map_err(io_err(format!("reading {}", src.display())))?;
     yaddash_exchange::write_file(dest, &bytes)?;
     Ok(bytes.len() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpListener;
+    use std::sync::atomic::AtomicUsize;
+    use yaddash_bundle::yaddash_wire::SigningKey;
+    use yaddash_vault::CreateOptions;
+
+    /// A fake HQ server (this is a unit test) that answers every request
+    /// with `page`, counting them; after `cap` requests it answers `last`,
+    /// so a client that never stops shows up as a count, not a hang.
+    pub(crate) fn stuck_server(
+        page: &'static str,
+        last: &'static str,
+        cap: usize,
+    ) -> (String, Arc<AtomicUsize>) {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/", l.local_addr().unwrap());
+        let count = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::clone(&count);
+        std::thread::spawn(move || {
+            for conn in l.incoming() {
+                let Ok(mut s) = conn else { continue };
+                let mut r = BufReader::new(s.try_clone().unwrap());
+                let mut len = 0usize;
+                loop {
+                    let mut line = String::new();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        len = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; len];
+                let _ = r.read_exact(&mut body);
+                let n = seen.fetch_add(1, Ordering::SeqCst) + 1;
+                let text = if n > cap { last } else { page };
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
+                    text.len()
+                );
+            }
+        });
+        (url, count)
+    }
+
+    pub(crate) fn vault(dir: &Path, role: VaultRole) -> Vault {
+        let (v, _) = Vault::create(
+            dir,
+            &"correct horse battery".to_string().into(),
+            &CreateOptions {
+                role,
+                kdf_work_factor: 10,
+            },
+        )
+        .unwrap();
+        v
+    }
+
+    pub(crate) fn session(url: &str, vault: &Vault) -> Session {
+        let key = SigningKey::generate();
+        Session {
+            client: Client::new(url, vault.device_id(), &key).unwrap(),
+            route: Route::Direct,
+            cancel: Arc::default(),
+        }
+    }
+
+    #[test]
+    fn a_page_moves_on_only_past_the_cursor() {
+        assert!(moves_on(0, [1].into_iter()));
+        assert!(moves_on(5, [3, 6].into_iter()));
+        assert!(!moves_on(5, [].into_iter()));
+        assert!(!moves_on(5, [5].into_iter()));
+        assert!(!moves_on(5, [1, 2, 5].into_iter()));
+    }
+
+    #[test]
+    fn a_server_that_never_moves_its_receipt_cursor_cannot_loop_the_client() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut v = vault(&dir.path().join("v"), VaultRole::Field);
+        // The same page forever: one entry at cursor 3 (not a valid receipt).
+        let (url, count) = stuck_server(
+            r#"{"receipts":[[3,"not a receipt"]]}"#,
+            r#"{"receipts":[]}"#,
+            20,
+        );
+        let s = session(&url, &v);
+        let (confirmed, problems) = fetch_receipts(&mut v, &s).unwrap();
+        assert!(confirmed.is_empty());
+        assert_eq!(
+            problems.len(),
+            1,
+            "the entry is looked at once: {problems:?}"
+        );
+        assert_eq!(
+            count.load(Ordering::SeqCst),
+            2,
+            "one page, then the same page: stop"
+        );
+        assert_eq!(v.meta(META_RECEIPTS_AFTER).unwrap().as_deref(), Some("3"));
+    }
+
+    #[test]
+    fn a_server_that_lists_bundles_behind_the_cursor_cannot_loop_a_pull() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut v = vault(&dir.path().join("v"), VaultRole::Coordinator);
+        // Always the same bundle, at a cursor that never passes 0.
+        let page = r#"{"bundles":[{"seq":0,"bundle_id":"b","file_sha256":"00","device_id":"01890000-0000-7000-8000-000000000000","size":1,"received_at":0}]}"#;
+        let (url, count) = stuck_server(page, r#"{"bundles":[]}"#, 20);
+        let s = session(&url, &v);
+        let report = hq::pull(&mut v, &s, &mut |_| {}).unwrap();
+        assert!(report.imported.is_empty() && report.refused.is_empty());
+        assert_eq!(
+            count.load(Ordering::SeqCst),
+            1,
+            "nothing past the cursor: stop"
+        );
+    }
 }
