@@ -259,3 +259,24 @@ describe('Coordinator: pull from the HQ server', () => {
     expect((await screen.findByTestId('pull-error')).textContent).toContain('The kill switch is on');
   });
 });
+
+describe('Coordinator: revoking a device', () => {
+  it('revokes in the vault when the server cannot be told, and tells it later', async () => {
+    be.role = 'coordinator';
+    be.policy.enabled = true;
+    be.policy.network_off = true;
+    be.enrolledAt = 'http://hq.example:8440';
+    be.devices = [{ device_id: 'dev-1', fingerprint: 'DEVI-CEFP-0000-0001', revoked: false, label: 'Ganja laptop' }];
+    app.route = { name: 'coordinator' };
+    render(App);
+    await fireEvent.click(await screen.findByRole('button', { name: 'Revoke' }));
+    await fireEvent.click(await screen.findByRole('button', { name: 'Really revoke? Click again' }));
+    expect((await screen.findByTestId('device-msg')).textContent).toContain('NOT at the HQ server');
+    expect(be.devices[0].revoked).toBe(true);
+    // The network is back: one click (no second confirmation) tells the server.
+    be.policy.network_off = false;
+    await fireEvent.click(await screen.findByRole('button', { name: 'Tell the HQ server again' }));
+    await waitFor(() => expect(screen.getByTestId('device-msg').textContent).toContain('Revoked in this vault and at the HQ server.'));
+    expect(be.calls.filter((c) => c === 'revoke_device')).toHaveLength(2);
+  });
+});
