@@ -592,7 +592,7 @@ mod tests {
     /// A fake HQ server (this is a unit test) that answers every request
     /// with `page`, counting them; after `cap` requests it answers `last`,
     /// so a client that never stops shows up as a count, not a hang.
-    pub(crate) fn stuck_server(
+    fn stuck_server(
         page: &'static str,
         last: &'static str,
         cap: usize,
@@ -629,7 +629,7 @@ mod tests {
         (url, count)
     }
 
-    pub(crate) fn vault(dir: &Path, role: VaultRole) -> Vault {
+    fn vault(dir: &Path, role: VaultRole) -> Vault {
         let (v, _) = Vault::create(
             dir,
             &"correct horse battery".to_string().into(),
@@ -642,7 +642,7 @@ mod tests {
         v
     }
 
-    pub(crate) fn session(url: &str, vault: &Vault) -> Session {
+    fn session(url: &str, vault: &Vault) -> Session {
         let key = SigningKey::generate();
         Session {
             client: Client::new(url, vault.device_id(), &key).unwrap(),

@@ -132,7 +132,7 @@ pub type SyncResult<T> = Result<T, SyncError>;
 /// System proxy variables are ignored (`HTTP_PROXY`, `ALL_PROXY`...): only
 /// the safety policy decides the route, and a proxy route is carried out by
 /// [`Client`] through a [`socks::Bridge`], never by this client connecting
-/// anywhere but loopback.
+/// anywhere but the bridge (a Unix socket only this user can reach).
 pub fn http_client(timeout: Duration) -> SyncResult<Http> {
     transport(Http::builder(), timeout)
 }
