@@ -44,8 +44,14 @@ pub use yaddash_vault::{AttachmentInfo, CheckReport, Revision, StoredRecord};
 /// Environment variable naming the vault directory (overrides the default).
 pub const ENV_VAULT: &str = "YADDASH_VAULT";
 /// TEST ONLY: scrypt work factor for new keyslots (default 18, minimum 10).
-/// A low value makes a stolen vault's passphrase far cheaper to guess.
+/// A low value makes a stolen vault's passphrase far cheaper to guess, so
+/// only debug builds and builds with the `test-hooks` feature (the UI
+/// tests' build) read it; a release build ignores it ([`KDF_TEST_HOOK`]).
 pub const ENV_KDF_WORK_FACTOR: &str = "YADDASH_KDF_WORK_FACTOR";
+
+/// Whether this build honours [`ENV_KDF_WORK_FACTOR`]: debug builds and
+/// the `test-hooks` feature only, never the release app users run.
+pub const KDF_TEST_HOOK: bool = cfg!(any(debug_assertions, feature = "test-hooks"));
 
 /// Default minutes of inactivity before the vault locks itself.
 pub const DEFAULT_IDLE_LOCK_MINUTES: u32 = 10;
@@ -70,13 +76,18 @@ impl Config {
     /// (`~/.local/share/yaddash/vault` on Linux), with [`ENV_VAULT`] and
     /// [`ENV_KDF_WORK_FACTOR`] read from the environment.
     pub fn from_env() -> Config {
-        let vault_dir = std::env::var_os(ENV_VAULT)
+        Config::from_vars(|name| std::env::var_os(name))
+    }
+
+    /// [`Config::from_env`] over any source of variables (tests pass a map).
+    pub fn from_vars(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> Config {
+        let vault_dir = var(ENV_VAULT)
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
             .unwrap_or_else(default_vault_dir);
-        let kdf_work_factor = std::env::var(ENV_KDF_WORK_FACTOR)
-            .ok()
-            .and_then(|v| v.trim().parse::<u8>().ok())
+        let kdf_work_factor = var(ENV_KDF_WORK_FACTOR)
+            .filter(|_| KDF_TEST_HOOK)
+            .and_then(|v| v.to_str().and_then(|v| v.trim().parse::<u8>().ok()))
             .map(|wf| wf.clamp(MIN_WORK_FACTOR, DEFAULT_WORK_FACTOR))
             .unwrap_or(DEFAULT_WORK_FACTOR);
         Config {

@@ -287,18 +287,42 @@ fn errors_serialise_as_code_and_message() {
 }
 
 #[test]
-fn config_reads_the_environment_and_clamps_the_work_factor() {
-    // Reads the environment as the test runner has it (mutating the
-    // process environment would race with other tests).
-    let wf = std::env::var(ENV_KDF_WORK_FACTOR).ok();
-    let cfg = Config::from_env();
-    match wf.and_then(|v| v.parse::<u8>().ok()) {
-        Some(v) => assert_eq!(
-            cfg.kdf_work_factor,
-            v.clamp(MIN_WORK_FACTOR, DEFAULT_WORK_FACTOR)
-        ),
-        None => assert_eq!(cfg.kdf_work_factor, DEFAULT_WORK_FACTOR),
+fn config_reads_the_vault_and_only_test_builds_lower_the_work_factor() {
+    let vars = |wf: &'static str| {
+        move |name: &str| match name {
+            ENV_VAULT => Some(std::ffi::OsString::from("/tmp/some-vault")),
+            ENV_KDF_WORK_FACTOR => Some(std::ffi::OsString::from(wf)),
+            _ => None,
+        }
+    };
+    let cfg = Config::from_vars(vars("10"));
+    assert_eq!(cfg.vault_dir, std::path::PathBuf::from("/tmp/some-vault"));
+    // The release build users run (CI runs this test in release, without the
+    // `test-hooks` feature) must ignore the test hook: a low scrypt cost
+    // makes a seized vault's passphrase cheap to guess.
+    if cfg!(any(debug_assertions, feature = "test-hooks")) {
+        const { assert!(KDF_TEST_HOOK) };
+        assert_eq!(cfg.kdf_work_factor, 10);
+        assert_eq!(
+            Config::from_vars(vars("1")).kdf_work_factor,
+            MIN_WORK_FACTOR
+        );
+        assert_eq!(
+            Config::from_vars(vars("30")).kdf_work_factor,
+            DEFAULT_WORK_FACTOR
+        );
+    } else {
+        const { assert!(!KDF_TEST_HOOK) };
+        assert_eq!(cfg.kdf_work_factor, DEFAULT_WORK_FACTOR);
     }
+    assert_eq!(
+        Config::from_vars(vars("x")).kdf_work_factor,
+        DEFAULT_WORK_FACTOR
+    );
+    assert_eq!(
+        Config::from_vars(|_| None).kdf_work_factor,
+        DEFAULT_WORK_FACTOR
+    );
     assert!(default_vault_dir().ends_with("yaddash/vault"));
 }
 
