@@ -628,10 +628,22 @@ impl AppState {
     }
 
     /// Coordinator: writes the trust file for field vaults.
-    pub fn export_trust(&self, req: PathRequest) -> ApiResult<TrustSummary> {
+    pub fn export_trust(&self, req: TrustExportRequest) -> ApiResult<TrustSummary> {
         let path = absolute(&req.path)?;
+        let server_key = match req.server_key.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(k) => {
+                yaddash_wire::signing_key_fingerprint(k).map_err(|_| {
+                    ApiError::new(
+                        ErrorCode::InvalidInput,
+                        "the HQ server key is not an OpenSSH Ed25519 public key: paste the whole line `yaddash-hq init` printed (ssh-ed25519 AAAA…)",
+                    )
+                })?;
+                Some(k.to_owned())
+            }
+        };
         self.with_vault(|v| {
-            let t = yaddash_exchange::trust_export(v, &[], None, None)?;
+            let t = yaddash_exchange::trust_export(v, &[], server_key, None)?;
             let text = serde_json::to_string_pretty(&t)
                 .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
             yaddash_exchange::write_file(&path, text.as_bytes())?;
@@ -803,6 +815,10 @@ fn trust_summary(t: &yaddash_exchange::TrustFile, path: Option<String>) -> Trust
             })
             .collect(),
         path,
+        server_fingerprint: t
+            .hq_server_key
+            .as_deref()
+            .and_then(|k| yaddash_wire::signing_key_fingerprint(k).ok()),
     }
 }
 

@@ -343,19 +343,37 @@ fn trust_enroll_bundle_receipts_round_trip() {
             passphrase: PASS.into(),
         })
         .expect("coordinator");
+    // The HQ server key a coordinator pastes (any OpenSSH Ed25519 line).
+    let server_key = coord.device_identity().expect("id").signing_key;
     let exported = coord
-        .export_trust(PathRequest {
+        .export_trust(TrustExportRequest {
             path: p("trust.json"),
+            server_key: Some(format!("  {server_key}\n")),
         })
         .expect("trust export");
     assert_eq!(exported.coordinators.len(), 1);
     assert!(
+        exported
+            .server_fingerprint
+            .as_deref()
+            .is_some_and(|f| f.starts_with("SHA256:"))
+    );
+    assert!(
         coord
-            .export_trust(PathRequest {
-                path: "relative.json".into()
+            .export_trust(TrustExportRequest {
+                path: "relative.json".into(),
+                server_key: None,
             })
             .is_err_and(|e| e.code == ErrorCode::InvalidInput)
     );
+    let bad_key = coord
+        .export_trust(TrustExportRequest {
+            path: p("bad.json"),
+            server_key: Some("ssh-ed25519 not-a-key".into()),
+        })
+        .expect_err("a malformed server key");
+    assert_eq!(bad_key.code, ErrorCode::InvalidInput);
+    assert!(!files.join("bad.json").exists());
 
     let (field, _) = created(tmp.path());
     assert!(field.trust_info().expect("info").is_none());
@@ -374,6 +392,7 @@ fn trust_enroll_bundle_receipts_round_trip() {
         })
         .expect("trust import");
     assert_eq!(imported.fingerprint, exported.fingerprint);
+    assert_eq!(imported.server_fingerprint, exported.server_fingerprint);
     assert_eq!(
         imported.coordinators[0].fingerprint,
         coord.device_identity().expect("id").fingerprint
@@ -385,7 +404,10 @@ fn trust_enroll_bundle_receipts_round_trip() {
     // A field vault cannot export trust or enroll.
     assert_eq!(
         field
-            .export_trust(PathRequest { path: p("x.json") })
+            .export_trust(TrustExportRequest {
+                path: p("x.json"),
+                server_key: None,
+            })
             .expect_err("field")
             .code,
         ErrorCode::InvalidInput
@@ -733,8 +755,9 @@ fn field_with_trust(dir: &Path) -> AppState {
     let coord = coordinator(&dir.join("c"));
     let trust = dir.join("trust.json").display().to_string();
     coord
-        .export_trust(PathRequest {
+        .export_trust(TrustExportRequest {
             path: trust.clone(),
+            server_key: None,
         })
         .expect("trust");
     let (s, _) = created(dir);
