@@ -16,7 +16,9 @@ use crate::common::{CliError, CliResult, Context, Progress, fail, parse_time};
 pub enum Command {
     /// Coordinator: print a one-time enrollment code for a new device.
     Invite(InviteArgs),
-    /// Field: register this device at the HQ server with a coordinator's code.
+    /// Field: register this device at the HQ server with a coordinator's
+    /// code. The server must hold the key the imported trust file pins
+    /// (`trust export --server-key`); otherwise nothing is sent or stored.
     Enroll(EnrollArgs),
     /// Coordinator: download new bundles, import them, acknowledge, send receipts back.
     Pull(UrlArgs),
