@@ -279,6 +279,24 @@ fn an_outbox_file_stays_until_a_receipt_names_that_very_bundle() {
     assert_eq!(out["uploaded"][0], listed[0]["bundle_id"], "{out}");
     assert!(snapshot(&outbox).is_empty(), "removed after its receipt");
     assert_eq!(field.json(&["outbox", "list"])[0]["state"], "received");
+
+    // A new trust file pinning another key: receipts from the key this
+    // device enrolled with are no longer enough; nothing is sent.
+    let trust = coord.tmp.path().join("trust2.json");
+    let other = SigningKey::generate().public_key_openssh("new");
+    coord.ok(&[
+        "trust",
+        "export",
+        "--out",
+        s(&trust),
+        "--server-key",
+        &other,
+    ]);
+    field.ok(&["trust", "import", s(&trust)]);
+    field.add_person(&["Hüseynova Leyla"]);
+    let err = field.err(&["sync"]);
+    assert!(err.contains("pins another HQ server key"), "{err}");
+    assert_eq!(snapshot(&outbox).len(), 1, "the new bundle waits");
 }
 
 #[test]

@@ -133,9 +133,9 @@ pub fn enroll(
     cancel: Arc<AtomicBool>,
 ) -> Result<Enrolled> {
     let (hq_id, pinned) = pinned_server_key(vault)?;
-    let differs = |found: &str| {
+    let differs = |found: &str, sent: &str| {
         OutboxError::Receipt(format!(
-            "the server at {url} has key {}, but the trust file pins {}: it may be an impostor, nothing was sent and nothing was stored. Check the URL and the trust file's fingerprint with a coordinator",
+            "the server at {url} has key {}, but the trust file pins {}: it may be an impostor, {sent} and nothing was stored. Check the URL and the trust file's fingerprint with a coordinator",
             fingerprint_of(found),
             fingerprint_of(&pinned)
         ))
@@ -154,7 +154,7 @@ pub fn enroll(
     // Before the one-time code and this device's keys leave the laptop.
     let before = s.client.info()?;
     if !same_key(&before.server_key, &pinned) {
-        return Err(differs(&before.server_key));
+        return Err(differs(&before.server_key, "nothing was sent"));
     }
     let other_hq = |found: &str| {
         OutboxError::Setup(format!(
@@ -178,7 +178,10 @@ pub fn enroll(
         },
     )?;
     if !same_key(&info.server_key, &pinned) {
-        return Err(differs(&info.server_key));
+        return Err(differs(
+            &info.server_key,
+            "its enrollment answer was not accepted",
+        ));
     }
     if info.hq_id != hq_id {
         return Err(other_hq(&info.hq_id));

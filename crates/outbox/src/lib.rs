@@ -438,6 +438,15 @@ pub fn upload_outbox(
                 .into(),
         )
     })?;
+    // A vault enrolled before the trust file pinned a key met its server key
+    // on first use: once the trust file names one, the two must agree.
+    if let Ok((_, pinned)) = hq::pinned_server_key(vault)
+        && !same_key(&pinned, &server_key)
+    {
+        return Err(OutboxError::Receipt(
+            "the trust file pins another HQ server key than the one this device enrolled with: nothing was sent. Check the trust file's fingerprint with a coordinator, then enroll again with a new code".into(),
+        ));
+    }
     let made: std::collections::BTreeMap<u64, String> = vault
         .bundles_out()?
         .into_iter()
