@@ -7,7 +7,6 @@
 #![deny(missing_docs)]
 
 pub mod config;
-pub mod pg;
 pub mod server;
 pub mod store;
 

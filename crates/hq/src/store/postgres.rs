@@ -8,7 +8,7 @@ use postgres::{Client, NoTls, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::store::{BundleRow, Counts, Principal, Role, Store, StoreError, StoreResult, Upload};
+use super::{BundleRow, Counts, Principal, Role, Store, StoreError, StoreResult, Upload};
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
