@@ -470,3 +470,193 @@ fn unknown_endpoints_are_refused() {
     );
     s.honest_still_served();
 }
+
+/// Sends only the headers of a request announcing `content_length` body
+/// bytes, and waits for the answer: how long it took, and what it was.
+fn headers_only(
+    addr: std::net::SocketAddr,
+    method: &str,
+    pq: &str,
+    headers: &[(String, String)],
+    content_length: u64,
+) -> (hq_support::Raw, Duration) {
+    let mut c = TcpStream::connect(addr).expect("connect");
+    c.set_read_timeout(Some(Duration::from_secs(60))).ok();
+    let mut req = format!(
+        "{method} {pq} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {content_length}\r\n"
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    let started = Instant::now();
+    c.write_all(req.as_bytes()).expect("write");
+    let r = hq_support::read_response(&mut c);
+    (r, started.elapsed())
+}
+
+#[test]
+fn unknown_and_revoked_signers_are_refused_before_their_body_is_read() {
+    let s = Scene::with(&[("YADDASH_HQ_BODY_TIMEOUT_SECS", "20")]);
+    // An unknown signer announces 10 MB for a coordinator endpoint (16 MiB
+    // limit) and sends none of it: refused at once from the headers.
+    let stranger = SigningKey::generate();
+    let h = signed_headers(&stranger, Uuid::now_v7(), "POST", "/v1/receipts", b"x");
+    let (r, took) = headers_only(s.server.addr, "POST", "/v1/receipts", &h, 10_000_000);
+    assert_eq!(code(&r), (401, "unknown_signer".into()), "{}", r.text());
+    assert!(took < Duration::from_secs(5), "answered after {took:?}");
+    // A revoked device announcing a 5 MB upload announcement: the same.
+    s.hq.coordinator_client(&s.url())
+        .revoke(s.mallory.id, "2000-01-01T00:00:00Z")
+        .expect("revoke");
+    let h = signed_headers(
+        s.mallory.keys.signing_key(),
+        s.mallory.id,
+        "POST",
+        "/v1/uploads",
+        b"x",
+    );
+    let (r, took) = headers_only(s.server.addr, "POST", "/v1/uploads", &h, 5_000_000);
+    assert_eq!(code(&r), (403, "revoked".into()), "{}", r.text());
+    assert!(took < Duration::from_secs(5), "answered after {took:?}");
+    s.honest_still_served();
+}
+
+/// A never-enrolled device with a code that does not verify (raw: the
+/// client would wait out a 429 and retry).
+fn bogus_enrollment(s: &Scene) -> String {
+    let keys = yaddash_bundle::DeviceKeys::generate();
+    let id = Uuid::now_v7();
+    let p = keys.public_identity(id);
+    let forged = yaddash_wire::request::EnrollCode::issue(
+        &SigningKey::generate(),
+        s.hq.coordinator_id,
+        time::OffsetDateTime::now_utc().unix_timestamp() + 600,
+    )
+    .expect("code")
+    .to_text();
+    let body = serde_json::to_vec(&yaddash_wire::hq::EnrollRequest {
+        code: forged,
+        device: yaddash_wire::hq::DeviceKeysPublic {
+            device_id: id,
+            signing_key: p.signing_key,
+            age_recipient: p.age_recipient,
+        },
+    })
+    .expect("json");
+    let r = signed(
+        s.server.addr,
+        keys.signing_key(),
+        id,
+        "POST",
+        "/v1/enroll",
+        &body,
+    );
+    format!("{} {}", r.status, r.code())
+}
+
+#[test]
+fn made_up_enrollment_keys_do_not_grow_the_rate_table() {
+    let s = Scene::new();
+    for _ in 0..150 {
+        let e = bogus_enrollment(&s);
+        assert!(e.contains("bad_code"), "{e}");
+    }
+    let h = s.server.health();
+    let entries = h["rate_entries"].as_u64().unwrap_or(u64::MAX);
+    // The two devices and the coordinator at most; none of the 150.
+    assert!(entries <= 3, "rate table has {entries} entries: {h}");
+    s.honest_still_served();
+}
+
+#[test]
+fn enrollment_attempts_are_rate_limited_server_wide() {
+    // Two enrollments are used by the scene's devices.
+    let s = Scene::with(&[("YADDASH_HQ_ENROLL_PER_MINUTE", "4")]);
+    for _ in 0..2 {
+        let e = bogus_enrollment(&s);
+        assert!(e.contains("bad_code"), "{e}");
+    }
+    let e = bogus_enrollment(&s);
+    assert!(e.contains("rate_limited"), "{e}");
+    s.honest_still_served();
+}
+
+#[test]
+fn a_device_over_its_rate_is_refused() {
+    let s = Scene::with(&[("YADDASH_HQ_RATE_PER_MINUTE", "30")]);
+    for i in 0..30 {
+        let r = s.mallory("GET", "/v1/receipts?after=0", b"");
+        assert_eq!(r.status, 200, "request {i}: {}", r.text());
+    }
+    let r = s.mallory("GET", "/v1/receipts?after=0", b"");
+    assert_eq!(code(&r), (429, "rate_limited".into()), "{}", r.text());
+    s.honest_still_served();
+}
+
+#[test]
+fn open_uploads_count_against_the_quota() {
+    let s = Scene::with(&[("YADDASH_HQ_DEVICE_QUOTA_BYTES", "200000")]);
+    let r = s.mallory("POST", "/v1/uploads", &init_body(&[1u8; 120_000], 65_536));
+    assert_eq!(r.status, 200, "{}", r.text());
+    // Never finished, but its chunks may arrive any time: it counts.
+    let r = s.mallory("POST", "/v1/uploads", &init_body(&[2u8; 120_000], 65_536));
+    assert_eq!(code(&r), (403, "quota_exceeded".into()), "{}", r.text());
+    s.honest_still_served();
+}
+
+#[test]
+fn too_many_open_uploads_are_refused() {
+    let s = Scene::with(&[("YADDASH_HQ_MAX_UPLOADS_PER_DEVICE", "2")]);
+    for b in 1..=2u8 {
+        let r = s.mallory("POST", "/v1/uploads", &init_body(&[b; 100], 100));
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    let r = s.mallory("POST", "/v1/uploads", &init_body(&[3u8; 100], 100));
+    assert_eq!(code(&r), (429, "too_many_uploads".into()), "{}", r.text());
+    s.honest_still_served();
+}
+
+#[test]
+fn an_unsatisfiable_range_is_refused() {
+    let s = Scene::new();
+    let list =
+        s.hq.coordinator_client(&s.url())
+            .list_bundles(0)
+            .expect("list");
+    let pq = format!("/v1/bundles/{}", list.bundles[0].bundle_id);
+    let mut h = signed_headers(
+        s.hq.coordinator.signing_key(),
+        s.hq.coordinator_id,
+        "GET",
+        &pq,
+        b"",
+    );
+    h.push(("Range".into(), "bytes=99999999-".into()));
+    let r = raw(s.server.addr, "GET", &pq, &h, b"");
+    assert_eq!(code(&r), (416, "bad_range".into()), "{}", r.text());
+    s.honest_still_served();
+}
+
+#[test]
+fn a_known_file_hash_does_not_yield_another_devices_receipt() {
+    let mut s = Scene::new();
+    let p = s.honest.bundle(&s.hq, s.tmp.path(), 700);
+    s.honest
+        .client(&s.url())
+        .upload_bundle(&p, &mut |_, _| {})
+        .expect("upload");
+    s.honest_bundles += 1;
+    // Mallory announces the very same file (she knows its hash).
+    let bytes = std::fs::read(&p).expect("read");
+    let r = s.mallory("POST", "/v1/uploads", &init_body(&bytes, 4096));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let st: UploadStatus = serde_json::from_slice(&r.body).expect("status");
+    assert!(
+        st.receipt.is_none(),
+        "another device's receipt was handed out: {:?}",
+        st.receipt
+    );
+    assert!(!st.upload_id.is_empty());
+    s.honest_still_served();
+}

@@ -1,4 +1,12 @@
 //! Signed-request checks.
+//!
+//! Order matters: everything that can be decided from the headers (are they
+//! well-formed, is the time within the window, is the signer enrolled, in
+//! the right role, not revoked, not over its rate) is decided BEFORE a byte
+//! of the body is read, so an unknown or refused signer cannot make the
+//! server read (up to 16 MiB of) a body. Only then is the body read (within
+//! its limit), the signature over it verified, the request counted against
+//! the signer's rate and the nonce recorded.
 
 use super::*;
 
@@ -28,14 +36,8 @@ pub(crate) fn path_and_query(parts: &Parts) -> &str {
         .unwrap_or("/")
 }
 
-/// Checks time window, signature, rate and nonce for a known key.
-pub(crate) async fn check_signed(
-    app: &Arc<App>,
-    parts: &Parts,
-    body: &ReadBody,
-    auth: &RequestAuth,
-    signing_key: &str,
-) -> ApiResult<()> {
+/// The time window (from the headers alone).
+pub(crate) fn check_time(auth: &RequestAuth) -> ApiResult<()> {
     let skew = (now() - auth.time).abs();
     if skew > MAX_SKEW_SECS {
         return Err(ApiError::new(
@@ -46,6 +48,123 @@ pub(crate) async fn check_signed(
             ),
         ));
     }
+    Ok(())
+}
+
+fn rate_limited(per_minute: u32) -> ApiError {
+    ApiError::new(
+        429,
+        "rate_limited",
+        format!("more than {per_minute} requests in a minute; slow down and retry"),
+    )
+}
+
+/// Per-signer request counts over one-minute windows, in a table of fixed
+/// capacity. Only enrolled signers ever get an entry (the signer is looked
+/// up first), and a full table first forgets windows that are over; if it
+/// is still full, new signers are refused (`rate_limited`) rather than
+/// letting it grow. Enrollment, whose signer is not known yet, never gets
+/// an entry: it shares one server-wide window.
+#[derive(Debug)]
+pub(crate) struct RateLimiter {
+    table: Mutex<HashMap<Uuid, (Instant, u32)>>,
+    enroll: Mutex<(Instant, u32)>,
+    per_minute: u32,
+    enroll_per_minute: u32,
+    capacity: usize,
+}
+
+const WINDOW: Duration = Duration::from_secs(60);
+
+impl RateLimiter {
+    pub(crate) fn new(s: &Settings) -> Self {
+        Self {
+            table: Mutex::new(HashMap::new()),
+            enroll: Mutex::new((Instant::now(), 0)),
+            per_minute: s.rate_per_minute,
+            enroll_per_minute: s.enroll_per_minute,
+            capacity: usize::try_from(s.max_rate_entries.max(1)).unwrap_or(usize::MAX),
+        }
+    }
+
+    /// Entries in the table (health endpoint).
+    pub(crate) fn entries(&self) -> usize {
+        self.table.lock().map(|t| t.len()).unwrap_or(0)
+    }
+
+    /// Before the body: refuses a signer already over its rate, without
+    /// counting (a forged request must not use up a device's budget).
+    pub(crate) fn precheck(&self, signer: Uuid) -> ApiResult<()> {
+        let table = self
+            .table
+            .lock()
+            .map_err(|_| ApiError::internal("rate lock"))?;
+        match table.get(&signer) {
+            Some((start, n)) if start.elapsed() < WINDOW && *n >= self.per_minute => {
+                Err(rate_limited(self.per_minute))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// After the signature verified: counts the request.
+    pub(crate) fn count(&self, signer: Uuid) -> ApiResult<()> {
+        let mut table = self
+            .table
+            .lock()
+            .map_err(|_| ApiError::internal("rate lock"))?;
+        if !table.contains_key(&signer) && table.len() >= self.capacity {
+            table.retain(|_, (start, _)| start.elapsed() < WINDOW);
+            if table.len() >= self.capacity {
+                return Err(ApiError::new(
+                    429,
+                    "rate_limited",
+                    "the server is serving too many clients at once; retry in a minute",
+                ));
+            }
+        }
+        let entry = table.entry(signer).or_insert((Instant::now(), 0));
+        if entry.0.elapsed() >= WINDOW {
+            *entry = (Instant::now(), 0);
+        }
+        entry.1 += 1;
+        if entry.1 > self.per_minute {
+            return Err(rate_limited(self.per_minute));
+        }
+        Ok(())
+    }
+
+    /// One server-wide window for enrollment attempts.
+    pub(crate) fn enroll(&self) -> ApiResult<()> {
+        let mut w = self
+            .enroll
+            .lock()
+            .map_err(|_| ApiError::internal("rate lock"))?;
+        if w.0.elapsed() >= WINDOW {
+            *w = (Instant::now(), 0);
+        }
+        if w.1 >= self.enroll_per_minute {
+            return Err(ApiError::new(
+                429,
+                "rate_limited",
+                format!(
+                    "more than {} enrollment attempts in a minute at this server; retry in a minute",
+                    self.enroll_per_minute
+                ),
+            ));
+        }
+        w.1 += 1;
+        Ok(())
+    }
+}
+
+/// Verifies the signature over the body with `signing_key`.
+pub(crate) fn verify_signature(
+    parts: &Parts,
+    body: &ReadBody,
+    auth: &RequestAuth,
+    signing_key: &str,
+) -> ApiResult<()> {
     let key = parse_signing_public_key(signing_key).map_err(|_| {
         ApiError::new(
             401,
@@ -65,28 +184,11 @@ pub(crate) async fn check_signed(
             "bad_signature",
             "the request signature does not verify",
         )
-    })?;
-    {
-        let mut rate = app
-            .rate
-            .lock()
-            .map_err(|_| ApiError::internal("rate lock"))?;
-        let entry = rate.entry(auth.signer).or_insert((Instant::now(), 0));
-        if entry.0.elapsed() >= Duration::from_secs(60) {
-            *entry = (Instant::now(), 0);
-        }
-        entry.1 += 1;
-        if entry.1 > app.settings.rate_per_minute {
-            return Err(ApiError::new(
-                429,
-                "rate_limited",
-                format!(
-                    "more than {} requests in a minute; slow down and retry",
-                    app.settings.rate_per_minute
-                ),
-            ));
-        }
-    }
+    })
+}
+
+/// Records the nonce (after the signature verified).
+pub(crate) async fn use_nonce(app: &Arc<App>, auth: &RequestAuth) -> ApiResult<()> {
     let (signer, nonce, time) = (auth.signer, auth.nonce.clone(), auth.time);
     if !app.db(move |s| s.use_nonce(signer, &nonce, time)).await? {
         return Err(ApiError::new(
@@ -98,14 +200,18 @@ pub(crate) async fn check_signed(
     Ok(())
 }
 
-/// Authenticates a request by an enrolled principal with the given role.
-pub(crate) async fn authenticate(
+/// Every signed endpoint starts the same way: from the headers, the
+/// signer's standing; then the body (at most `limit` bytes), the signature,
+/// the rate and the nonce.
+pub(crate) async fn signed_request(
     app: &Arc<App>,
-    parts: &Parts,
-    body: &ReadBody,
+    req: Request,
+    limit: u64,
     role: Role,
-) -> ApiResult<Principal> {
-    let auth = parse_auth(parts)?;
+) -> ApiResult<(Parts, ReadBody, Principal)> {
+    let (parts, body) = req.into_parts();
+    let auth = parse_auth(&parts)?;
+    check_time(&auth)?;
     let signer = auth.signer;
     let principal = app.db(move |s| s.principal(signer)).await?.ok_or_else(|| {
         ApiError::new(
@@ -114,14 +220,16 @@ pub(crate) async fn authenticate(
             "the signing key is not enrolled at this server",
         )
     })?;
-    check_signed(app, parts, body, &auth, &principal.signing_key).await?;
     if let Some(from) = principal.revoked_from
         && from <= OffsetDateTime::now_utc()
     {
         return Err(ApiError::new(
             403,
             "revoked",
-            "this device was revoked by a coordinator",
+            match principal.role {
+                Role::Coordinator => "this coordinator was revoked",
+                Role::Device => "this device was revoked by a coordinator",
+            },
         ));
     }
     if principal.role != role {
@@ -134,20 +242,11 @@ pub(crate) async fn authenticate(
             },
         ));
     }
-    app.metrics.requests.fetch_add(1, Ordering::Relaxed);
-    Ok(principal)
-}
-
-/// Every signed endpoint starts the same way: read the body (at most
-/// `limit` bytes) and authenticate its signer for `role`.
-pub(crate) async fn signed_request(
-    app: &Arc<App>,
-    req: Request,
-    limit: u64,
-    role: Role,
-) -> ApiResult<(Parts, ReadBody, Principal)> {
-    let (parts, body) = req.into_parts();
+    app.rate.precheck(principal.id)?;
     let body = read_body(app, body, &parts, limit).await?;
-    let principal = authenticate(app, &parts, &body, role).await?;
+    verify_signature(&parts, &body, &auth, &principal.signing_key)?;
+    app.rate.count(principal.id)?;
+    use_nonce(app, &auth).await?;
+    app.metrics.requests.fetch_add(1, Ordering::Relaxed);
     Ok((parts, body, principal))
 }

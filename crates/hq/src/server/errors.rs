@@ -59,6 +59,13 @@ impl From<StoreError> for ApiError {
                 "a device with this id is already enrolled with another key",
             ),
             StoreError::NotFound => Self::new(404, "not_found", "no such item"),
+            e @ StoreError::StaleTrust { .. } => {
+                Self::new(409, "stale_trust_version", e.to_string())
+            }
+            e @ StoreError::CoordinatorRevoked(_) => {
+                Self::new(409, "coordinator_revoked", e.to_string())
+            }
+            e @ StoreError::LastCoordinator => Self::new(409, "last_coordinator", e.to_string()),
             other => Self::internal(other),
         }
     }

@@ -25,12 +25,13 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use uuid::Uuid;
 use yaddash_wire::hq::{
-    Accepted, BundleInfo, BundleList, DeviceKeysPublic, EnrollRequest, ErrorBody, ReceiptList,
-    ReceiptPost, RevokeRequest, ServerInfo, UploadInit, UploadStatus,
+    Accepted, Approval, BundleInfo, BundleList, CoordinatorKey, CoordinatorRevocation,
+    DeviceKeysPublic, EnrollRequest, ErrorBody, HeldBundle, ReceiptList, ReceiptPost, RevokeAnswer,
+    RevokeRequest, ServerInfo, TrustState, TrustUpdate, UploadInit, UploadStatus,
 };
 use yaddash_wire::request::{
-    EnrollCode, HEADER_NONCE, HEADER_SIGNATURE, HEADER_SIGNER, HEADER_TIME, MAX_SKEW_SECS,
-    RequestAuth,
+    EnrollCode, HEADER_NONCE, HEADER_SIGNATURE, HEADER_SIGNER, HEADER_TIME, MAX_CODE_LIFETIME_SECS,
+    MAX_SKEW_SECS, RequestAuth,
 };
 use yaddash_wire::{
     KnownSender, Receipt, ReceiptKind, SenderDirectory, Sha256Hash, SigningKey,
@@ -62,6 +63,7 @@ use handlers::devices::*;
 use handlers::enroll::*;
 use handlers::info::*;
 use handlers::receipts::*;
+use handlers::trust::*;
 use handlers::uploads::*;
 use housekeeping::*;
 use metrics::*;
@@ -74,7 +76,7 @@ pub struct App {
     pub(crate) key: SigningKey,
     pub(crate) hq_id: String,
     pub(crate) completes: Semaphore,
-    pub(crate) rate: Mutex<HashMap<Uuid, (Instant, u32)>>,
+    pub(crate) rate: RateLimiter,
     pub(crate) metrics: Metrics,
 }
 
@@ -104,12 +106,12 @@ impl App {
         fs::create_dir_all(dir.uploads()).map_err(|e| e.to_string())?;
         Ok(Self {
             completes: Semaphore::new(settings.max_concurrent_completes.max(1) as usize),
+            rate: RateLimiter::new(&settings),
             settings,
             dir,
             store: Arc::from(store),
             key,
             hq_id,
-            rate: Mutex::new(HashMap::new()),
             metrics: Metrics::default(),
         })
     }

@@ -17,6 +17,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/bundles", get(bundles_list))
         .route("/v1/bundles/{id}", get(bundle_download))
         .route("/v1/bundles/{id}/ack", post(bundle_ack))
+        .route("/v1/trust", get(trust_get).post(trust_update))
+        .route("/v1/coordinators/{id}/revoke", post(coordinator_revoke))
         .fallback(|| async {
             ApiError::new(
                 404,

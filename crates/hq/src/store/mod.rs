@@ -30,6 +30,16 @@ pub enum StoreError {
     AlreadyEnrolled,
     /// The named row does not exist.
     NotFound,
+    /// A trust change names a version other than the stored one + 1 (the
+    /// set changed since the change was approved, or it is replayed).
+    StaleTrust {
+        /// The stored version.
+        current: u64,
+    },
+    /// A trust change re-adds a coordinator that was revoked.
+    CoordinatorRevoked(Uuid),
+    /// The change would leave no current coordinator.
+    LastCoordinator,
 }
 
 impl std::fmt::Display for StoreError {
@@ -39,6 +49,16 @@ impl std::fmt::Display for StoreError {
             Self::CodeUsed => f.write_str("this enrollment code was already used"),
             Self::AlreadyEnrolled => f.write_str("this device id is already enrolled"),
             Self::NotFound => f.write_str("not found"),
+            Self::StaleTrust { current } => write!(
+                f,
+                "the coordinator set is at version {current}; a change must name version {}",
+                current + 1
+            ),
+            Self::CoordinatorRevoked(id) => write!(
+                f,
+                "coordinator {id} was revoked and cannot be added again; give it a new id and key"
+            ),
+            Self::LastCoordinator => f.write_str("the last current coordinator cannot be removed"),
         }
     }
 }
@@ -116,7 +136,8 @@ pub struct Upload {
 /// An accepted bundle.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct BundleRow {
-    /// Server-side sequence (list cursor).
+    /// Server-side sequence (list cursor), in commit order (see the
+    /// backends' `accept` for why a cursor never skips a row).
     pub seq: i64,
     /// Bundle id (SHA-256 of payload.age).
     pub bundle_id: String,
@@ -128,8 +149,15 @@ pub struct BundleRow {
     pub size: u64,
     /// Accepted at (unix seconds).
     pub received_at: i64,
-    /// Acknowledged at (unix seconds).
-    pub acked_at: Option<i64>,
+}
+
+/// What a device revocation left in force.
+#[derive(Clone, Debug)]
+pub struct DeviceRevocation {
+    /// The revocation time in force (the earliest ever given).
+    pub revoked_from: OffsetDateTime,
+    /// The device's last accepted bundle: (server seq, bundle id, received at).
+    pub last_bundle: Option<(i64, String, i64)>,
 }
 
 /// Counts for the health endpoint (no content-derived data).
@@ -139,14 +167,28 @@ pub struct Counts {
     pub devices: u64,
     /// Revoked devices.
     pub revoked_devices: u64,
-    /// Bundles waiting for a coordinator.
+    /// Current coordinators.
+    pub coordinators: u64,
+    /// Bundles not yet acknowledged by every current coordinator.
     pub bundles_pending: u64,
-    /// Bundles acknowledged, not yet deleted.
+    /// Bundles acknowledged by every current coordinator, not yet deleted.
     pub bundles_acked: u64,
     /// Open upload sessions.
     pub uploads_open: u64,
     /// Receipts held for devices.
     pub receipts: u64,
+}
+
+/// A bundle counts as acknowledged (for retention, quota and counts) when
+/// every current coordinator (role coordinator, not revoked) has
+/// acknowledged it before `?B`; `b` is the bundles row. Parameter markers
+/// are filled in per backend.
+pub(crate) fn fully_acked_sql(before: &str) -> String {
+    format!(
+        "(EXISTS (SELECT 1 FROM acks a WHERE a.bundle_id = b.bundle_id)
+          AND NOT EXISTS (SELECT 1 FROM principals p WHERE p.role = 'coordinator' AND p.revoked_from IS NULL
+            AND NOT EXISTS (SELECT 1 FROM acks a WHERE a.bundle_id = b.bundle_id AND a.coordinator_id = p.id AND a.at < {before})))"
+    )
 }
 
 /// The metadata store.
@@ -157,15 +199,36 @@ pub trait Store: Send + Sync + 'static {
     fn set_meta(&self, key: &str, value: &str) -> StoreResult<()>;
     /// Reads a server setting.
     fn meta(&self, key: &str) -> StoreResult<Option<String>>;
-    /// Adds or updates a coordinator.
-    fn upsert_coordinator(&self, p: &Principal) -> StoreResult<()>;
+    /// Replaces the coordinator set in one transaction: `set` is added or
+    /// updated, every current coordinator not in it is revoked from `now`.
+    /// With `expected`, the stored version must equal it (the set the
+    /// approvals were checked against); the version then becomes
+    /// `expected + 1` (without: stored + 1). Refuses to re-add a revoked
+    /// coordinator and an empty set. Returns the new version.
+    fn set_coordinators(
+        &self,
+        set: &[Principal],
+        expected: Option<u64>,
+        now: OffsetDateTime,
+    ) -> StoreResult<u64>;
+    /// Revokes one coordinator from `now` (same version rule as
+    /// [`Store::set_coordinators`]). Refuses to revoke the last one.
+    fn revoke_coordinator(
+        &self,
+        id: Uuid,
+        expected: Option<u64>,
+        now: OffsetDateTime,
+    ) -> StoreResult<u64>;
+    /// Current (not revoked) coordinators and the set's version.
+    fn coordinators(&self) -> StoreResult<(Vec<Principal>, u64)>;
     /// Looks an enrolled key up.
     fn principal(&self, id: Uuid) -> StoreResult<Option<Principal>>;
     /// Enrolls a device with a one-time code id. Idempotent for the same
     /// device and key with the same code.
     fn enroll(&self, code_id: &str, p: &Principal, now: i64) -> StoreResult<()>;
-    /// Revokes a device from `from`.
-    fn revoke(&self, id: Uuid, from: OffsetDateTime) -> StoreResult<()>;
+    /// Revokes a device from `from`, or from the earlier time already
+    /// stored: a revocation only ever moves earlier.
+    fn revoke(&self, id: Uuid, from: OffsetDateTime) -> StoreResult<DeviceRevocation>;
     /// Records a nonce; false if it was seen before.
     fn use_nonce(&self, signer: Uuid, nonce: &str, time: i64) -> StoreResult<bool>;
     /// Forgets nonces older than `before`.
@@ -174,8 +237,8 @@ pub trait Store: Send + Sync + 'static {
     fn upload_create(&self, u: &Upload) -> StoreResult<Upload>;
     /// An upload session.
     fn upload(&self, id: &str) -> StoreResult<Option<Upload>>;
-    /// Open sessions of a device.
-    fn uploads_of(&self, device: Uuid) -> StoreResult<u64>;
+    /// Open sessions of a device: how many, and their announced bytes.
+    fn uploads_of(&self, device: Uuid) -> StoreResult<(u64, u64)>;
     /// Deletes a session.
     fn upload_delete(&self, id: &str) -> StoreResult<()>;
     /// Sessions created before `before`.
@@ -185,23 +248,30 @@ pub trait Store: Send + Sync + 'static {
     fn bundle_accept(&self, b: &BundleRow, receipt: &str) -> StoreResult<Option<String>>;
     /// An accepted bundle.
     fn bundle(&self, bundle_id: &str) -> StoreResult<Option<BundleRow>>;
-    /// An accepted bundle, by the SHA-256 of its file.
-    fn bundle_by_file(&self, file_sha256: &str) -> StoreResult<Option<BundleRow>>;
+    /// A bundle this device sent, by the SHA-256 of its file (never another
+    /// device's).
+    fn bundle_by_file(&self, device: Uuid, file_sha256: &str) -> StoreResult<Option<BundleRow>>;
     /// The hq-received receipt of an accepted bundle.
     fn bundle_receipt(&self, bundle_id: &str) -> StoreResult<Option<String>>;
-    /// Bundles not yet acknowledged with `seq > after`.
-    fn bundles_pending(&self, after: i64, limit: u32) -> StoreResult<Vec<BundleRow>>;
-    /// Acknowledges a bundle.
-    fn bundle_ack(&self, bundle_id: &str, at: i64) -> StoreResult<()>;
-    /// Bundles acknowledged before `before` (for retention).
+    /// Bundles `coordinator` has not acknowledged, with `seq > after`.
+    fn bundles_pending(
+        &self,
+        coordinator: Uuid,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<BundleRow>>;
+    /// Records `coordinator`'s acknowledgement of a bundle.
+    fn bundle_ack(&self, bundle_id: &str, coordinator: Uuid, at: i64) -> StoreResult<()>;
+    /// Bundles every current coordinator acknowledged before `before` (for
+    /// retention).
     fn bundles_acked_before(&self, before: i64) -> StoreResult<Vec<String>>;
     /// Forgets a bundle row (its blob is deleted by the caller first).
     fn bundle_forget(&self, bundle_id: &str) -> StoreResult<()>;
-    /// Bytes held for a device and not yet acknowledged.
+    /// Bytes held for a device and not yet acknowledged by every coordinator.
     fn device_usage(&self, device: Uuid) -> StoreResult<u64>;
     /// Stores a receipt for a device (idempotent on the exact text).
     fn receipt_add(&self, device: Uuid, text: &str, at: i64) -> StoreResult<()>;
-    /// Receipts for a device with id > after: (id, text).
+    /// Receipts for a device with id > after: (id, text), in commit order.
     fn receipts(&self, device: Uuid, after: i64) -> StoreResult<Vec<(i64, String)>>;
     /// Counts for the health endpoint.
     fn counts(&self) -> StoreResult<Counts>;

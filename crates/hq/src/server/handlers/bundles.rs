@@ -7,12 +7,14 @@ pub(crate) async fn bundles_list(
     Query(q): Query<After>,
     req: Request,
 ) -> ApiResult<Response> {
-    let (_, _, _) = guard!(
+    let (_, _, coordinator) = guard!(
         app,
         signed_request(&app, req, app.settings.max_json_bytes, Role::Coordinator).await
     );
     let (after, limit) = (q.after, q.limit.unwrap_or(500).clamp(1, 5000));
-    let rows = app.db(move |s| s.bundles_pending(after, limit)).await?;
+    // Pending for this coordinator: not yet acknowledged by it.
+    let me = coordinator.id;
+    let rows = app.db(move |s| s.bundles_pending(me, after, limit)).await?;
     let bundles = rows
         .into_iter()
         .map(|r| BundleInfo {
@@ -149,7 +151,7 @@ pub(crate) async fn bundle_ack(
     UrlPath(id): UrlPath<String>,
     req: Request,
 ) -> ApiResult<Response> {
-    let (_, _, _) = guard!(
+    let (_, _, coordinator) = guard!(
         app,
         signed_request(&app, req, app.settings.max_json_bytes, Role::Coordinator).await
     );
@@ -157,6 +159,9 @@ pub(crate) async fn bundle_ack(
         return Err(ApiError::new(404, "no_such_bundle", "no such bundle"));
     }
     let bid = id.clone();
-    guard!(app, app.db(move |s| s.bundle_ack(&bid, now())).await);
+    // Acknowledgements are per coordinator: retention deletes a bundle only
+    // once every current coordinator has acknowledged it.
+    let me = coordinator.id;
+    guard!(app, app.db(move |s| s.bundle_ack(&bid, me, now())).await);
     Ok(ok_json(&serde_json::json!({"acknowledged": id})))
 }

@@ -1,4 +1,5 @@
-//! `POST /v1/devices/{id}/revoke`.
+//! `POST /v1/devices/{id}/revoke`: a revocation only ever moves earlier;
+//! the answer names the device's last bundle the server had accepted.
 
 use crate::server::*;
 
@@ -22,6 +23,19 @@ pub(crate) async fn revoke(
         OffsetDateTime::parse(&r.from, &time::format_description::well_known::Rfc3339)
             .map_err(|_| ApiError::new(400, "bad_time", "`from` must be an RFC 3339 time"))
     );
-    app.db(move |s| s.revoke(id, from)).await?;
-    Ok(ok_json(&serde_json::json!({"revoked": id})))
+    let r = app.db(move |s| s.revoke(id, from)).await?;
+    Ok(ok_json(&RevokeAnswer {
+        revoked: id,
+        revoked_from: r
+            .revoked_from
+            .format(&time::format_description::well_known::Rfc3339)
+            .ok(),
+        last_bundle: r
+            .last_bundle
+            .map(|(server_seq, bundle_id, received_at)| HeldBundle {
+                server_seq,
+                bundle_id,
+                received_at,
+            }),
+    }))
 }

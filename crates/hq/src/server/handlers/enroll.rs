@@ -2,13 +2,28 @@
 
 use crate::server::*;
 
+/// An enrollment body holds a code and two public keys: 16 KiB is plenty.
+const ENROLL_BODY_LIMIT: u64 = 16 << 10;
+
 pub(crate) async fn enroll(State(app): State<Arc<App>>, req: Request) -> ApiResult<Response> {
     let (parts, body) = req.into_parts();
+    // The signer is not enrolled yet (its key is in the body): check what
+    // the headers allow, count the attempt in the server-wide enrollment
+    // window (no per-signer table entry for made-up ids), and read at most
+    // ENROLL_BODY_LIMIT bytes.
+    let auth = guard!(app, parse_auth(&parts));
+    guard!(app, check_time(&auth));
+    guard!(app, app.rate.enroll());
     let body = guard!(
         app,
-        read_body(&app, body, &parts, app.settings.max_json_bytes).await
+        read_body(
+            &app,
+            body,
+            &parts,
+            ENROLL_BODY_LIMIT.min(app.settings.max_json_bytes)
+        )
+        .await
     );
-    let auth = guard!(app, parse_auth(&parts));
     let er: EnrollRequest = guard!(app, json(&body));
     let DeviceKeysPublic {
         device_id,
@@ -36,10 +51,8 @@ pub(crate) async fn enroll(State(app): State<Arc<App>>, req: Request) -> ApiResu
         ));
     }
     // Proof of possession: the request is signed by the key being enrolled.
-    guard!(
-        app,
-        check_signed(&app, &parts, &body, &auth, &signing_key).await
-    );
+    guard!(app, verify_signature(&parts, &body, &auth, &signing_key));
+    guard!(app, use_nonce(&app, &auth).await);
     let code = guard!(
         app,
         EnrollCode::from_text(&er.code).ok_or_else(|| ApiError::new(
@@ -58,6 +71,19 @@ pub(crate) async fn enroll(State(app): State<Arc<App>>, req: Request) -> ApiResu
             ),
         ));
     }
+    if code.expires_at > now().saturating_add(MAX_CODE_LIFETIME_SECS) {
+        return Err(refused(
+            &app,
+            ApiError::new(
+                403,
+                "code_too_long",
+                format!(
+                    "the enrollment code is valid for more than {} days; ask a coordinator for a new one",
+                    MAX_CODE_LIFETIME_SECS / 86_400
+                ),
+            ),
+        ));
+    }
     let issuer = code.issuer;
     let coordinator = app.db(move |s| s.principal(issuer)).await?;
     let coordinator = guard!(
@@ -70,6 +96,18 @@ pub(crate) async fn enroll(State(app): State<Arc<App>>, req: Request) -> ApiResu
                 "the enrollment code was not issued by a coordinator of this headquarters"
             ))
     );
+    // A code is only as good as its issuer: refused once the issuer is
+    // revoked or removed from the coordinator set.
+    if coordinator.revoked_from.is_some() {
+        return Err(refused(
+            &app,
+            ApiError::new(
+                403,
+                "code_issuer_revoked",
+                "the coordinator who issued this enrollment code was revoked; ask a current coordinator for a new one",
+            ),
+        ));
+    }
     let ckey = parse_signing_public_key(&coordinator.signing_key).map_err(ApiError::internal)?;
     guard!(
         app,

@@ -22,5 +22,6 @@ pub(crate) async fn health(State(app): State<Arc<App>>) -> ApiResult<Response> {
         "refused": app.metrics.refused.load(Ordering::Relaxed),
         "bundles_accepted": app.metrics.bundles_accepted.load(Ordering::Relaxed),
         "bytes_received": app.metrics.bytes_received.load(Ordering::Relaxed),
+        "rate_entries": app.rate.entries(),
     })))
 }

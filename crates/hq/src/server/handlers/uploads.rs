@@ -15,10 +15,8 @@ pub(crate) fn received_chunks(dir: &Path) -> Vec<u64> {
 }
 
 pub(crate) async fn upload_init(State(app): State<Arc<App>>, req: Request) -> ApiResult<Response> {
-    let (parts, body) = req.into_parts();
     // Up to 100k chunk hashes.
-    let body = guard!(app, read_body(&app, body, &parts, 8 << 20).await);
-    let device = guard!(app, authenticate(&app, &parts, &body, Role::Device).await);
+    let (_, body, device) = guard!(app, signed_request(&app, req, 8 << 20, Role::Device).await);
     let init: UploadInit = guard!(app, json(&body));
     let s = &app.settings;
     if init.size > s.max_bundle_bytes {
@@ -62,7 +60,10 @@ pub(crate) async fn upload_init(State(app): State<Arc<App>>, req: Request) -> Ap
         ));
     }
     let file_sha = init.sha256.clone();
-    if let Some(b) = app.db(move |st| st.bundle_by_file(&file_sha)).await? {
+    let dev = device.id;
+    // Only this device's own bundles: another device must not learn (or
+    // get the receipt of) a bundle by knowing its file hash.
+    if let Some(b) = app.db(move |st| st.bundle_by_file(dev, &file_sha)).await? {
         let bid = b.bundle_id.clone();
         let receipt = app.db(move |st| st.bundle_receipt(&bid)).await?;
         return Ok(ok_json(&UploadStatus {
@@ -75,11 +76,10 @@ pub(crate) async fn upload_init(State(app): State<Arc<App>>, req: Request) -> Ap
     h.update(device.id.as_bytes());
     h.update(init.sha256.as_bytes());
     let upload_id = hex::encode(h.finalize());
-    let dev = device.id;
     let uid = upload_id.clone();
     let existing = app.db(move |st| st.upload(&uid)).await?;
     if existing.is_none() {
-        let open = app.db(move |st| st.uploads_of(dev)).await?;
+        let (open, open_bytes) = app.db(move |st| st.uploads_of(dev)).await?;
         if open >= s.max_uploads_per_device {
             return Err(refused(
                 &app,
@@ -91,7 +91,8 @@ pub(crate) async fn upload_init(State(app): State<Arc<App>>, req: Request) -> Ap
             ));
         }
         let used = app.db(move |st| st.device_usage(dev)).await?;
-        if used.saturating_add(init.size) > s.device_quota_bytes {
+        // Open uploads count too: their chunks take disk space already.
+        if used.saturating_add(open_bytes).saturating_add(init.size) > s.device_quota_bytes {
             return Err(refused(
                 &app,
                 ApiError::new(
@@ -303,7 +304,6 @@ pub(crate) async fn upload_complete(
             device_id: device.id,
             size: u.size,
             received_at: now(),
-            acked_at: None,
         };
         let earlier = a.store.bundle_accept(&row, &text).map_err(ApiError::from)?;
         if earlier.is_none() {
