@@ -52,7 +52,6 @@ pub(crate) async fn enroll(State(app): State<Arc<App>>, req: Request) -> ApiResu
     }
     // Proof of possession: the request is signed by the key being enrolled.
     guard!(app, verify_signature(&parts, &body, &auth, &signing_key));
-    guard!(app, use_nonce(&app, &auth).await);
     let code = guard!(
         app,
         EnrollCode::from_text(&er.code).ok_or_else(|| ApiError::new(
@@ -124,6 +123,8 @@ pub(crate) async fn enroll(State(app): State<Arc<App>>, req: Request) -> ApiResu
         age_recipient,
         revoked_from: None,
     };
+    // Only a request with a valid code leaves a nonce behind.
+    guard!(app, use_nonce(&app, &auth).await);
     let code_id = hex::encode(code.code_id);
     guard!(
         app,
