@@ -22,7 +22,7 @@ for a in "$@"; do
 done
 if [ "$FULL" = 1 ]; then export HQ_FAULT_DEVICES=200 HQ_FAULT_BUNDLES=10; fi
 
-HQ_TESTS=(--test hq_e2e --test hq_hostile --test hq_crash --test hq_retention --test hq_faults)
+HQ_TESTS=(--test hq_e2e --test hq_hostile --test hq_trust --test hq_revoke --test hq_crash --test hq_retention --test hq_faults)
 # Extra cargo arguments, e.g. HQ_CARGO_ARGS="--release --locked" from scripts/dev
 # so that the already built release tree is reused.
 read -r -a CARGO_ARGS <<< "${HQ_CARGO_ARGS:-}"
@@ -59,6 +59,8 @@ for backend in $BACKENDS; do
   export PATH="$PGBIN:$PATH" PGHOST=127.0.0.1 PGPORT=$PORT PGUSER=postgres
   export YADDASH_HQ_TEST_PG_BASE="postgres://postgres@127.0.0.1:$PORT"
   cargo test "${CARGO_ARGS[@]}" -p yaddash-e2e "${HQ_TESTS[@]}"
+  echo "== listing cursors under concurrent commits: PostgreSQL"
+  cargo test "${CARGO_ARGS[@]}" -p yaddash-hq --test cursors
   stop_pg
   trap - EXIT
 done

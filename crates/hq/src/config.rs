@@ -27,6 +27,12 @@ pub struct Settings {
     pub device_quota_bytes: u64,
     /// Signed requests per signer per minute.
     pub rate_per_minute: u32,
+    /// Enrollment attempts per minute, server-wide (the signer of an
+    /// enrollment is not known yet, so it gets no table entry of its own).
+    pub enroll_per_minute: u32,
+    /// Signers tracked for rate limiting at once (a fixed-size table:
+    /// when full, new signers are refused until a minute window ends).
+    pub max_rate_entries: u64,
     /// Bundles verified at the same time (CPU- and disk-heavy).
     pub max_concurrent_completes: u32,
     /// Open connections.
@@ -54,6 +60,8 @@ impl Default for Settings {
             max_uploads_per_device: 16,
             device_quota_bytes: 20 << 30,
             rate_per_minute: 6000,
+            enroll_per_minute: 600,
+            max_rate_entries: 100_000,
             max_concurrent_completes: 8,
             max_connections: 2048,
             header_timeout_secs: 10,
@@ -120,7 +128,7 @@ impl Settings {
 impl serde::Serialize for Settings {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("Settings", 15)?;
+        let mut st = s.serialize_struct("Settings", 17)?;
         st.serialize_field("listen", &self.listen)?;
         st.serialize_field("database_url", &self.database_url)?;
         st.serialize_field("max_bundle_bytes", &(self.max_bundle_bytes as i64))?;
@@ -132,6 +140,8 @@ impl serde::Serialize for Settings {
         )?;
         st.serialize_field("device_quota_bytes", &(self.device_quota_bytes as i64))?;
         st.serialize_field("rate_per_minute", &i64::from(self.rate_per_minute))?;
+        st.serialize_field("enroll_per_minute", &i64::from(self.enroll_per_minute))?;
+        st.serialize_field("max_rate_entries", &(self.max_rate_entries as i64))?;
         st.serialize_field(
             "max_concurrent_completes",
             &i64::from(self.max_concurrent_completes),

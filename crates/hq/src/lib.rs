@@ -7,9 +7,9 @@
 #![deny(missing_docs)]
 
 pub mod config;
-pub mod pg;
 pub mod server;
 pub mod store;
+pub mod trust;
 
 use std::fs;
 use std::io::Write;
@@ -59,7 +59,11 @@ pub struct InitSummary {
     pub new_key: bool,
 }
 
-/// Initialises (or updates the coordinators of) a data directory.
+/// Initialises a data directory, or replaces its coordinator set: the
+/// server administrator's local path, which needs no quorum (whoever runs
+/// it controls the server's storage anyway). Coordinators of the current
+/// set that the trust file no longer names are revoked; a revoked
+/// coordinator cannot be added again.
 pub fn init(dir: &DataDir, trust_text: &str, store: &dyn Store) -> Result<InitSummary, String> {
     let trust: TrustFile = serde_json::from_str(trust_text).map_err(|e| {
         format!(
@@ -98,17 +102,20 @@ pub fn init(dir: &DataDir, trust_text: &str, store: &dyn Store) -> Result<InitSu
     store
         .set_meta("hq_id", &trust.hq_id)
         .map_err(|e| e.to_string())?;
-    for c in &trust.coordinators {
-        store
-            .upsert_coordinator(&Principal {
-                id: c.device_id,
-                role: Role::Coordinator,
-                signing_key: c.signing_key.trim().to_owned(),
-                age_recipient: c.age_recipient.clone(),
-                revoked_from: None,
-            })
-            .map_err(|e| e.to_string())?;
-    }
+    let set: Vec<Principal> = trust
+        .coordinators
+        .iter()
+        .map(|c| Principal {
+            id: c.device_id,
+            role: Role::Coordinator,
+            signing_key: c.signing_key.trim().to_owned(),
+            age_recipient: c.age_recipient.clone(),
+            revoked_from: None,
+        })
+        .collect();
+    store
+        .set_coordinators(&set, None, time::OffsetDateTime::now_utc())
+        .map_err(|e| e.to_string())?;
     Ok(InitSummary {
         hq_id: trust.hq_id,
         server_key: key.public_key_openssh("yaddash-hq"),
@@ -129,4 +136,17 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut f = opts.open(path)?;
     f.write_all(bytes)?;
     f.sync_all()
+}
+
+/// The server administrator's local revocation of a coordinator (no quorum,
+/// see [`trust`]). Returns the new version of the coordinator set.
+pub fn revoke_coordinator(store: &dyn Store, id: Uuid) -> Result<u64, String> {
+    store
+        .revoke_coordinator(id, None, time::OffsetDateTime::now_utc())
+        .map_err(|e| match e {
+            crate::store::StoreError::NotFound => {
+                format!("{id} is not a current coordinator of this server")
+            }
+            other => other.to_string(),
+        })
 }

@@ -20,8 +20,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Create (or update) a data directory from the coordinators' trust file
-    /// and print the server's public key.
+    /// Create a data directory, or replace its coordinator set, from the
+    /// coordinators' trust file and print the server's public key.
+    /// Coordinators no longer in the file are revoked (no quorum needed: this
+    /// runs on the server host).
     Init {
         /// Data directory.
         #[arg(long)]
@@ -29,6 +31,20 @@ enum Command {
         /// The coordinators' `yaddash trust export` file.
         #[arg(long)]
         trust: PathBuf,
+        /// Settings file (for `database_url`).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Revoke a coordinator at once (its requests, approvals and enrollment
+    /// codes are refused from now on). No quorum needed: this runs on the
+    /// server host. The last coordinator cannot be revoked.
+    RevokeCoordinator {
+        /// Data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// The coordinator's device id.
+        #[arg(long)]
+        coordinator: uuid::Uuid,
         /// Settings file (for `database_url`).
         #[arg(long)]
         config: Option<PathBuf>,
@@ -81,6 +97,20 @@ fn run(cli: Cli) -> Result<(), String> {
             if !s.new_key {
                 println!("(the existing server key was kept)");
             }
+            Ok(())
+        }
+        Command::RevokeCoordinator {
+            data,
+            coordinator,
+            config,
+        } => {
+            let settings = Settings::load(config.as_deref()).map_err(|e| e.to_string())?;
+            let store =
+                store::open(Some(&settings.database_url), &data).map_err(|e| e.to_string())?;
+            let version = yaddash_hq::revoke_coordinator(&*store, coordinator)?;
+            println!(
+                "revoked coordinator {coordinator}; the coordinator set is now version {version}"
+            );
             Ok(())
         }
         Command::Serve {

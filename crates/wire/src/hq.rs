@@ -126,3 +126,98 @@ pub struct ReceiptPost {
     /// Receipt texts (JSON line + SSHSIG armour each).
     pub receipts: Vec<String>,
 }
+
+/// Answer to `POST /v1/devices/{id}/revoke`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevokeAnswer {
+    /// The revoked device.
+    pub revoked: Uuid,
+    /// The revocation time now in force (RFC 3339). A revocation only ever
+    /// moves earlier: a later `from` than the one stored leaves it unchanged.
+    /// Absent in answers of servers older than this field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_from: Option<String>,
+    /// The last bundle the server had accepted from this device when it
+    /// recorded the revocation (highest server sequence number), if any.
+    /// Absent in answers of servers older than this field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_bundle: Option<HeldBundle>,
+}
+
+/// A bundle the server held, identified the way the server can see it (it
+/// cannot read the device's own sequence number inside the encrypted
+/// manifest; the coordinator maps the bundle id to it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldBundle {
+    /// The server's sequence number (the cursor of `GET /v1/bundles`).
+    pub server_seq: i64,
+    /// The bundle id.
+    pub bundle_id: String,
+    /// When the server accepted it (unix seconds).
+    pub received_at: i64,
+}
+
+/// One coordinator in the server's trust set.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoordinatorKey {
+    /// Its device id.
+    pub device_id: Uuid,
+    /// OpenSSH Ed25519 public key line.
+    pub signing_key: String,
+    /// age recipient (opaque to the server).
+    #[serde(default)]
+    pub age_recipient: String,
+}
+
+/// `GET /v1/trust` (coordinator): the current coordinator set.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustState {
+    /// The headquarters id.
+    pub hq_id: String,
+    /// Version of the set; a change must name `version + 1`.
+    pub version: u64,
+    /// Current (not revoked) coordinators.
+    pub coordinators: Vec<CoordinatorKey>,
+    /// Signatures a change needs: a majority of `coordinators`.
+    pub quorum: usize,
+}
+
+/// A coordinator's approval of a trust change: an Ed25519 signature
+/// (namespace `yaddash-trust@yaddash.org`, see
+/// [`crate::request::trust_update_message`]) as 128 hex digits.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approval {
+    /// The approving coordinator.
+    pub coordinator: Uuid,
+    /// Hex signature.
+    pub signature: String,
+}
+
+/// `POST /v1/trust` (coordinator): replace the coordinator set. Needs
+/// approvals of a majority of the current coordinators.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustUpdate {
+    /// The headquarters id.
+    pub hq_id: String,
+    /// The current version + 1.
+    pub version: u64,
+    /// The new set (not empty).
+    pub coordinators: Vec<CoordinatorKey>,
+    /// Approvals over [`crate::request::trust_update_message`].
+    pub approvals: Vec<Approval>,
+}
+
+/// `POST /v1/coordinators/{id}/revoke` (coordinator): revoke one
+/// coordinator. Needs approvals of a majority of the current coordinators
+/// (the revoked one counted in the set).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoordinatorRevocation {
+    /// The headquarters id.
+    pub hq_id: String,
+    /// The current version + 1.
+    pub version: u64,
+    /// The coordinator to revoke (same as in the path).
+    pub coordinator: Uuid,
+    /// Approvals over [`crate::request::coordinator_revocation_message`].
+    pub approvals: Vec<Approval>,
+}

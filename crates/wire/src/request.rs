@@ -38,6 +38,12 @@ pub const HEADER_NONCE: &str = "x-yaddash-nonce";
 pub const HEADER_SIGNATURE: &str = "x-yaddash-signature";
 /// Largest accepted difference between the client's and the server's clock.
 pub const MAX_SKEW_SECS: i64 = 300;
+/// Longest lifetime of an enrollment code (7 days): [`EnrollCode::issue`]
+/// refuses a later expiry, and the server refuses a code that expires
+/// further than this from its own clock.
+pub const MAX_CODE_LIFETIME_SECS: i64 = 7 * 86_400;
+/// SSHSIG namespace of coordinators' approvals of trust changes.
+pub const NAMESPACE_TRUST: &str = "yaddash-trust@yaddash.org";
 
 /// The four signature headers of one request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -216,6 +222,96 @@ impl RequestAuth {
     }
 }
 
+/// Why an enrollment code could not be issued.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum CodeError {
+    /// The expiry is further away than [`MAX_CODE_LIFETIME_SECS`].
+    TooLong,
+    /// Signing failed.
+    Signature(SignatureError),
+}
+
+impl std::fmt::Display for CodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::TooLong => write!(
+                f,
+                "an enrollment code is valid for at most {} days",
+                MAX_CODE_LIFETIME_SECS / 86_400
+            ),
+            Self::Signature(e) => std::fmt::Display::fmt(e, f),
+        }
+    }
+}
+
+impl std::error::Error for CodeError {}
+
+/// The bytes coordinators sign to approve replacing the coordinator set:
+/// `yaddash-trust-update-v1\n` and the JSON array `[hq_id, version,
+/// [[device_id, signing_key, age_recipient], ...]]` with the coordinators
+/// sorted by device id (so the order they are listed in does not matter).
+pub fn trust_update_message(
+    hq_id: &str,
+    version: u64,
+    coordinators: &[crate::hq::CoordinatorKey],
+) -> Vec<u8> {
+    let mut set: Vec<(String, &str, &str)> = coordinators
+        .iter()
+        .map(|c| {
+            (
+                c.device_id.hyphenated().to_string(),
+                c.signing_key.trim(),
+                c.age_recipient.as_str(),
+            )
+        })
+        .collect();
+    set.sort();
+    let mut v = b"yaddash-trust-update-v1\n".to_vec();
+    v.extend_from_slice(
+        serde_json::to_string(&(hq_id, version, set))
+            .unwrap_or_default()
+            .as_bytes(),
+    );
+    v
+}
+
+/// The bytes coordinators sign to approve revoking one coordinator:
+/// `yaddash-coordinator-revoke-v1\n` and the JSON array `[hq_id, version,
+/// coordinator_id]`.
+pub fn coordinator_revocation_message(hq_id: &str, version: u64, coordinator: Uuid) -> Vec<u8> {
+    let mut v = b"yaddash-coordinator-revoke-v1\n".to_vec();
+    v.extend_from_slice(
+        serde_json::to_string(&(hq_id, version, coordinator.hyphenated().to_string()))
+            .unwrap_or_default()
+            .as_bytes(),
+    );
+    v
+}
+
+/// A coordinator's approval of a trust change message.
+pub fn approve(
+    key: &impl AsRef<SigningKey>,
+    coordinator: Uuid,
+    message: &[u8],
+) -> Result<crate::hq::Approval, SignatureError> {
+    let sig = sshsig::sign_raw(key, NAMESPACE_TRUST, message)?;
+    Ok(crate::hq::Approval {
+        coordinator,
+        signature: hex::encode(sig),
+    })
+}
+
+/// Checks an approval's signature with the coordinator's key.
+pub fn verify_approval(
+    key: &ssh_key::PublicKey,
+    message: &[u8],
+    approval: &crate::hq::Approval,
+) -> Result<(), SignatureError> {
+    let raw = hex::decode(&approval.signature).map_err(|_| SignatureError::Malformed)?;
+    sshsig::verify_raw(key, NAMESPACE_TRUST, message, &raw)
+}
+
 /// A one-time enrollment code, issued by a coordinator, presented by a new
 /// device to the server together with its public keys.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -242,18 +338,24 @@ impl EnrollCode {
         v
     }
 
-    /// Issues a fresh code valid until `expires_at` (unix seconds).
+    /// Issues a fresh code valid until `expires_at` (unix seconds), at most
+    /// [`MAX_CODE_LIFETIME_SECS`] from now.
     pub fn issue(
         key: &impl AsRef<SigningKey>,
         issuer: Uuid,
         expires_at: i64,
-    ) -> Result<Self, SignatureError> {
+    ) -> Result<Self, CodeError> {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        if expires_at > now.saturating_add(MAX_CODE_LIFETIME_SECS) {
+            return Err(CodeError::TooLong);
+        }
         let code_id = rand::random::<[u8; 16]>();
         let signature = sshsig::sign_raw(
             key,
             NAMESPACE_ENROLL,
             &Self::signed_bytes(&code_id, expires_at, issuer),
-        )?;
+        )
+        .map_err(CodeError::Signature)?;
         Ok(Self {
             code_id,
             expires_at,
@@ -370,7 +472,12 @@ mod tests {
     #[test]
     fn enroll_codes_round_trip() {
         let k = SigningKey::generate();
-        let code = EnrollCode::issue(&k, Uuid::now_v7(), 1_900_000_000).unwrap();
+        let exp = OffsetDateTime::now_utc().unix_timestamp() + 3600;
+        let code = EnrollCode::issue(&k, Uuid::now_v7(), exp).unwrap();
+        assert!(matches!(
+            EnrollCode::issue(&k, Uuid::now_v7(), exp + MAX_CODE_LIFETIME_SECS),
+            Err(CodeError::TooLong)
+        ));
         let text = code.to_text();
         let back = EnrollCode::from_text(&text.to_lowercase()).unwrap();
         assert_eq!(back, code);

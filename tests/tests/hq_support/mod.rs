@@ -185,6 +185,25 @@ pub fn hq_init(data: &Path, trust: &Path) -> String {
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
+/// `yaddash-hq ARGS --data DATA` (an administrator's local command);
+/// returns (success, stdout + stderr).
+pub fn hq_admin(data: &Path, args: &[&str]) -> (bool, String) {
+    let mut cmd = Command::new(hq_bin());
+    cmd.args(args).arg("--data").arg(data);
+    if let Some(url) = db_url(data) {
+        cmd.env("YADDASH_HQ_DATABASE_URL", url);
+    }
+    let out = cmd.output().expect("yaddash-hq");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
 /// A raw HTTP answer.
 pub struct Raw {
     pub status: u16,
@@ -281,50 +300,101 @@ pub fn signed(
 /// Coordinator keys and a trust file for `yaddash-hq init`, without a vault.
 pub struct Hq {
     pub tmp: tempfile::TempDir,
+    /// The first coordinator (number 0).
     pub coordinator: DeviceKeys,
     pub coordinator_id: Uuid,
+    /// The other coordinators of the trust file (numbers 1, 2, ...).
+    pub others: Vec<(DeviceKeys, Uuid)>,
     pub data: PathBuf,
 }
 
 pub const HQ_ID: &str = "hq.test";
 
+/// A `yaddash trust export`-shaped file naming `coordinators`.
+pub fn write_trust(path: &Path, coordinators: &[(&DeviceKeys, Uuid)]) {
+    let ids: Vec<_> = coordinators
+        .iter()
+        .map(|(k, id)| k.public_identity(*id))
+        .collect();
+    let trust = serde_json::json!({
+        "format": "yaddash-trust", "version": 1, "hq_id": HQ_ID,
+        "coordinators": ids, "some_future_field": true,
+    });
+    std::fs::write(path, trust.to_string()).expect("trust");
+}
+
 impl Hq {
     pub fn new() -> Hq {
+        Self::with_coordinators(1)
+    }
+
+    /// A headquarters with `n` coordinators.
+    pub fn with_coordinators(n: usize) -> Hq {
         let tmp = tempfile::tempdir().expect("tmp");
         let coordinator = DeviceKeys::generate();
         let coordinator_id = Uuid::now_v7();
-        let id = coordinator.public_identity(coordinator_id);
-        let trust = serde_json::json!({
-            "format": "yaddash-trust", "version": 1, "hq_id": HQ_ID,
-            "coordinators": [id], "some_future_field": true,
-        });
-        let trust_path = tmp.path().join("trust.json");
-        std::fs::write(&trust_path, trust.to_string()).expect("trust");
-        let data = tmp.path().join("hq");
-        hq_init(&data, &trust_path);
-        Hq {
+        let others: Vec<(DeviceKeys, Uuid)> = (1..n.max(1))
+            .map(|_| (DeviceKeys::generate(), Uuid::now_v7()))
+            .collect();
+        let hq = Hq {
+            data: tmp.path().join("hq"),
             tmp,
             coordinator,
             coordinator_id,
-            data,
+            others,
+        };
+        let trust_path = hq.tmp.path().join("trust.json");
+        let all: Vec<(&DeviceKeys, Uuid)> = (0..n.max(1)).map(|i| hq.key_of(i)).collect();
+        write_trust(&trust_path, &all);
+        hq_init(&hq.data, &trust_path);
+        hq
+    }
+
+    /// Keys and id of coordinator `i`.
+    pub fn key_of(&self, i: usize) -> (&DeviceKeys, Uuid) {
+        if i == 0 {
+            (&self.coordinator, self.coordinator_id)
+        } else {
+            let (k, id) = &self.others[i - 1];
+            (k, *id)
         }
     }
 
     /// A one-time enrollment code.
     pub fn code(&self) -> String {
+        self.code_by(0)
+    }
+
+    /// A one-time enrollment code issued by coordinator `i`.
+    pub fn code_by(&self, i: usize) -> String {
         let exp = time::OffsetDateTime::now_utc().unix_timestamp() + 3600;
-        yaddash_wire::request::EnrollCode::issue(
-            self.coordinator.signing_key(),
-            self.coordinator_id,
-            exp,
-        )
-        .expect("code")
-        .to_text()
+        let (k, id) = self.key_of(i);
+        yaddash_wire::request::EnrollCode::issue(k.signing_key(), id, exp)
+            .expect("code")
+            .to_text()
     }
 
     pub fn coordinator_client(&self, url: &str) -> yaddash_sync::Client {
-        yaddash_sync::Client::new(url, self.coordinator_id, self.coordinator.signing_key())
-            .expect("client")
+        self.client_of(0, url)
+    }
+
+    /// The HTTP client of coordinator `i`.
+    pub fn client_of(&self, i: usize, url: &str) -> yaddash_sync::Client {
+        let (k, id) = self.key_of(i);
+        yaddash_sync::Client::new(url, id, k.signing_key()).expect("client")
+    }
+
+    /// A raw request signed by coordinator `i`.
+    pub fn signed_by(
+        &self,
+        i: usize,
+        addr: SocketAddr,
+        method: &str,
+        pq: &str,
+        body: &[u8],
+    ) -> Raw {
+        let (k, id) = self.key_of(i);
+        signed(addr, k.signing_key(), id, method, pq, body)
     }
 }
 

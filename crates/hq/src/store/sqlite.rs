@@ -1,11 +1,4 @@
-//! Server metadata storage behind one trait.
-//!
-//! The server stores only ciphertext (as files, see [`crate::blobs`]) and
-//! metadata: enrolled keys, upload sessions, which bundle came from which
-//! device, receipts. Every backend implements [`Store`]; one story test suite
-//! (`tests/tests/hq_*.rs`) runs against each, selected by configuration.
-//!
-//! Methods are blocking; the server calls them from `spawn_blocking`.
+//! SQLite + WAL, the embedded default.
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -14,213 +7,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// A storage failure. Never carries client data.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// The database failed.
-    Backend(String),
-    /// A one-time enrollment code was already used.
-    CodeUsed,
-    /// The device id is already enrolled with another key.
-    AlreadyEnrolled,
-    /// The named row does not exist.
-    NotFound,
-}
-
-impl std::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Backend(e) => write!(f, "metadata database error: {e}"),
-            Self::CodeUsed => f.write_str("this enrollment code was already used"),
-            Self::AlreadyEnrolled => f.write_str("this device id is already enrolled"),
-            Self::NotFound => f.write_str("not found"),
-        }
-    }
-}
-
-impl std::error::Error for StoreError {}
-
-impl From<rusqlite::Error> for StoreError {
-    fn from(e: rusqlite::Error) -> Self {
-        Self::Backend(e.to_string())
-    }
-}
-
-/// Result alias.
-pub type StoreResult<T> = Result<T, StoreError>;
-
-/// Who may sign requests.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    /// A coordinator from the trust file.
-    Coordinator,
-    /// An enrolled field device.
-    Device,
-}
-
-impl Role {
-    fn as_str(self) -> &'static str {
-        match self {
-            Role::Coordinator => "coordinator",
-            Role::Device => "device",
-        }
-    }
-    fn parse(s: &str) -> Self {
-        if s == "coordinator" {
-            Role::Coordinator
-        } else {
-            Role::Device
-        }
-    }
-}
-
-/// An enrolled key.
-#[derive(Clone, Debug)]
-pub struct Principal {
-    /// Device id.
-    pub id: Uuid,
-    /// Role.
-    pub role: Role,
-    /// OpenSSH Ed25519 public key line.
-    pub signing_key: String,
-    /// age recipient (opaque to the server, kept for the coordinators).
-    pub age_recipient: String,
-    /// Revocation instant, if revoked.
-    pub revoked_from: Option<OffsetDateTime>,
-}
-
-/// An upload session.
-#[derive(Clone, Debug)]
-pub struct Upload {
-    /// Deterministic id: sha256(device || file sha256).
-    pub id: String,
-    /// Uploading device.
-    pub device_id: Uuid,
-    /// Total bundle size.
-    pub size: u64,
-    /// SHA-256 of the whole bundle file.
-    pub sha256: String,
-    /// Chunk size (the last chunk may be shorter).
-    pub chunk_size: u64,
-    /// SHA-256 of each chunk.
-    pub chunks: Vec<String>,
-    /// Creation time (unix seconds).
-    pub created_at: i64,
-}
-
-/// An accepted bundle.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct BundleRow {
-    /// Server-side sequence (list cursor).
-    pub seq: i64,
-    /// Bundle id (SHA-256 of payload.age).
-    pub bundle_id: String,
-    /// SHA-256 of the whole file.
-    pub file_sha256: String,
-    /// Sending device.
-    pub device_id: Uuid,
-    /// File size.
-    pub size: u64,
-    /// Accepted at (unix seconds).
-    pub received_at: i64,
-    /// Acknowledged at (unix seconds).
-    pub acked_at: Option<i64>,
-}
-
-/// Counts for the health endpoint (no content-derived data).
-#[derive(Clone, Debug, Default, serde::Serialize)]
-pub struct Counts {
-    /// Enrolled, non-revoked devices.
-    pub devices: u64,
-    /// Revoked devices.
-    pub revoked_devices: u64,
-    /// Bundles waiting for a coordinator.
-    pub bundles_pending: u64,
-    /// Bundles acknowledged, not yet deleted.
-    pub bundles_acked: u64,
-    /// Open upload sessions.
-    pub uploads_open: u64,
-    /// Receipts held for devices.
-    pub receipts: u64,
-}
-
-/// The metadata store.
-pub trait Store: Send + Sync + 'static {
-    /// The backend's name, for the health endpoint (`sqlite`, `postgres`).
-    fn backend(&self) -> &'static str;
-    /// Sets a server setting.
-    fn set_meta(&self, key: &str, value: &str) -> StoreResult<()>;
-    /// Reads a server setting.
-    fn meta(&self, key: &str) -> StoreResult<Option<String>>;
-    /// Adds or updates a coordinator.
-    fn upsert_coordinator(&self, p: &Principal) -> StoreResult<()>;
-    /// Looks an enrolled key up.
-    fn principal(&self, id: Uuid) -> StoreResult<Option<Principal>>;
-    /// Enrolls a device with a one-time code id. Idempotent for the same
-    /// device and key with the same code.
-    fn enroll(&self, code_id: &str, p: &Principal, now: i64) -> StoreResult<()>;
-    /// Revokes a device from `from`.
-    fn revoke(&self, id: Uuid, from: OffsetDateTime) -> StoreResult<()>;
-    /// Records a nonce; false if it was seen before.
-    fn use_nonce(&self, signer: Uuid, nonce: &str, time: i64) -> StoreResult<bool>;
-    /// Forgets nonces older than `before`.
-    fn prune_nonces(&self, before: i64) -> StoreResult<()>;
-    /// Creates an upload session unless it exists; returns the stored one.
-    fn upload_create(&self, u: &Upload) -> StoreResult<Upload>;
-    /// An upload session.
-    fn upload(&self, id: &str) -> StoreResult<Option<Upload>>;
-    /// Open sessions of a device.
-    fn uploads_of(&self, device: Uuid) -> StoreResult<u64>;
-    /// Deletes a session.
-    fn upload_delete(&self, id: &str) -> StoreResult<()>;
-    /// Sessions created before `before`.
-    fn uploads_older(&self, before: i64) -> StoreResult<Vec<String>>;
-    /// Inserts an accepted bundle with its hq-received receipt. Returns the
-    /// receipt already stored if the bundle was accepted before.
-    fn bundle_accept(&self, b: &BundleRow, receipt: &str) -> StoreResult<Option<String>>;
-    /// An accepted bundle.
-    fn bundle(&self, bundle_id: &str) -> StoreResult<Option<BundleRow>>;
-    /// An accepted bundle, by the SHA-256 of its file.
-    fn bundle_by_file(&self, file_sha256: &str) -> StoreResult<Option<BundleRow>>;
-    /// The hq-received receipt of an accepted bundle.
-    fn bundle_receipt(&self, bundle_id: &str) -> StoreResult<Option<String>>;
-    /// Bundles not yet acknowledged with `seq > after`.
-    fn bundles_pending(&self, after: i64, limit: u32) -> StoreResult<Vec<BundleRow>>;
-    /// Acknowledges a bundle.
-    fn bundle_ack(&self, bundle_id: &str, at: i64) -> StoreResult<()>;
-    /// Bundles acknowledged before `before` (for retention).
-    fn bundles_acked_before(&self, before: i64) -> StoreResult<Vec<String>>;
-    /// Forgets a bundle row (its blob is deleted by the caller first).
-    fn bundle_forget(&self, bundle_id: &str) -> StoreResult<()>;
-    /// Bytes held for a device and not yet acknowledged.
-    fn device_usage(&self, device: Uuid) -> StoreResult<u64>;
-    /// Stores a receipt for a device (idempotent on the exact text).
-    fn receipt_add(&self, device: Uuid, text: &str, at: i64) -> StoreResult<()>;
-    /// Receipts for a device with id > after: (id, text).
-    fn receipts(&self, device: Uuid, after: i64) -> StoreResult<Vec<(i64, String)>>;
-    /// Counts for the health endpoint.
-    fn counts(&self) -> StoreResult<Counts>;
-}
-
-/// Opens the store named by `database_url`: empty or `sqlite` means
-/// `DIR/hq.sqlite`.
-pub fn open(database_url: Option<&str>, data_dir: &Path) -> StoreResult<Box<dyn Store>> {
-    match database_url {
-        None | Some("") | Some("sqlite") => {
-            Ok(Box::new(SqliteStore::open(&data_dir.join("hq.sqlite"))?))
-        }
-        Some(url) if url.starts_with("sqlite:") => Ok(Box::new(SqliteStore::open(Path::new(
-            &url["sqlite:".len()..],
-        ))?)),
-        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            Ok(Box::new(crate::pg::PgStore::open(url)?))
-        }
-        Some(_) => Err(StoreError::Backend(
-            "database_url must be `sqlite`, `sqlite:PATH` or `postgres://...`".into(),
-        )),
-    }
-}
+use super::{
+    BundleRow, Counts, DeviceRevocation, Principal, Role, Store, StoreError, StoreResult, Upload,
+    fully_acked_sql, parse_time, parse_uuid, rfc3339,
+};
 
 /// SQLite + WAL, `synchronous=FULL`: a commit is on disk when it returns.
 pub struct SqliteStore {
@@ -247,20 +37,92 @@ CREATE INDEX IF NOT EXISTS bundles_file ON bundles(file_sha256);
 CREATE TABLE IF NOT EXISTS receipts (
   id INTEGER PRIMARY KEY AUTOINCREMENT, device_id TEXT NOT NULL, text TEXT NOT NULL UNIQUE, at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS receipts_device ON receipts(device_id, id);
+CREATE TABLE IF NOT EXISTS acks (
+  bundle_id TEXT NOT NULL, coordinator_id TEXT NOT NULL, at INTEGER NOT NULL,
+  PRIMARY KEY (bundle_id, coordinator_id));
 "#;
 
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+/// Schema version 2: per-coordinator acknowledgements (the old global
+/// `bundles.acked_at` becomes one ack per coordinator current at the
+/// upgrade), each device's last accepted bundle on its principal row.
+fn migrate(conn: &mut Connection) -> StoreResult<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let has_last: bool = tx
+        .prepare("SELECT 1 FROM pragma_table_info('principals') WHERE name = 'last_seq'")?
+        .exists([])?;
+    if !has_last {
+        tx.execute_batch(
+            "ALTER TABLE principals ADD COLUMN last_seq INTEGER;
+             ALTER TABLE principals ADD COLUMN last_bundle_id TEXT;
+             ALTER TABLE principals ADD COLUMN last_received_at INTEGER;
+             UPDATE principals SET
+               last_seq = (SELECT MAX(b.seq) FROM bundles b WHERE b.device_id = principals.id),
+               last_bundle_id = (SELECT b.bundle_id FROM bundles b WHERE b.device_id = principals.id ORDER BY b.seq DESC LIMIT 1),
+               last_received_at = (SELECT b.received_at FROM bundles b WHERE b.device_id = principals.id ORDER BY b.seq DESC LIMIT 1)
+             WHERE role = 'device';",
+        )?;
+    }
+    tx.execute_batch(
+        "INSERT OR IGNORE INTO acks(bundle_id, coordinator_id, at)
+           SELECT b.bundle_id, p.id, b.acked_at FROM bundles b, principals p
+           WHERE b.acked_at IS NOT NULL AND p.role = 'coordinator' AND p.revoked_from IS NULL;
+         UPDATE bundles SET acked_at = NULL WHERE acked_at IS NOT NULL;
+         INSERT OR IGNORE INTO meta(key, value) VALUES ('trust_version', '1');",
+    )?;
+    tx.commit()?;
+    Ok(())
 }
 
-fn parse_time(s: Option<String>) -> Option<OffsetDateTime> {
-    s.and_then(|s| OffsetDateTime::parse(&s, &time::format_description::well_known::Rfc3339).ok())
+/// Inserts a receipt inside `tx`. Cursor safety: SQLite has one writer at
+/// a time and holds the write lock until commit, so AUTOINCREMENT ids are
+/// handed out in commit order and a reader that saw id n has seen every
+/// committed id below n. (Public for the concurrency test.)
+pub fn insert_receipt(
+    tx: &rusqlite::Transaction<'_>,
+    device: Uuid,
+    text: &str,
+    at: i64,
+) -> StoreResult<()> {
+    tx.execute(
+        "INSERT OR IGNORE INTO receipts(device_id, text, at) VALUES (?1, ?2, ?3)",
+        params![device.to_string(), text, at],
+    )?;
+    Ok(())
 }
 
-fn parse_uuid(s: &str) -> StoreResult<Uuid> {
-    s.parse()
-        .map_err(|_| StoreError::Backend("a stored device id is not a UUID".into()))
+fn current_version(tx: &rusqlite::Transaction<'_>) -> StoreResult<u64> {
+    let v: Option<String> = tx
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'trust_version'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
+}
+
+fn next_version(tx: &rusqlite::Transaction<'_>, expected: Option<u64>) -> StoreResult<u64> {
+    let current = current_version(tx)?;
+    if let Some(e) = expected
+        && e != current
+    {
+        return Err(StoreError::StaleTrust { current });
+    }
+    let next = current + 1;
+    tx.execute(
+        "INSERT INTO meta(key, value) VALUES ('trust_version', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [next.to_string()],
+    )?;
+    Ok(next)
+}
+
+fn current_coordinator_ids(tx: &rusqlite::Transaction<'_>) -> StoreResult<Vec<String>> {
+    let mut st = tx
+        .prepare("SELECT id FROM principals WHERE role = 'coordinator' AND revoked_from IS NULL")?;
+    let v = st
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<Vec<String>, _>>()?;
+    Ok(v)
 }
 
 impl SqliteStore {
@@ -271,6 +133,8 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.execute_batch(SCHEMA)?;
+        let mut conn = conn;
+        migrate(&mut conn)?;
         Ok(Self {
             conn: Mutex::new(conn),
         })
@@ -285,8 +149,8 @@ impl SqliteStore {
     }
 }
 
-/// seq, bundle_id, file_sha256, device_id, size, received_at, acked_at.
-type BundleTuple = (i64, String, String, String, i64, i64, Option<i64>);
+/// seq, bundle_id, file_sha256, device_id, size, received_at.
+type BundleTuple = (i64, String, String, String, i64, i64);
 
 fn row_bundle(r: &rusqlite::Row<'_>) -> rusqlite::Result<BundleTuple> {
     Ok((
@@ -296,7 +160,6 @@ fn row_bundle(r: &rusqlite::Row<'_>) -> rusqlite::Result<BundleTuple> {
         r.get(3)?,
         r.get(4)?,
         r.get(5)?,
-        r.get(6)?,
     ))
 }
 
@@ -308,11 +171,10 @@ fn to_bundle(t: BundleTuple) -> StoreResult<BundleRow> {
         device_id: parse_uuid(&t.3)?,
         size: u64::try_from(t.4).unwrap_or(0),
         received_at: t.5,
-        acked_at: t.6,
     })
 }
 
-const BUNDLE_COLS: &str = "seq, bundle_id, file_sha256, device_id, size, received_at, acked_at";
+const BUNDLE_COLS: &str = "seq, bundle_id, file_sha256, device_id, size, received_at";
 
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
@@ -338,21 +200,108 @@ impl Store for SqliteStore {
         })
     }
 
-    fn upsert_coordinator(&self, p: &Principal) -> StoreResult<()> {
+    fn set_coordinators(
+        &self,
+        set: &[Principal],
+        expected: Option<u64>,
+        now: OffsetDateTime,
+    ) -> StoreResult<u64> {
+        if set.is_empty() {
+            return Err(StoreError::LastCoordinator);
+        }
         self.with(|c| {
-            c.execute(
-                "INSERT INTO principals(id, role, signing_key, age_recipient, revoked_from, enrolled_at)
-                 VALUES (?1, 'coordinator', ?2, ?3, NULL, ?4)
-                 ON CONFLICT(id) DO UPDATE SET role = 'coordinator', signing_key = excluded.signing_key,
-                   age_recipient = excluded.age_recipient",
-                params![
-                    p.id.to_string(),
-                    p.signing_key,
-                    p.age_recipient,
-                    OffsetDateTime::now_utc().unix_timestamp()
-                ],
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let version = next_version(&tx, expected)?;
+            for p in set {
+                let existing: Option<(String, Option<String>)> = tx
+                    .query_row(
+                        "SELECT role, revoked_from FROM principals WHERE id = ?1",
+                        [p.id.to_string()],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()?;
+                match existing {
+                    Some((_, Some(_))) => return Err(StoreError::CoordinatorRevoked(p.id)),
+                    Some((role, None)) if role != "coordinator" => {
+                        return Err(StoreError::AlreadyEnrolled);
+                    }
+                    _ => {}
+                }
+                tx.execute(
+                    "INSERT INTO principals(id, role, signing_key, age_recipient, revoked_from, enrolled_at)
+                     VALUES (?1, 'coordinator', ?2, ?3, NULL, ?4)
+                     ON CONFLICT(id) DO UPDATE SET signing_key = excluded.signing_key,
+                       age_recipient = excluded.age_recipient",
+                    params![p.id.to_string(), p.signing_key, p.age_recipient, now.unix_timestamp()],
+                )?;
+            }
+            let keep: Vec<String> = set.iter().map(|p| p.id.to_string()).collect();
+            for id in current_coordinator_ids(&tx)? {
+                if !keep.contains(&id) {
+                    tx.execute(
+                        "UPDATE principals SET revoked_from = ?2 WHERE id = ?1",
+                        params![id, rfc3339(now)],
+                    )?;
+                }
+            }
+            tx.commit()?;
+            Ok(version)
+        })
+    }
+
+    fn revoke_coordinator(
+        &self,
+        id: Uuid,
+        expected: Option<u64>,
+        now: OffsetDateTime,
+    ) -> StoreResult<u64> {
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let current = current_coordinator_ids(&tx)?;
+            if !current.contains(&id.to_string()) {
+                return Err(StoreError::NotFound);
+            }
+            if current.len() == 1 {
+                return Err(StoreError::LastCoordinator);
+            }
+            let version = next_version(&tx, expected)?;
+            tx.execute(
+                "UPDATE principals SET revoked_from = ?2 WHERE id = ?1",
+                params![id.to_string(), rfc3339(now)],
             )?;
-            Ok(())
+            tx.commit()?;
+            Ok(version)
+        })
+    }
+
+    fn coordinators(&self) -> StoreResult<(Vec<Principal>, u64)> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let version = current_version(&tx)?;
+            let mut st = tx.prepare(
+                "SELECT id, signing_key, age_recipient FROM principals
+                 WHERE role = 'coordinator' AND revoked_from IS NULL ORDER BY id",
+            )?;
+            let rows = st
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut v = Vec::with_capacity(rows.len());
+            for (id, signing_key, age_recipient) in rows {
+                v.push(Principal {
+                    id: parse_uuid(&id)?,
+                    role: Role::Coordinator,
+                    signing_key,
+                    age_recipient,
+                    revoked_from: None,
+                });
+            }
+            Ok((v, version))
         })
     }
 
@@ -422,16 +371,40 @@ impl Store for SqliteStore {
         })
     }
 
-    fn revoke(&self, id: Uuid, from: OffsetDateTime) -> StoreResult<()> {
+    fn revoke(&self, id: Uuid, from: OffsetDateTime) -> StoreResult<DeviceRevocation> {
         self.with(|c| {
-            let n = c.execute(
-                "UPDATE principals SET revoked_from = ?2 WHERE id = ?1 AND role = 'device'",
-                params![id.to_string(), rfc3339(from)],
-            )?;
-            if n == 0 {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            type Row = (Option<String>, Option<i64>, Option<String>, Option<i64>);
+            let row: Option<Row> = tx
+                .query_row(
+                    "SELECT revoked_from, last_seq, last_bundle_id, last_received_at
+                     FROM principals WHERE id = ?1 AND role = 'device'",
+                    [id.to_string()],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()?;
+            let Some((stored, seq, bundle, at)) = row else {
                 return Err(StoreError::NotFound);
-            }
-            Ok(())
+            };
+            // One rule: a revocation only ever moves earlier.
+            let in_force = match parse_time(stored) {
+                Some(t) if t <= from => t,
+                _ => {
+                    tx.execute(
+                        "UPDATE principals SET revoked_from = ?2 WHERE id = ?1",
+                        params![id.to_string(), rfc3339(from)],
+                    )?;
+                    from
+                }
+            };
+            tx.commit()?;
+            Ok(DeviceRevocation {
+                revoked_from: in_force,
+                last_bundle: match (seq, bundle, at) {
+                    (Some(s), Some(b), Some(a)) => Some((s, b, a)),
+                    _ => None,
+                },
+            })
         })
     }
 
@@ -505,14 +478,14 @@ impl Store for SqliteStore {
         })
     }
 
-    fn uploads_of(&self, device: Uuid) -> StoreResult<u64> {
+    fn uploads_of(&self, device: Uuid) -> StoreResult<(u64, u64)> {
         self.with(|c| {
-            let n: i64 = c.query_row(
-                "SELECT COUNT(*) FROM uploads WHERE device_id = ?1",
+            let (n, bytes): (i64, i64) = c.query_row(
+                "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM uploads WHERE device_id = ?1",
                 [device.to_string()],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
-            Ok(n as u64)
+            Ok((n as u64, bytes as u64))
         })
     }
 
@@ -535,7 +508,9 @@ impl Store for SqliteStore {
 
     fn bundle_accept(&self, b: &BundleRow, receipt: &str) -> StoreResult<Option<String>> {
         self.with(|c| {
-            let tx = c.transaction()?;
+            // IMMEDIATE: the write lock is taken before the seq is chosen and
+            // held until commit, so seqs are handed out in commit order.
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let existing: Option<String> = tx
                 .query_row(
                     "SELECT receipt FROM bundles WHERE bundle_id = ?1",
@@ -558,10 +533,13 @@ impl Store for SqliteStore {
                     receipt
                 ],
             )?;
+            let seq = tx.last_insert_rowid();
             tx.execute(
-                "INSERT OR IGNORE INTO receipts(device_id, text, at) VALUES (?1, ?2, ?3)",
-                params![b.device_id.to_string(), receipt, b.received_at],
+                "UPDATE principals SET last_seq = ?2, last_bundle_id = ?3, last_received_at = ?4
+                 WHERE id = ?1 AND (last_seq IS NULL OR last_seq < ?2)",
+                params![b.device_id.to_string(), seq, b.bundle_id, b.received_at],
             )?;
+            insert_receipt(&tx, b.device_id, receipt, b.received_at)?;
             tx.commit()?;
             Ok(None)
         })
@@ -580,11 +558,13 @@ impl Store for SqliteStore {
         })
     }
 
-    fn bundle_by_file(&self, file_sha256: &str) -> StoreResult<Option<BundleRow>> {
+    fn bundle_by_file(&self, device: Uuid, file_sha256: &str) -> StoreResult<Option<BundleRow>> {
         self.with(|c| {
             c.query_row(
-                &format!("SELECT {BUNDLE_COLS} FROM bundles WHERE file_sha256 = ?1"),
-                [file_sha256],
+                &format!(
+                    "SELECT {BUNDLE_COLS} FROM bundles WHERE file_sha256 = ?1 AND device_id = ?2 LIMIT 1"
+                ),
+                params![file_sha256, device.to_string()],
                 row_bundle,
             )
             .optional()?
@@ -604,36 +584,47 @@ impl Store for SqliteStore {
         })
     }
 
-    fn bundles_pending(&self, after: i64, limit: u32) -> StoreResult<Vec<BundleRow>> {
+    fn bundles_pending(
+        &self,
+        coordinator: Uuid,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<BundleRow>> {
         self.with(|c| {
             let mut st = c.prepare(&format!(
-                "SELECT {BUNDLE_COLS} FROM bundles WHERE acked_at IS NULL AND seq > ?1 ORDER BY seq LIMIT ?2"
+                "SELECT {BUNDLE_COLS} FROM bundles b WHERE seq > ?1
+                   AND NOT EXISTS (SELECT 1 FROM acks a WHERE a.bundle_id = b.bundle_id AND a.coordinator_id = ?3)
+                 ORDER BY seq LIMIT ?2"
             ))?;
             let rows = st
-                .query_map(params![after, limit], row_bundle)?
+                .query_map(params![after, limit, coordinator.to_string()], row_bundle)?
                 .collect::<Result<Vec<_>, _>>()?;
             rows.into_iter().map(to_bundle).collect()
         })
     }
 
-    fn bundle_ack(&self, bundle_id: &str, at: i64) -> StoreResult<()> {
+    fn bundle_ack(&self, bundle_id: &str, coordinator: Uuid, at: i64) -> StoreResult<()> {
         self.with(|c| {
-            let n = c.execute(
-                "UPDATE bundles SET acked_at = COALESCE(acked_at, ?2) WHERE bundle_id = ?1",
-                params![bundle_id, at],
-            )?;
-            if n == 0 {
+            let exists = c
+                .prepare("SELECT 1 FROM bundles WHERE bundle_id = ?1")?
+                .exists([bundle_id])?;
+            if !exists {
                 return Err(StoreError::NotFound);
             }
+            c.execute(
+                "INSERT OR IGNORE INTO acks(bundle_id, coordinator_id, at) VALUES (?1, ?2, ?3)",
+                params![bundle_id, coordinator.to_string(), at],
+            )?;
             Ok(())
         })
     }
 
     fn bundles_acked_before(&self, before: i64) -> StoreResult<Vec<String>> {
         self.with(|c| {
-            let mut st = c.prepare(
-                "SELECT bundle_id FROM bundles WHERE acked_at IS NOT NULL AND acked_at < ?1",
-            )?;
+            let mut st = c.prepare(&format!(
+                "SELECT b.bundle_id FROM bundles b WHERE {}",
+                fully_acked_sql("?1")
+            ))?;
             let v = st
                 .query_map([before], |r| r.get(0))?
                 .collect::<Result<Vec<String>, _>>()?;
@@ -643,7 +634,10 @@ impl Store for SqliteStore {
 
     fn bundle_forget(&self, bundle_id: &str) -> StoreResult<()> {
         self.with(|c| {
-            c.execute("DELETE FROM bundles WHERE bundle_id = ?1", [bundle_id])?;
+            let tx = c.transaction()?;
+            tx.execute("DELETE FROM acks WHERE bundle_id = ?1", [bundle_id])?;
+            tx.execute("DELETE FROM bundles WHERE bundle_id = ?1", [bundle_id])?;
+            tx.commit()?;
             Ok(())
         })
     }
@@ -651,8 +645,11 @@ impl Store for SqliteStore {
     fn device_usage(&self, device: Uuid) -> StoreResult<u64> {
         self.with(|c| {
             let n: i64 = c.query_row(
-                "SELECT COALESCE(SUM(size), 0) FROM bundles WHERE device_id = ?1 AND acked_at IS NULL",
-                [device.to_string()],
+                &format!(
+                    "SELECT COALESCE(SUM(size), 0) FROM bundles b WHERE device_id = ?1 AND NOT {}",
+                    fully_acked_sql("?2")
+                ),
+                params![device.to_string(), i64::MAX],
                 |r| r.get(0),
             )?;
             Ok(n as u64)
@@ -661,10 +658,9 @@ impl Store for SqliteStore {
 
     fn receipt_add(&self, device: Uuid, text: &str, at: i64) -> StoreResult<()> {
         self.with(|c| {
-            c.execute(
-                "INSERT OR IGNORE INTO receipts(device_id, text, at) VALUES (?1, ?2, ?3)",
-                params![device.to_string(), text, at],
-            )?;
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            insert_receipt(&tx, device, text, at)?;
+            tx.commit()?;
             Ok(())
         })
     }
@@ -690,8 +686,9 @@ impl Store for SqliteStore {
             Ok(Counts {
                 devices: q("SELECT COUNT(*) FROM principals WHERE role = 'device' AND revoked_from IS NULL")?,
                 revoked_devices: q("SELECT COUNT(*) FROM principals WHERE role = 'device' AND revoked_from IS NOT NULL")?,
-                bundles_pending: q("SELECT COUNT(*) FROM bundles WHERE acked_at IS NULL")?,
-                bundles_acked: q("SELECT COUNT(*) FROM bundles WHERE acked_at IS NOT NULL")?,
+                coordinators: q("SELECT COUNT(*) FROM principals WHERE role = 'coordinator' AND revoked_from IS NULL")?,
+                bundles_pending: q(&format!("SELECT COUNT(*) FROM bundles b WHERE NOT {}", fully_acked_sql("9223372036854775807")))?,
+                bundles_acked: q(&format!("SELECT COUNT(*) FROM bundles b WHERE {}", fully_acked_sql("9223372036854775807")))?,
                 uploads_open: q("SELECT COUNT(*) FROM uploads")?,
                 receipts: q("SELECT COUNT(*) FROM receipts")?,
             })
