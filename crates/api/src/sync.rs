@@ -100,7 +100,7 @@ pub struct TravelPrepareRequest {
 }
 
 /// Longest validity of an enrollment code the app issues, in hours.
-pub const INVITE_HOURS_MAX: u32 = 720;
+pub const INVITE_HOURS_MAX: u32 = 168;
 
 /// `hq_pull` arguments.
 #[derive(Deserialize, Default)]
@@ -463,7 +463,7 @@ impl AppState {
     pub fn hq_invite(&self, req: InviteRequest) -> ApiResult<yaddash_outbox::Invite> {
         if !(1..=INVITE_HOURS_MAX).contains(&req.valid_hours) {
             return Err(ApiError::invalid(
-                "choose how long the code stays valid (1 hour to 30 days)",
+                "choose how long the code stays valid (1 hour to 7 days)",
             ));
         }
         self.with_vault(|v| {

@@ -315,8 +315,9 @@ pub struct Invite {
     pub expires_at: String,
 }
 
-/// Longest validity of an enrollment code: 30 days.
-pub const MAX_INVITE_SECS: i64 = 30 * 86_400;
+/// Longest validity of an enrollment code: 7 days (the HQ server refuses
+/// longer ones, and a seized coordinator key can mint no long-lived code).
+pub const MAX_INVITE_SECS: i64 = 7 * 86_400;
 
 /// Coordinator: issues a one-time enrollment code valid for `valid_for_secs`
 /// (1 second to [`MAX_INVITE_SECS`]), signed with this vault's key. Local:
@@ -329,7 +330,7 @@ pub fn invite(vault: &mut Vault, valid_for_secs: i64) -> Result<Invite> {
     }
     if !(1..=MAX_INVITE_SECS).contains(&valid_for_secs) {
         return Err(OutboxError::Setup(
-            "an enrollment code is valid for at most 30 days".into(),
+            "an enrollment code is valid for at most 7 days".into(),
         ));
     }
     let keys = yaddash_exchange::device_keys(vault)?;

@@ -636,7 +636,7 @@ export class MemoryBackend implements Backend {
     this.need();
     this.calls.push('hq_invite');
     this.needRole('coordinator', 'issuing enrollment codes');
-    if (!(hours >= 1 && hours <= 720)) throw new BackendError('invalid_input', 'choose how long the code stays valid (1 hour to 30 days)');
+    if (!(hours >= 1 && hours <= 168)) throw new BackendError('invalid_input', 'choose how long the code stays valid (1 hour to 7 days)');
     this.invites += 1;
     const code = `YDE1-TEST${String(this.invites).padStart(4, '0')}`;
     return { code, expires_at: new Date(Date.now() + hours * 3600_000).toISOString() };
