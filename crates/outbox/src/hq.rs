@@ -12,7 +12,7 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 use yaddash_bundle::yaddash_wire::hq::DeviceKeysPublic;
 use yaddash_bundle::yaddash_wire::request::EnrollCode;
-use yaddash_exchange::ExchangeError;
+use yaddash_exchange::{ExchangeError, ImportError};
 use yaddash_vault::{Vault, VaultRole};
 
 use crate::{
@@ -207,7 +207,7 @@ pub fn pull(vault: &mut Vault, s: &Session, on: &mut dyn FnMut(&Event)) -> Resul
                         missing: sum.missing,
                     });
                 }
-                Err(ExchangeError::AlreadyImported { device_id, .. }) => {
+                Err(ExchangeError::Import(ImportError::AlreadyImported { device_id, .. })) => {
                     devices.insert(device_id);
                 }
                 Err(e) => {
