@@ -1,7 +1,6 @@
 //! Coordinator: enrolling and revoking field devices.
 
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 use yaddash_bundle::{IdentityFingerprint, PublicIdentity};
 use yaddash_vault::{DeviceRow, Vault, VaultRole};
@@ -27,16 +26,38 @@ pub fn enroll_device(
         label,
         enrolled_at: now_rfc3339(),
         revoked_from: None,
+        revoked_at: None,
+        held_through_seq: None,
+        held_through_bundle: None,
     })?;
     Ok(fingerprint)
 }
 
-/// Coordinator: revokes a device from a time on; bundles it signed at or
-/// after that time are refused.
-pub fn revoke_device(vault: &mut Vault, device_id: Uuid, from: OffsetDateTime) -> Result<()> {
+/// Coordinator: revokes a device from `from` on, for every caller (CLI,
+/// app, `hq revoke`). A revocation only ever moves earlier: revoking again
+/// with a later time keeps the earlier one. The first revocation also
+/// records the evidence later bundles are judged by: the highest bundle
+/// number (and id) imported from the device. Bundles beyond it are refused
+/// unless other evidence (the HQ server's signed receipt) shows they existed
+/// before; their own date proves nothing. Returns the device as stored.
+pub fn revoke_device(
+    vault: &mut Vault,
+    device_id: Uuid,
+    from: OffsetDateTime,
+) -> Result<DeviceRow> {
     require_role(vault, VaultRole::Coordinator, "device revoke")?;
-    let from = from
-        .format(&Rfc3339)
-        .map_err(|e| ExchangeError::Keys(e.to_string()))?;
-    Ok(vault.revoke_device(device_id, &from)?)
+    Ok(vault.revoke_device(device_id, from)?)
+}
+
+/// Coordinator: adds what the HQ server said it held from a device when it
+/// revoked it (the highest bundle number, and its id) to the evidence of
+/// that revocation.
+pub fn record_server_held_through(
+    vault: &mut Vault,
+    device_id: Uuid,
+    seq: u64,
+    bundle_id: Option<&str>,
+) -> Result<()> {
+    require_role(vault, VaultRole::Coordinator, "device revoke")?;
+    Ok(vault.record_server_held_through(device_id, seq, bundle_id)?)
 }

@@ -28,11 +28,14 @@ mod trust;
 pub use yaddash_bundle::yaddash_wire::policy::{Policy, SetBy};
 pub use yaddash_bundle::{IdentityFingerprint, PublicIdentity};
 
-pub use devices::{enroll_device, revoke_device};
+pub use devices::{enroll_device, record_server_held_through, revoke_device};
 pub use error::{ExchangeError, ImportError, Result};
 pub use export::{ExportSummary, Progress, export_bundle};
 pub use file::write_file;
-pub use import::{ImportSummary, import_bundle};
+pub use import::{
+    ImportOptions, ImportSummary, MAX_ATTACHMENT_META_JSON, MAX_CLOCK_SKEW, MAX_ENTRIES,
+    MAX_JSON_TOTAL, MAX_RECORD_JSON, import_bundle, import_bundle_with,
+};
 pub use keys::{DeviceInfo, device_info, device_keys};
 pub use receipts::{
     META_HQ_RECEIPT, META_IMPORT_RECEIPT, ReceiptFile, ReceiptSummary, receipt_export,

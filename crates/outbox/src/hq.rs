@@ -319,22 +319,17 @@ pub fn revoke(
             "revoking a device needs a coordinator vault".into(),
         ));
     }
-    let device = vault.device(device_id)?;
-    // Revoking again never moves the time later (bundles signed in between
-    // would become acceptable).
-    let earlier = device
-        .as_ref()
-        .and_then(|d| d.revoked_from.as_deref())
-        .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
-        .filter(|t| *t < from);
-    let from = earlier.unwrap_or(from);
-    let revoked_from = from
-        .format(&Rfc3339)
-        .map_err(|e| OutboxError::Setup(e.to_string()))?;
-    let in_vault = device.is_some();
-    if in_vault {
-        yaddash_exchange::revoke_device(vault, device_id, from)?;
-    }
+    let in_vault = vault.device(device_id)?.is_some();
+    // The vault keeps the rule (a revocation only ever moves earlier); the
+    // server is told the time the vault now holds.
+    let revoked_from = if in_vault {
+        yaddash_exchange::revoke_device(vault, device_id, from)?
+            .revoked_from
+            .unwrap_or_default()
+    } else {
+        from.format(&Rfc3339)
+            .map_err(|e| OutboxError::Setup(e.to_string()))?
+    };
     let server_known = url.is_some() || vault.meta(META_URL)?.is_some();
     let mut r = Revoked {
         device_id,
