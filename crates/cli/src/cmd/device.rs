@@ -27,7 +27,8 @@ pub enum Command {
     /// changes; a coordinator who checked such a bundle by other means can
     /// import it with `bundle import --accept-after-revocation "REASON"`,
     /// which is recorded. Revoking again only ever moves the time earlier
-    /// (never later), here and at the HQ server (`hq revoke`).
+    /// (never later); `hq revoke` tells the HQ server the time this vault
+    /// holds.
     /// docs/bundle-format.md, "Revocation".
     Revoke(RevokeArgs),
     /// Coordinator: list enrolled devices.

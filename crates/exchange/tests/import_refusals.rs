@@ -1,7 +1,8 @@
-//! The evidence a revocation rests on (docs/bundle-format.md, "Revocation"):
-//! what the vault held, what the HQ server said it held, and the HQ server's
-//! signed receive time for a relayed bundle. The device's own date is never
-//! enough.
+//! Import refusals, each with its own kind: a reused sequence number, a
+//! broken chain, and a revoked device's bundle beyond the evidence the
+//! revocation rests on (docs/bundle-format.md, "Revocation": what the vault
+//! held, what the HQ server said it held, the HQ server's signed receive
+//! time for a relayed bundle; the device's own date is never enough).
 
 use std::path::{Path, PathBuf};
 
@@ -194,4 +195,102 @@ fn an_override_is_recorded() {
         w.coord.import_override(&s.bundle_id).expect("read"),
         Some(o)
     );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read dir").flatten() {
+        let p = e.path();
+        let t = to.join(e.file_name());
+        if p.is_dir() {
+            copy_dir(&p, &t);
+        } else {
+            std::fs::copy(&p, &t).expect("copy");
+        }
+    }
+}
+
+/// A second copy of the field vault, as after restoring a backup: it signs
+/// with the same keys and numbers its bundles from the same point.
+fn restored_copy(w: &mut World) -> Vault {
+    let dir = w.dir.join("field");
+    let copy = w.dir.join("field-restored");
+    // Close the field vault while copying.
+    let placeholder = create(&w.dir.join("placeholder"), VaultRole::Field);
+    drop(std::mem::replace(&mut w.field, placeholder));
+    copy_dir(&dir, &copy);
+    w.field = Vault::open(
+        &dir,
+        &yaddash_vault::Unlock::Passphrase(SecretString::from("evidence test")),
+    )
+    .expect("reopen");
+    Vault::open(
+        &copy,
+        &yaddash_vault::Unlock::Passphrase(SecretString::from("evidence test")),
+    )
+    .expect("open copy")
+}
+
+fn export_from(v: &mut Vault, dir: &Path, name: &str) -> PathBuf {
+    v.add(&Record::Person(Person {
+        names: vec![name.to_string()],
+        birth_year: None,
+        roles: vec![],
+        notes: None,
+        confidentiality: Confidentiality::Internal,
+        reliability: Reliability::Unknown,
+    }))
+    .expect("add");
+    let out = dir.join(format!("{name}.yaddash"));
+    yaddash_exchange::export_bundle(v, &out, &mut |_| true)
+        .expect("export")
+        .expect("something new");
+    out
+}
+
+#[test]
+fn a_reused_sequence_number_is_refused() {
+    let mut w = world();
+    let mut copy = restored_copy(&mut w);
+    let b1 = export(&mut w, "original");
+    import(&mut w, &b1, &ImportOptions::default()).expect("bundle 1");
+    let dir = w.dir.clone();
+    let other = export_from(&mut copy, &dir, "after-restore");
+    let e = import(&mut w, &other, &ImportOptions::default()).expect_err("refused");
+    assert!(
+        matches!(
+            e,
+            ExchangeError::Import(ImportError::SequenceReused { seq: 1, .. })
+        ),
+        "{e}"
+    );
+    assert_eq!(e.code(), "sequence_reused");
+}
+
+#[test]
+fn a_broken_chain_is_refused() {
+    let mut w = world();
+    let mut copy = restored_copy(&mut w);
+    let b1 = export(&mut w, "original");
+    import(&mut w, &b1, &ImportOptions::default()).expect("bundle 1");
+    // The restored copy's bundle 2 chains to its own bundle 1, not to the
+    // one imported here.
+    let dir = w.dir.clone();
+    let _ = export_from(&mut copy, &dir, "fork-1");
+    let fork2 = export_from(&mut copy, &dir, "fork-2");
+    let e = import(&mut w, &fork2, &ImportOptions::default()).expect_err("refused");
+    assert!(
+        matches!(
+            e,
+            ExchangeError::Import(ImportError::ChainBroken {
+                seq: 2,
+                other: 1,
+                ..
+            })
+        ),
+        "{e}"
+    );
+    assert_eq!(e.code(), "chain_broken");
+    let before = w.coord.bundles_in_from(w.field.device_id()).expect("in");
+    assert_eq!(before.len(), 1);
 }
