@@ -29,6 +29,7 @@ pub fn enroll_device(
         revoked_at: None,
         held_through_seq: None,
         held_through_bundle: None,
+        server_held_bundle: None,
     })?;
     Ok(fingerprint)
 }
@@ -50,14 +51,13 @@ pub fn revoke_device(
 }
 
 /// Coordinator: adds what the HQ server said it held from a device when it
-/// revoked it (the highest bundle number, and its id) to the evidence of
-/// that revocation.
-pub fn record_server_held_through(
+/// revoked it (the last bundle it had accepted, by id) to the evidence of
+/// that revocation: that bundle, and the ones it chains back to, import.
+pub fn record_server_held_bundle(
     vault: &mut Vault,
     device_id: Uuid,
-    seq: u64,
-    bundle_id: Option<&str>,
+    bundle_id: &str,
 ) -> Result<()> {
     require_role(vault, VaultRole::Coordinator, "device revoke")?;
-    Ok(vault.record_server_held_through(device_id, seq, bundle_id)?)
+    Ok(vault.record_server_held_bundle(device_id, bundle_id)?)
 }

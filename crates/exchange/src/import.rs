@@ -245,9 +245,10 @@ fn check_limits(m: &Manifest) -> Result<(), ImportError> {
 /// Whether a revoked device's bundle is covered by evidence its holder
 /// cannot forge (docs/bundle-format.md, "Revocation"):
 ///
-/// - its number is at most the highest this vault (or the HQ server) held
-///   from the device when it was revoked, and, for that highest one, its id
-///   is the one held; or
+/// - its number is at most the highest this vault held from the device
+///   when it was revoked, and, for that highest one, its id is the one held;
+/// - it is the last bundle the HQ server said it held at the revocation;
+/// - the device's next bundle is here and names it as its predecessor; or
 /// - the HQ server's signed receipt, verified against the server key this
 ///   vault knows, says the server received it before the revocation.
 ///
@@ -273,6 +274,8 @@ fn check_revocation(
                 && d.held_through_bundle
                     .as_deref()
                     .is_none_or(|b| b == bundle_id))
+            || d.server_held_bundle.as_deref() == Some(bundle_id)
+            || chained_to_a_later_one(vault, m, bundle_id)?
             || hq_received_before(vault, m, bundle_id, from, options.hq_receipt.as_deref())?);
     if covered {
         return Ok(None);
@@ -291,6 +294,16 @@ fn check_revocation(
         }
         .into()),
     }
+}
+
+/// The device's next bundle is already here and names this one as its
+/// predecessor: the hash chain fixes this bundle as made before that one,
+/// which was itself accepted on evidence.
+fn chained_to_a_later_one(vault: &Vault, m: &Manifest, bundle_id: &str) -> Result<bool> {
+    Ok(vault
+        .bundles_in_from(m.device_id)?
+        .iter()
+        .any(|b| b.seq == m.seq + 1 && b.prev_bundle_id.as_deref() == Some(bundle_id)))
 }
 
 /// The HQ server's signed receipt says it received this bundle before `from`.

@@ -175,9 +175,37 @@ fn what_the_hq_server_held_when_it_revoked_is_evidence() {
     let (mut w, b2) = revoked_with_one_pending();
     let device = w.field.device_id();
     let id = bundle_id(&w, &b2);
-    yaddash_exchange::record_server_held_through(&mut w.coord, device, 2, Some(&id))
+    yaddash_exchange::record_server_held_bundle(&mut w.coord, device, &id)
         .expect("server evidence");
     import(&mut w, &b2, &ImportOptions::default()).expect("held by the server");
+}
+
+#[test]
+fn bundles_the_held_one_chains_back_to_are_covered() {
+    let mut w = world();
+    let b1 = export(&mut w, "one");
+    import(&mut w, &b1, &ImportOptions::default()).expect("bundle 1");
+    let b2 = export(&mut w, "two");
+    let b3 = export(&mut w, "three");
+    let device = w.field.device_id();
+    yaddash_exchange::revoke_device(
+        &mut w.coord,
+        device,
+        OffsetDateTime::now_utc() + Duration::hours(1),
+    )
+    .expect("revoke");
+    let id3 = w.field.bundles_out().expect("out")[2].bundle_id.clone();
+    yaddash_exchange::record_server_held_bundle(&mut w.coord, device, &id3)
+        .expect("server evidence");
+    // Bundle 2 first: nothing covers it yet.
+    assert!(import(&mut w, &b2, &ImportOptions::default()).is_err());
+    // Bundle 3 is the one the server held; bundle 2 then chains to it.
+    import(&mut w, &b3, &ImportOptions::default()).expect("held by the server");
+    import(&mut w, &b2, &ImportOptions::default()).expect("chained to bundle 3");
+    // A bundle 4 made later is covered by nothing.
+    let b4 = export(&mut w, "four");
+    let e = import(&mut w, &b4, &ImportOptions::default()).expect_err("refused");
+    assert_eq!(e.code(), "device_revoked");
 }
 
 #[test]

@@ -182,6 +182,9 @@ pub fn pull(vault: &mut Vault, s: &Session, on: &mut dyn FnMut(&Event)) -> Resul
         .map_err(crate::io_err(format!("cannot create {}", inbox.display())))?;
     let mut report = PullReport::default();
     let mut devices = std::collections::BTreeSet::new();
+    // A revoked device's bundles refused for want of evidence: one imported
+    // later (the one the server held) may cover them through the chain.
+    let mut retry = Vec::new();
     let mut after = 0;
     loop {
         let list = s.client.list_bundles(after)?;
@@ -191,13 +194,7 @@ pub fn pull(vault: &mut Vault, s: &Session, on: &mut dyn FnMut(&Event)) -> Resul
         for b in list.bundles {
             after = after.max(b.seq);
             let path = inbox.join(format!("{}.yaddash", b.bundle_id));
-            s.client.download_bundle(&b, &path)?;
-            let total = b.size;
-            let result = yaddash_exchange::import_bundle(vault, &path, &mut |bytes| {
-                on(&Event::Importing { bytes, total });
-                !s.cancel.load(Ordering::SeqCst)
-            });
-            match result {
+            match fetch_and_import(vault, s, on, &b, &path)? {
                 Ok(sum) => {
                     devices.insert(sum.device_id);
                     report.imported.push(Pulled {
@@ -210,11 +207,11 @@ pub fn pull(vault: &mut Vault, s: &Session, on: &mut dyn FnMut(&Event)) -> Resul
                 Err(ExchangeError::Import(ImportError::AlreadyImported { device_id, .. })) => {
                     devices.insert(device_id);
                 }
+                Err(e @ ExchangeError::Import(ImportError::AfterRevocation { .. })) => {
+                    retry.push((b, e.to_string()));
+                    continue;
+                }
                 Err(e) => {
-                    remove_quietly(&path);
-                    if s.cancel.load(Ordering::SeqCst) {
-                        return Err(OutboxError::Sync(yaddash_sync::SyncError::Cancelled));
-                    }
                     // Not acknowledged: it stays at the server for a human to look at.
                     report.refused.push(Refused {
                         bundle_id: b.bundle_id,
@@ -228,12 +225,75 @@ pub fn pull(vault: &mut Vault, s: &Session, on: &mut dyn FnMut(&Event)) -> Resul
             remove_quietly(&path);
         }
     }
+    // Newest first, while that imports something.
+    let mut progress = !report.imported.is_empty();
+    while progress && !retry.is_empty() {
+        progress = false;
+        let mut still = Vec::new();
+        for (b, _) in retry.into_iter().rev() {
+            let path = inbox.join(format!("{}.yaddash", b.bundle_id));
+            match fetch_and_import(vault, s, on, &b, &path)? {
+                Ok(sum) => {
+                    progress = true;
+                    devices.insert(sum.device_id);
+                    report.imported.push(Pulled {
+                        bundle_id: sum.bundle_id,
+                        device_id: sum.device_id,
+                        seq: sum.seq,
+                        missing: sum.missing,
+                    });
+                    s.client.ack(&b.bundle_id)?;
+                    remove_quietly(&path);
+                }
+                Err(e) => still.push((b, e.to_string())),
+            }
+        }
+        still.reverse();
+        retry = still;
+    }
+    for (b, error) in retry {
+        report.refused.push(Refused {
+            bundle_id: b.bundle_id,
+            device_id: b.device_id,
+            error,
+        });
+    }
     for d in &devices {
         let file = yaddash_exchange::receipt_export(vault, *d)?;
         report.receipts_posted += file.receipts.len();
         s.client.post_receipts(file.receipts)?;
     }
     Ok(report)
+}
+
+/// Downloads one bundle into the inbox and imports it. The outer error is
+/// the transfer's (or the user's Cancel); the inner one the import's, with
+/// the downloaded file already removed.
+fn fetch_and_import(
+    vault: &mut Vault,
+    s: &Session,
+    on: &mut dyn FnMut(&Event),
+    b: &yaddash_bundle::yaddash_wire::hq::BundleInfo,
+    path: &Path,
+) -> Result<std::result::Result<yaddash_exchange::ImportSummary, ExchangeError>> {
+    s.client.download_bundle(b, path)?;
+    let total = b.size;
+    let result = yaddash_exchange::import_bundle(vault, path, &mut |bytes| {
+        on(&Event::Importing { bytes, total });
+        !s.cancel.load(Ordering::SeqCst)
+    });
+    if let Err(e) = &result
+        && !matches!(
+            e,
+            ExchangeError::Import(ImportError::AlreadyImported { .. })
+        )
+    {
+        remove_quietly(path);
+        if s.cancel.load(Ordering::SeqCst) {
+            return Err(OutboxError::Sync(yaddash_sync::SyncError::Cancelled));
+        }
+    }
+    Ok(result)
 }
 
 fn remove_quietly(p: &Path) {

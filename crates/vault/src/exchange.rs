@@ -132,6 +132,10 @@ pub struct DeviceRow {
     /// The id of that bundle, when known.
     #[serde(default)]
     pub held_through_bundle: Option<String>,
+    /// A bundle the HQ server said it held when it revoked the device, not
+    /// imported here yet.
+    #[serde(default)]
+    pub server_held_bundle: Option<String>,
 }
 
 /// How an import decides which body of a record is current.
@@ -514,20 +518,36 @@ impl Vault {
         })
     }
 
-    /// Adds the HQ server's evidence to a revocation: the server held the
-    /// device's bundles up to `seq` (`bundle_id`) when it revoked it. Part
-    /// of the same revocation, so it may raise what this vault alone knew.
-    pub fn record_server_held_through(
-        &mut self,
-        device_id: Uuid,
-        seq: u64,
-        bundle_id: Option<&str>,
-    ) -> Result<()> {
-        self.conn.execute(
-            "UPDATE devices SET held_through_seq = ?2, held_through_bundle = COALESCE(?3, held_through_bundle)
-             WHERE device_id = ?1 AND revoked_from IS NOT NULL AND COALESCE(held_through_seq, 0) < ?2",
-            params![device_id.to_string(), seq as i64, bundle_id],
-        )?;
+    /// Adds the HQ server's evidence to a revocation: the last bundle the
+    /// server had accepted from the device when it revoked it (the server
+    /// knows bundle ids, not the device's numbers). Part of the same
+    /// revocation, so it may raise what this vault alone knew: if the bundle
+    /// is here, its number; otherwise the id, to be recognised on import.
+    pub fn record_server_held_bundle(&mut self, device_id: Uuid, bundle_id: &str) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        let seq: Option<i64> = tx
+            .query_row(
+                "SELECT seq FROM bundles_in WHERE device_id = ?1 AND bundle_id = ?2",
+                params![device_id.to_string(), bundle_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match seq {
+            Some(seq) => {
+                tx.execute(
+                    "UPDATE devices SET held_through_seq = ?2, held_through_bundle = ?3
+                     WHERE device_id = ?1 AND revoked_from IS NOT NULL AND COALESCE(held_through_seq, 0) < ?2",
+                    params![device_id.to_string(), seq, bundle_id],
+                )?;
+            }
+            None => {
+                tx.execute(
+                    "UPDATE devices SET server_held_bundle = ?2 WHERE device_id = ?1 AND revoked_from IS NOT NULL",
+                    params![device_id.to_string(), bundle_id],
+                )?;
+            }
+        }
+        tx.commit()?;
         Ok(())
     }
 
@@ -948,7 +968,7 @@ fn bundle_in_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BundleIn> {
     })
 }
 
-const DEVICE_SELECT: &str = "SELECT device_id, signing_key, age_recipient, label, enrolled_at, revoked_from, revoked_at, held_through_seq, held_through_bundle FROM devices";
+const DEVICE_SELECT: &str = "SELECT device_id, signing_key, age_recipient, label, enrolled_at, revoked_from, revoked_at, held_through_seq, held_through_bundle, server_held_bundle FROM devices";
 
 fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceRow> {
     let id: String = r.get(0)?;
@@ -962,5 +982,6 @@ fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceRow> {
         revoked_at: r.get(6)?,
         held_through_seq: r.get::<_, Option<i64>>(7)?.map(|s| s.max(0) as u64),
         held_through_bundle: r.get(8)?,
+        server_held_bundle: r.get(9)?,
     })
 }

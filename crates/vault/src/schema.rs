@@ -210,6 +210,9 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE devices ADD COLUMN revoked_at TEXT;
     ALTER TABLE devices ADD COLUMN held_through_seq INTEGER;
     ALTER TABLE devices ADD COLUMN held_through_bundle TEXT;
+    -- A bundle the HQ server said it held when it revoked the device, not
+    -- yet imported here (the server cannot read its number).
+    ALTER TABLE devices ADD COLUMN server_held_bundle TEXT;
     -- Devices revoked before this version: the evidence is what was here.
     UPDATE devices SET
         held_through_seq = COALESCE(
