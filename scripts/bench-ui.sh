@@ -38,7 +38,7 @@ if [ -z "${BENCH_NO_BUILD:-}" ]; then
     (cd ui && npm ci --no-audit --no-fund)
   fi
   (cd ui && npm run --silent build)
-  cargo build --release --locked -p yaddash-app
+  cargo build --release --locked -p yaddash-app --features test-hooks
   cargo build --release --locked -p yaddash-api --example bench_ui_vault
 fi
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}/release"

@@ -29,8 +29,10 @@ fi
 # The release build: what `scripts/dev run` starts (devtools off), sharing
 # the release tree the Rust tests already built, so CI builds no debug tree.
 log "desktop app: drift tests and release build (serves the built ui/dist, no dev server)"
-cargo test --release -p yaddash-app --locked
-cargo build --release -p yaddash-app --locked
+# With the TEST-ONLY `test-hooks` feature: the app then honours
+# YADDASH_KDF_WORK_FACTOR (a release build without it ignores the variable).
+cargo test --release -p yaddash-app --features test-hooks --locked
+cargo build --release -p yaddash-app --features test-hooks --locked
 APP_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/yaddash-app"
 [ -x "$APP_BIN" ] || die "$APP_BIN was not built"
 # The CLI (to issue an enrollment code) and the HQ server (started on
@@ -78,6 +80,34 @@ mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
 # WebDriver's screenshot command then hangs), so use the plain one.
 export WEBKIT_DISABLE_DMABUF_RENDERER=1
 export NO_AT_BRIDGE=1
+
+# The release app runs with the CLI's process hardening (yaddash_os::harden_process):
+# read the kernel's view of the real process, and of the WebKit processes it
+# starts, from /proc. Debian's default hard core limit is unlimited and its
+# umask 022, so both checks fail without the hardening.
+log "process hardening of the release app (/proc/PID/limits, /proc/PID/status)"
+YADDASH_VAULT="$WORK/hardening-vault" "$APP_BIN" >"$WORK/app-hardening.log" 2>&1 &
+APP_PID=$!
+PIDS+=("$APP_PID")
+children=""
+for _ in $(seq 1 100); do
+  children=$(pgrep -P "$APP_PID" || true)
+  [ -n "$children" ] && break
+  sleep 0.1
+done
+sleep 1
+hardening_ok=1
+for pid in "$APP_PID" $children; do
+  name=$(tr -d '\0' </proc/"$pid"/comm 2>/dev/null || echo "?")
+  core=$(awk '/^Max core file size/ {print $5, $6}' /proc/"$pid"/limits 2>/dev/null || echo "?")
+  mask=$(awk '/^Umask:/ {print $2}' /proc/"$pid"/status 2>/dev/null || echo "?")
+  echo "  pid $pid ($name): core limit soft/hard = $core, umask = $mask" >&2
+  if [ "$core" != "0 0" ] || [ "$mask" != "0077" ]; then hardening_ok=0; fi
+done
+kill "$APP_PID" 2>/dev/null || true
+wait "$APP_PID" 2>/dev/null || true
+[ -n "$children" ] || { tail -20 "$WORK/app-hardening.log" >&2; die "the app started no WebKit process to check"; }
+[ "$hardening_ok" = 1 ] || die "the release app runs without process hardening (core dumps or umask)"
 
 PORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 NATIVE_PORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')

@@ -17,7 +17,7 @@ use yaddash_api::{AttachmentInfo, CheckReport, RecordKind, Revision, StoredRecor
 use yaddash_api::{
     BundleOutSummary, DeviceIdentity, DeviceRevoked, EnrollDeviceRequest, ExportReceiptsRequest,
     ImportTrustRequest, InviteRequest, PathRequest, ReceiptsExported, ReceiptsImported,
-    RevisionOrigin, RevokeDeviceRequest, TrustSummary,
+    RevisionOrigin, RevokeDeviceRequest, TrustExportRequest, TrustSummary,
 };
 use yaddash_api::{
     DuplicateSuggestion, MergeSummary, RegisterExportRequest, RegisterExported,
@@ -186,7 +186,7 @@ pub fn trust_info(s: S<'_>) -> ApiResult<Option<TrustSummary>> {
 }
 
 #[tauri::command(async)]
-pub fn export_trust(s: S<'_>, req: PathRequest) -> ApiResult<TrustSummary> {
+pub fn export_trust(s: S<'_>, req: TrustExportRequest) -> ApiResult<TrustSummary> {
     s.export_trust(req)
 }
 

@@ -25,6 +25,7 @@ fn enroll_sync_pull_import_and_receipts_back_to_the_field() {
     let data = path(&coord, "hq-data");
     let init = hq_init(&data, &trust);
     assert!(init.contains("fingerprint:   SHA256:"), "{init}");
+    hq_support::pin_server_key(&coord, &trust, &init);
     let server = Server::start(&data, &[]);
     let url = server.url();
 
@@ -52,6 +53,7 @@ fn enroll_sync_pull_import_and_receipts_back_to_the_field() {
         // A one-time code cannot be used twice.
         if i == 0 {
             let again = TestVault::init("field");
+            again.ok(&["trust", "import", s(&trust)]);
             let err = again.err(&["hq", "enroll", &code, "--url", &url]);
             assert!(err.contains("code_used"), "{err}");
         }

@@ -10,7 +10,7 @@ use std::net::ToSocketAddrs;
 use std::path::{Path, PathBuf};
 
 use hq_support::socks::{Counter, Socks, closed_port};
-use hq_support::{Server, hq_init};
+use hq_support::{Server, hq_init, pin_server_key};
 use yaddash_e2e::{TestVault, snapshot};
 
 /// A name only the test proxy resolves.
@@ -31,7 +31,8 @@ fn setup(env: &[(&str, &str)]) -> Setup {
     let trust = coord.tmp.path().join("trust.json");
     coord.ok(&["trust", "export", "--out", s(&trust)]);
     let data = coord.tmp.path().join("hq-data");
-    hq_init(&data, &trust);
+    let init = hq_init(&data, &trust);
+    pin_server_key(&coord, &trust, &init);
     let server = Server::start(&data, env);
     Setup {
         coord,

@@ -33,7 +33,8 @@ fn world() -> World {
     let trust = coord.tmp.path().join("trust.json");
     coord.ok(&["trust", "export", "--out", s(&trust)]);
     let data = coord.tmp.path().join("hq-data");
-    hq_init(&data, &trust);
+    let init = hq_init(&data, &trust);
+    hq_support::pin_server_key(&coord, &trust, &init);
     let server = Server::start(&data, &[]);
     let field = TestVault::init("field");
     field.ok(&["trust", "import", s(&trust)]);

@@ -152,15 +152,21 @@ async function deadPort() {
   });
 }
 
-/** `yaddash-hq init` over the coordinators' trust file, then `serve` on loopback; answers the URL. */
+/**
+ * `yaddash-hq init` over the coordinators' trust file, then `serve` on
+ * loopback; answers the URL and the server key `init` printed (what a
+ * coordinator puts in the trust file for field devices to pin).
+ */
 async function startHq(trust) {
   const data = await mkdtemp(join(tmpdir(), 'yaddash-hq-'));
-  await promisify(execFile)(HQ, ['init', '--data', data, '--trust', trust]);
+  const init = await promisify(execFile)(HQ, ['init', '--data', data, '--trust', trust]);
+  const key = /^server key:\s+(ssh-ed25519 \S+)/m.exec(init.stdout)?.[1];
+  assert.ok(key, `yaddash-hq init printed no server key: ${init.stdout}`);
   hqServer = spawn(HQ, ['serve', '--data', data, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: hqServer.stdout });
   for await (const line of lines) {
     const m = /^listening on (http:\/\/\S+)/.exec(line.trim());
-    if (m) return m[1];
+    if (m) return { url: m[1], key };
   }
   throw new Error('yaddash-hq did not say where it listens');
 }
@@ -587,12 +593,17 @@ test('the desktop app: create, lock, unlock, record, attach, search', async (t) 
     }
     await s.quit();
     s = undefined;
-    const hqUrl = await startHq(join(STICK, 'trust.json'));
+    const { url: hqUrl, key: serverKey } = await startHq(join(STICK, 'trust.json'));
     const pf = join(STICK, '..', `${STICK.split('/').pop()}-coordinator-passphrase`);
     await writeFile(pf, PASSPHRASE, { mode: 0o600 });
     const { stdout } = await promisify(execFile)(CLI, ['--vault', COORD_VAULT, '--passphrase-file', pf, '--json', 'hq', 'invite', '--expires', '1h']);
     const code = JSON.parse(stdout).code;
     assert.match(code, /^YDE1-/);
+    // The trust file the field device holds names no server key (it was
+    // written before the server existed): the coordinator writes it again
+    // with the key `yaddash-hq init` printed, for the device to pin.
+    const pinnedTrust = join(STICK, 'trust-with-server-key.json');
+    await promisify(execFile)(CLI, ['--vault', COORD_VAULT, '--passphrase-file', pf, 'trust', 'export', '--server-key', serverKey, '--out', pinnedTrust]);
 
     s = await Session.start(URL, APP);
     await unlockApp();
@@ -606,6 +617,23 @@ test('the desktop app: create, lock, unlock, record, attach, search', async (t) 
     await fill('#enroll-code', code);
     await fill('#enroll-url', hqUrl);
     await screenshot('sync-enroll');
+    // Without a pinned server key the device refuses to join (an impostor
+    // server could otherwise take the code and every bundle after it).
+    await s.clickText('[data-testid=enroll-hq-form] button', 'Join');
+    const refused = await s.waitFor('[data-testid=enroll-error]', { timeoutMs: 30_000 });
+    assert.match(await refused.text(), /server key/i);
+    await screenshot('sync-enroll-no-server-key');
+
+    await s.clickText('nav button', 'Settings');
+    await fill('#trust-path', pinnedTrust);
+    await s.clickText('[data-testid=trust-form] button', 'Import');
+    await s.waitFor('[data-testid=trust-server-fingerprint]', { timeoutMs: 30_000 });
+    await s.execute(`document.querySelector('[data-testid=trust-server-fingerprint]').scrollIntoView({ block: 'center' })`);
+    await screenshot('settings-trust-server-key');
+
+    await s.clickText('nav button', 'Sync');
+    await fill('#enroll-code', code);
+    await fill('#enroll-url', hqUrl);
     await s.clickText('[data-testid=enroll-hq-form] button', 'Join');
     const joined = await s.waitUntil(
       `return document.querySelector('[data-testid=enrolled]')?.textContent || (document.querySelector('[data-testid=enroll-error]') ? 'ERROR ' + document.querySelector('[data-testid=enroll-error]').textContent : null)`,

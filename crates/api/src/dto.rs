@@ -228,6 +228,18 @@ pub struct PathRequest {
     pub path: String,
 }
 
+/// `export_trust` arguments: where to write the trust file, and the HQ
+/// server's key (the line `yaddash-hq init` printed) for field devices to
+/// pin; without it, the key this coordinator vault already pinned (if any).
+#[derive(Deserialize)]
+pub struct TrustExportRequest {
+    /// Absolute path of the file to write.
+    pub path: String,
+    /// OpenSSH Ed25519 public key line of the HQ server.
+    #[serde(default)]
+    pub server_key: Option<String>,
+}
+
 /// `import_trust` arguments: the trust file's path, or its text (read by
 /// the window from a file the user picked).
 #[derive(Deserialize)]
@@ -262,6 +274,9 @@ pub struct TrustSummary {
     pub coordinators: Vec<CoordinatorSummary>,
     /// Where the file was written (export only).
     pub path: Option<String>,
+    /// `SHA256:…` of the HQ server key the file pins (field devices enroll
+    /// only at a server holding it), or `None` when it names none.
+    pub server_fingerprint: Option<String>,
 }
 
 /// This device's public identity, what a coordinator enrolls.

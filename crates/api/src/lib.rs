@@ -44,8 +44,14 @@ pub use yaddash_vault::{AttachmentInfo, CheckReport, Revision, StoredRecord};
 /// Environment variable naming the vault directory (overrides the default).
 pub const ENV_VAULT: &str = "YADDASH_VAULT";
 /// TEST ONLY: scrypt work factor for new keyslots (default 18, minimum 10).
-/// A low value makes a stolen vault's passphrase far cheaper to guess.
+/// A low value makes a stolen vault's passphrase far cheaper to guess, so
+/// only debug builds and builds with the `test-hooks` feature (the UI
+/// tests' build) read it; a release build ignores it ([`KDF_TEST_HOOK`]).
 pub const ENV_KDF_WORK_FACTOR: &str = "YADDASH_KDF_WORK_FACTOR";
+
+/// Whether this build honours [`ENV_KDF_WORK_FACTOR`]: debug builds and
+/// the `test-hooks` feature only, never the release app users run.
+pub const KDF_TEST_HOOK: bool = cfg!(any(debug_assertions, feature = "test-hooks"));
 
 /// Default minutes of inactivity before the vault locks itself.
 pub const DEFAULT_IDLE_LOCK_MINUTES: u32 = 10;
@@ -70,13 +76,18 @@ impl Config {
     /// (`~/.local/share/yaddash/vault` on Linux), with [`ENV_VAULT`] and
     /// [`ENV_KDF_WORK_FACTOR`] read from the environment.
     pub fn from_env() -> Config {
-        let vault_dir = std::env::var_os(ENV_VAULT)
+        Config::from_vars(|name| std::env::var_os(name))
+    }
+
+    /// [`Config::from_env`] over any source of variables (tests pass a map).
+    pub fn from_vars(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> Config {
+        let vault_dir = var(ENV_VAULT)
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
             .unwrap_or_else(default_vault_dir);
-        let kdf_work_factor = std::env::var(ENV_KDF_WORK_FACTOR)
-            .ok()
-            .and_then(|v| v.trim().parse::<u8>().ok())
+        let kdf_work_factor = var(ENV_KDF_WORK_FACTOR)
+            .filter(|_| KDF_TEST_HOOK)
+            .and_then(|v| v.to_str().and_then(|v| v.trim().parse::<u8>().ok()))
             .map(|wf| wf.clamp(MIN_WORK_FACTOR, DEFAULT_WORK_FACTOR))
             .unwrap_or(DEFAULT_WORK_FACTOR);
         Config {
@@ -624,10 +635,22 @@ impl AppState {
     }
 
     /// Coordinator: writes the trust file for field vaults.
-    pub fn export_trust(&self, req: PathRequest) -> ApiResult<TrustSummary> {
+    pub fn export_trust(&self, req: TrustExportRequest) -> ApiResult<TrustSummary> {
         let path = absolute(&req.path)?;
+        let server_key = match req.server_key.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(k) => {
+                yaddash_wire::signing_key_fingerprint(k).map_err(|_| {
+                    ApiError::new(
+                        ErrorCode::InvalidInput,
+                        "the HQ server key is not an OpenSSH Ed25519 public key: paste the whole line `yaddash-hq init` printed (ssh-ed25519 AAAA…)",
+                    )
+                })?;
+                Some(k.to_owned())
+            }
+        };
         self.with_vault(|v| {
-            let t = yaddash_exchange::trust_export(v, &[], None, None)?;
+            let t = yaddash_exchange::trust_export(v, &[], server_key, None)?;
             let text = serde_json::to_string_pretty(&t)
                 .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
             yaddash_exchange::write_file(&path, text.as_bytes())?;
@@ -799,6 +822,10 @@ fn trust_summary(t: &yaddash_exchange::TrustFile, path: Option<String>) -> Trust
             })
             .collect(),
         path,
+        server_fingerprint: t
+            .hq_server_key
+            .as_deref()
+            .and_then(|k| yaddash_wire::signing_key_fingerprint(k).ok()),
     }
 }
 

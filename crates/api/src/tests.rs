@@ -341,18 +341,42 @@ fn import_refusals_keep_their_kind() {
 }
 
 #[test]
-fn config_reads_the_environment_and_clamps_the_work_factor() {
-    // Reads the environment as the test runner has it (mutating the
-    // process environment would race with other tests).
-    let wf = std::env::var(ENV_KDF_WORK_FACTOR).ok();
-    let cfg = Config::from_env();
-    match wf.and_then(|v| v.parse::<u8>().ok()) {
-        Some(v) => assert_eq!(
-            cfg.kdf_work_factor,
-            v.clamp(MIN_WORK_FACTOR, DEFAULT_WORK_FACTOR)
-        ),
-        None => assert_eq!(cfg.kdf_work_factor, DEFAULT_WORK_FACTOR),
+fn config_reads_the_vault_and_only_test_builds_lower_the_work_factor() {
+    let vars = |wf: &'static str| {
+        move |name: &str| match name {
+            ENV_VAULT => Some(std::ffi::OsString::from("/tmp/some-vault")),
+            ENV_KDF_WORK_FACTOR => Some(std::ffi::OsString::from(wf)),
+            _ => None,
+        }
+    };
+    let cfg = Config::from_vars(vars("10"));
+    assert_eq!(cfg.vault_dir, std::path::PathBuf::from("/tmp/some-vault"));
+    // The release build users run (CI runs this test in release, without the
+    // `test-hooks` feature) must ignore the test hook: a low scrypt cost
+    // makes a seized vault's passphrase cheap to guess.
+    if cfg!(any(debug_assertions, feature = "test-hooks")) {
+        const { assert!(KDF_TEST_HOOK) };
+        assert_eq!(cfg.kdf_work_factor, 10);
+        assert_eq!(
+            Config::from_vars(vars("1")).kdf_work_factor,
+            MIN_WORK_FACTOR
+        );
+        assert_eq!(
+            Config::from_vars(vars("30")).kdf_work_factor,
+            DEFAULT_WORK_FACTOR
+        );
+    } else {
+        const { assert!(!KDF_TEST_HOOK) };
+        assert_eq!(cfg.kdf_work_factor, DEFAULT_WORK_FACTOR);
     }
+    assert_eq!(
+        Config::from_vars(vars("x")).kdf_work_factor,
+        DEFAULT_WORK_FACTOR
+    );
+    assert_eq!(
+        Config::from_vars(|_| None).kdf_work_factor,
+        DEFAULT_WORK_FACTOR
+    );
     assert!(default_vault_dir().ends_with("yaddash/vault"));
 }
 
@@ -373,19 +397,37 @@ fn trust_enroll_bundle_receipts_round_trip() {
             passphrase: PASS.into(),
         })
         .expect("coordinator");
+    // The HQ server key a coordinator pastes (any OpenSSH Ed25519 line).
+    let server_key = coord.device_identity().expect("id").signing_key;
     let exported = coord
-        .export_trust(PathRequest {
+        .export_trust(TrustExportRequest {
             path: p("trust.json"),
+            server_key: Some(format!("  {server_key}\n")),
         })
         .expect("trust export");
     assert_eq!(exported.coordinators.len(), 1);
     assert!(
+        exported
+            .server_fingerprint
+            .as_deref()
+            .is_some_and(|f| f.starts_with("SHA256:"))
+    );
+    assert!(
         coord
-            .export_trust(PathRequest {
-                path: "relative.json".into()
+            .export_trust(TrustExportRequest {
+                path: "relative.json".into(),
+                server_key: None,
             })
             .is_err_and(|e| e.code == ErrorCode::InvalidInput)
     );
+    let bad_key = coord
+        .export_trust(TrustExportRequest {
+            path: p("bad.json"),
+            server_key: Some("ssh-ed25519 not-a-key".into()),
+        })
+        .expect_err("a malformed server key");
+    assert_eq!(bad_key.code, ErrorCode::InvalidInput);
+    assert!(!files.join("bad.json").exists());
 
     let (field, _) = created(tmp.path());
     assert!(field.trust_info().expect("info").is_none());
@@ -404,6 +446,7 @@ fn trust_enroll_bundle_receipts_round_trip() {
         })
         .expect("trust import");
     assert_eq!(imported.fingerprint, exported.fingerprint);
+    assert_eq!(imported.server_fingerprint, exported.server_fingerprint);
     assert_eq!(
         imported.coordinators[0].fingerprint,
         coord.device_identity().expect("id").fingerprint
@@ -415,7 +458,10 @@ fn trust_enroll_bundle_receipts_round_trip() {
     // A field vault cannot export trust or enroll.
     assert_eq!(
         field
-            .export_trust(PathRequest { path: p("x.json") })
+            .export_trust(TrustExportRequest {
+                path: p("x.json"),
+                server_key: None,
+            })
             .expect_err("field")
             .code,
         ErrorCode::WrongRole
@@ -763,8 +809,9 @@ fn field_with_trust(dir: &Path) -> AppState {
     let coord = coordinator(&dir.join("c"));
     let trust = dir.join("trust.json").display().to_string();
     coord
-        .export_trust(PathRequest {
+        .export_trust(TrustExportRequest {
             path: trust.clone(),
+            server_key: None,
         })
         .expect("trust");
     let (s, _) = created(dir);

@@ -262,25 +262,6 @@ impl Progress {
     }
 }
 
-/// No core dumps and no ptrace by other processes of the same user: a crash
-/// must not write decrypted memory to disk.
-pub fn harden_process() {
-    use rustix::fs::Mode;
-    use rustix::process::{
-        DumpableBehavior, Resource, Rlimit, set_dumpable_behavior, setrlimit, umask,
-    };
-    // Files this process creates (vault, exports) are private to the user.
-    umask(Mode::from_raw_mode(0o077));
-    let _ = setrlimit(
-        Resource::Core,
-        Rlimit {
-            current: Some(0),
-            maximum: Some(0),
-        },
-    );
-    let _ = set_dumpable_behavior(DumpableBehavior::NotDumpable);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -113,7 +113,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    common::harden_process();
+    // No core dumps, no ptrace by the same user, private files (umask 077).
+    yaddash_os::harden_process();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -46,7 +46,8 @@ impl TrustFile {
         )
     }
 
-    fn check(&self) -> Result<()> {
+    /// Checks what `trust_import` checks before storing (the fuzz target uses it).
+    pub fn check(&self) -> Result<()> {
         let bad = |problem: &str| ExchangeError::BadFile {
             what: "the trust file",
             problem: problem.into(),

@@ -86,19 +86,89 @@ pub struct Enrolled {
     pub server_fingerprint: String,
 }
 
+/// `SHA256:…` of an OpenSSH public key line, or a note that it is not one.
+fn fingerprint_of(key: &str) -> String {
+    yaddash_bundle::yaddash_wire::signing_key_fingerprint(key)
+        .unwrap_or_else(|_| "(not a valid key)".into())
+}
+
+/// Field: the headquarters id and the HQ server key this vault pins: the
+/// ones in the imported trust file (whose fingerprint the user compared
+/// with a coordinator). There is no trust on first use: without a key in
+/// the trust file, enrollment is refused.
+pub fn pinned_server_key(vault: &Vault) -> Result<(String, String)> {
+    let no_key = || {
+        OutboxError::Setup(
+            "the trust file names no HQ server key, so this device cannot tell the real server from an impostor: ask a coordinator for a trust file exported with `trust export --server-key` (the key `yaddash-hq init` printed), import it, compare its fingerprint by phone, then enroll".into(),
+        )
+    };
+    let (_, doc) = vault.trust()?.ok_or_else(|| {
+        OutboxError::Setup(
+            "import the coordinators' trust file first (`yaddash trust import FILE`): it names the HQ server's key".into(),
+        )
+    })?;
+    let trust: yaddash_exchange::TrustFile = serde_json::from_str(&doc)
+        .map_err(|e| OutboxError::Setup(format!("the stored trust file is unreadable: {e}")))?;
+    let key = trust.hq_server_key.ok_or_else(no_key)?;
+    yaddash_bundle::yaddash_wire::signing_key_fingerprint(&key).map_err(|e| {
+        OutboxError::Setup(format!(
+            "the trust file's HQ server key is not a valid Ed25519 key ({e}); ask a coordinator for a new trust file"
+        ))
+    })?;
+    Ok((trust.hq_id, key))
+}
+
 /// Field: registers this device at the HQ server at `url` with a
-/// coordinator's one-time code. Joining is the user's decision to enable
-/// sync. Refuses a server for another headquarters than the trust file's,
-/// and a server whose key differs from the one this vault already knows.
+/// coordinator's one-time code. The server must hold the key pinned by the
+/// trust file ([`pinned_server_key`]): its key is checked before the code
+/// or this device's keys are sent, and again in the enrollment answer. A
+/// server with another key, or for another headquarters, is refused and
+/// nothing is stored (not the URL, not the key, sync stays as it was).
+/// Only a successful enrollment enables sync (the user's decision to join)
+/// and remembers the URL and the pinned key.
 pub fn enroll(
     vault: &mut Vault,
     code: &str,
     url: &str,
     cancel: Arc<AtomicBool>,
 ) -> Result<Enrolled> {
+    let (hq_id, pinned) = pinned_server_key(vault)?;
+    let differs = |found: &str| {
+        OutboxError::Receipt(format!(
+            "the server at {url} has key {}, but the trust file pins {}: it may be an impostor, nothing was sent and nothing was stored. Check the URL and the trust file's fingerprint with a coordinator",
+            fingerprint_of(found),
+            fingerprint_of(&pinned)
+        ))
+    };
     let keys = yaddash_exchange::device_keys(vault)?;
     let id = keys.public_identity(vault.device_id());
-    let s = user_session(vault, Some(url), None, true, cancel)?;
+    let s = crate::enrollment_session(
+        vault,
+        &Connect {
+            url: Some(url.to_owned()),
+            proxy: None,
+            automatic: false,
+            cancel,
+        },
+    )?;
+    // Before the one-time code and this device's keys leave the laptop.
+    let before = s.client.info()?;
+    if !same_key(&before.server_key, &pinned) {
+        return Err(differs(&before.server_key));
+    }
+    let other_hq = |found: &str| {
+        OutboxError::Setup(format!(
+            "this server serves headquarters {:?}, but this vault's trust file is for {hq_id:?}; check the URL",
+            found
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(100)
+                .collect::<String>()
+        ))
+    };
+    if before.hq_id != hq_id {
+        return Err(other_hq(&before.hq_id));
+    }
     let info = s.client.enroll(
         code,
         DeviceKeysPublic {
@@ -107,27 +177,19 @@ pub fn enroll(
             age_recipient: id.age_recipient,
         },
     )?;
-    if let Some(hq) = vault.meta("hq_id")?
-        && hq != info.hq_id
-    {
-        return Err(OutboxError::Setup(format!(
-            "this server serves headquarters {:?}, but this vault's trust file is for {hq:?}; check the URL",
-            info.hq_id
-        )));
+    if !same_key(&info.server_key, &pinned) {
+        return Err(differs(&info.server_key));
     }
-    match vault.meta(META_SERVER_KEY)? {
-        Some(k) if !same_key(&k, &info.server_key) => {
-            return Err(OutboxError::Receipt(
-                "the server's key differs from the one this vault knows; it may be an impostor. Check with a coordinator".into(),
-            ));
-        }
-        Some(_) => {}
-        None => vault.set_meta(META_SERVER_KEY, &info.server_key)?,
+    if info.hq_id != hq_id {
+        return Err(other_hq(&info.hq_id));
     }
+    enable_sync(vault)?;
+    vault.set_meta(META_URL, url)?;
+    vault.set_meta(META_SERVER_KEY, &pinned)?;
     Ok(Enrolled {
         enrolled: true,
         hq_id: info.hq_id,
-        server_fingerprint: info.server_fingerprint,
+        server_fingerprint: fingerprint_of(&pinned),
     })
 }
 
@@ -193,6 +255,7 @@ pub fn pull(vault: &mut Vault, s: &Session, on: &mut dyn FnMut(&Event)) -> Resul
         }
         for b in list.bundles {
             after = after.max(b.seq);
+            yaddash_sync::ids::bundle_id(&b.bundle_id)?;
             let path = inbox.join(format!("{}.yaddash", b.bundle_id));
             match fetch_and_import(vault, s, on, &b, &path)? {
                 Ok(sum) => {

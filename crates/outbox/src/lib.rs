@@ -140,15 +140,7 @@ pub struct Session {
 /// before any connection to the server is attempted.
 pub fn connect(vault: &mut Vault, c: &Connect) -> Result<Session> {
     let policy = load_policy(vault)?;
-    let proxy = c
-        .proxy
-        .as_deref()
-        .map(normalise_proxy)
-        .transpose()
-        .map_err(|e| OutboxError::Setup(e.to_string()))?;
-    let route = policy
-        .permit(c.automatic, proxy.as_deref(), OffsetDateTime::now_utc())
-        .map_err(OutboxError::Refused)?;
+    let route = permitted_route(&policy, c)?;
     let url = match &c.url {
         Some(u) => {
             vault.set_meta(META_URL, u)?;
@@ -160,9 +152,34 @@ pub fn connect(vault: &mut Vault, c: &Connect) -> Result<Session> {
             )
         })?,
     };
+    build_session(vault, &policy, route, c, &url)
+}
+
+/// The route `policy` allows for `c` now, or why not.
+fn permitted_route(policy: &Policy, c: &Connect) -> Result<Route> {
+    let proxy = c
+        .proxy
+        .as_deref()
+        .map(normalise_proxy)
+        .transpose()
+        .map_err(|e| OutboxError::Setup(e.to_string()))?;
+    policy
+        .permit(c.automatic, proxy.as_deref(), OffsetDateTime::now_utc())
+        .map_err(OutboxError::Refused)
+}
+
+/// The client for `url` on a route [`permitted_route`] gave. Stores nothing
+/// in the vault beyond the device keys.
+fn build_session(
+    vault: &mut Vault,
+    policy: &Policy,
+    route: Route,
+    c: &Connect,
+    url: &str,
+) -> Result<Session> {
     let keys = yaddash_exchange::device_keys(vault)?;
     let mut client = Client::with_route(
-        &url,
+        url,
         vault.device_id(),
         keys.signing_key(),
         &route,
@@ -174,6 +191,20 @@ pub fn connect(vault: &mut Vault, c: &Connect) -> Result<Session> {
         route,
         cancel: Arc::clone(&c.cancel),
     })
+}
+
+/// Field enrollment's session: the policy as it will be once the user has
+/// joined (sync on), but nothing stored yet, not even the URL: enrollment
+/// stores them only after the server proved it holds the pinned key.
+pub(crate) fn enrollment_session(vault: &mut Vault, c: &Connect) -> Result<Session> {
+    let mut policy = load_policy(vault)?;
+    policy.enabled = true;
+    let route = permitted_route(&policy, c)?;
+    let url = c
+        .url
+        .clone()
+        .ok_or_else(|| OutboxError::Setup("enrollment needs the server's URL".into()))?;
+    build_session(vault, &policy, route, c, &url)
 }
 
 /// Turns sync on (the user's explicit decision, e.g. by enrolling).
@@ -389,8 +420,12 @@ fn waiting(vault: &Vault) -> Result<Vec<(u64, PathBuf)>> {
     Ok(files)
 }
 
-/// Uploads the outbox, oldest first, verifying each server receipt before
-/// the outbox copy is removed. Resumes partly sent bundles.
+/// Uploads the outbox, oldest first. Resumes partly sent bundles. An outbox
+/// file is removed only after the server's receipt verifies against the
+/// pinned server key **and** names the bundle that file holds: this
+/// device, and the bundle id this vault recorded for that sequence number
+/// when it made the bundle (not the id the server's answer claims). Any
+/// other receipt keeps the file and stops the sync with an error.
 pub fn upload_outbox(
     vault: &mut Vault,
     s: &Session,
@@ -403,8 +438,19 @@ pub fn upload_outbox(
                 .into(),
         )
     })?;
+    let made: std::collections::BTreeMap<u64, String> = vault
+        .bundles_out()?
+        .into_iter()
+        .map(|b| (b.seq, b.bundle_id))
+        .collect();
     let mut uploaded = Vec::new();
     for (seq, path) in waiting(vault)? {
+        let Some(expected) = made.get(&seq) else {
+            return Err(OutboxError::Setup(format!(
+                "{} is not a bundle this vault made (no record of bundle {seq}); move it out of the outbox",
+                path.display()
+            )));
+        };
         let key = format!("{META_SENT}{seq}");
         let mut saved = 0u64;
         let accepted = s.client.upload_bundle(&path, &mut |sent, total| {
@@ -423,27 +469,25 @@ pub fn upload_outbox(
         })?;
         if r.kind != ReceiptKind::HqReceived
             || r.device_id != vault.device_id()
-            || r.bundle_id.to_string() != accepted.bundle_id
+            || r.bundle_id.to_string() != *expected
+            || accepted.bundle_id != *expected
         {
-            return Err(OutboxError::Receipt(
-                "the server's receipt is for another bundle; the bundle stays in the outbox".into(),
-            ));
+            return Err(OutboxError::Receipt(format!(
+                "the server's receipt is not for bundle {seq} ({expected}) of this device; the bundle stays in the outbox"
+            )));
         }
         let at = r
             .issued_at
             .format(&Rfc3339)
             .unwrap_or_else(|_| now_rfc3339());
-        vault.set_meta(
-            &format!("{META_HQ_RECEIPT}{}", accepted.bundle_id),
-            &accepted.receipt,
-        )?;
-        vault.mark_bundle_received(&accepted.bundle_id, &at)?;
+        vault.set_meta(&format!("{META_HQ_RECEIPT}{expected}"), &accepted.receipt)?;
+        vault.mark_bundle_received(expected, &at)?;
         vault.set_meta(&key, "0")?;
         // The server holds it and the vault still holds every record: the
         // outbox copy is not needed any more.
         fs::remove_file(&path).map_err(io_err(format!("removing {}", path.display())))?;
         on(&Event::Received { seq });
-        uploaded.push(accepted.bundle_id);
+        uploaded.push(expected.clone());
     }
     Ok(uploaded)
 }
@@ -691,7 +735,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut v = vault(&dir.path().join("v"), VaultRole::Coordinator);
         // Always the same bundle, at a cursor that never passes 0.
-        let page = r#"{"bundles":[{"seq":0,"bundle_id":"b","file_sha256":"00","device_id":"01890000-0000-7000-8000-000000000000","size":1,"received_at":0}]}"#;
+        let page = r#"{"bundles":[{"seq":0,"bundle_id":"0000000000000000000000000000000000000000000000000000000000000000","file_sha256":"0000000000000000000000000000000000000000000000000000000000000000","device_id":"01890000-0000-7000-8000-000000000000","size":1,"received_at":0}]}"#;
         let (url, count) = stuck_server(page, r#"{"bundles":[]}"#, 20);
         let s = session(&url, &v);
         let report = hq::pull(&mut v, &s, &mut |_| {}).unwrap();

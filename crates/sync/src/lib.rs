@@ -31,6 +31,7 @@ use uuid::Uuid;
 use yaddash_wire::SigningKey;
 use yaddash_wire::policy::Route;
 
+pub mod ids;
 pub mod socks;
 use yaddash_wire::hq::{
     Accepted, BundleInfo, BundleList, DeviceKeysPublic, EnrollRequest, ErrorBody, ReceiptList,
@@ -619,9 +620,11 @@ impl Client {
             let status: UploadStatus = self.json(Method::POST, "/v1/uploads", &init_body)?;
             if let Some(receipt) = status.receipt {
                 let bundle_id = receipt_bundle_id(&receipt)?;
+                ids::bundle_id(&bundle_id)?;
                 progress(size, size);
                 return Ok(Accepted { bundle_id, receipt });
             }
+            ids::upload_id(&status.upload_id)?;
             let mut sent: u64 = status.received.len() as u64 * chunk_size;
             progress(sent.min(size), size);
             for i in 0..init.chunks.len() as u64 {
@@ -638,7 +641,10 @@ impl Client {
             }
             let pq = format!("/v1/uploads/{}/complete", status.upload_id);
             match self.json::<Accepted>(Method::POST, &pq, b"") {
-                Ok(a) => return Ok(a),
+                Ok(a) => {
+                    ids::bundle_id(&a.bundle_id)?;
+                    return Ok(a);
+                }
                 // The server lost or refused a chunk: ask again what it holds.
                 Err(SyncError::Server { code, .. })
                     if (code == "upload_incomplete" || code == "no_such_upload") && rounds < 5 =>
@@ -656,13 +662,19 @@ impl Client {
     }
 
     /// Coordinator: bundles waiting, after cursor `after`.
+    /// Every listed id is checked ([`ids::bundle_info`]): a listing with a
+    /// malformed one is refused whole.
     pub fn list_bundles(&self, after: i64) -> SyncResult<BundleList> {
-        self.json(Method::GET, &format!("/v1/bundles?after={after}"), b"")
+        let list: BundleList =
+            self.json(Method::GET, &format!("/v1/bundles?after={after}"), b"")?;
+        list.bundles.iter().try_for_each(ids::bundle_info)?;
+        Ok(list)
     }
 
     /// Coordinator: downloads a bundle to `dest`, resuming a partial
     /// `dest.partial` with HTTP ranges, and checks its SHA-256.
     pub fn download_bundle(&self, b: &BundleInfo, dest: &Path) -> SyncResult<()> {
+        ids::bundle_info(b)?;
         let partial = dest.with_extension("partial");
         let pq = format!("/v1/bundles/{}", b.bundle_id);
         let mut attempt = 0;
@@ -728,6 +740,7 @@ impl Client {
 
     /// Coordinator: acknowledges an imported bundle.
     pub fn ack(&self, bundle_id: &str) -> SyncResult<()> {
+        ids::bundle_id(bundle_id)?;
         self.send(Method::POST, &format!("/v1/bundles/{bundle_id}/ack"), b"")?;
         Ok(())
     }

@@ -13,16 +13,11 @@ use sha2::{Digest, Sha256};
 /// Buffer size for streaming copies (the age chunk size is 64 KiB).
 pub(crate) const COPY_BUFFER: usize = 256 * 1024;
 
-/// The Padmé padded length for `len` (at most ~12% larger, leaks O(log log len) bits).
+/// The Padmé padded length for `len` (at most ~12% larger, leaks
+/// O(log log len) bits): the one rule in `yaddash_os::padme`. A length whose
+/// padding would not fit in a `u64` (no real file) is left unpadded.
 pub fn padme(len: u64) -> u64 {
-    if len < 2 {
-        return len;
-    }
-    let e = 63 - u64::from(len.leading_zeros()); // floor(log2 len)
-    let s = 64 - u64::from(e.leading_zeros()); // floor(log2 e) + 1
-    let last_bits = e.saturating_sub(s);
-    let mask = (1u64 << last_bits) - 1;
-    (len + mask) & !mask
+    yaddash_os::padme(len).unwrap_or(len)
 }
 
 /// Copies `input` to `output` through a SHA-256, reporting progress.

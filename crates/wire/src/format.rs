@@ -209,19 +209,10 @@ pub fn check_entry_paths<'a>(
 }
 
 /// Padmé (Nikitin et al., "Reducing Metadata Leakage from Encrypted Files and
-/// Communication with PURBs", PETS 2019): round `len` up so that only the top
-/// ~log2(log2(len)) bits may be non-zero. Overhead is at most 12 % in
-/// general, and at most 3.1 % for the sizes bundles use (64 KiB and more).
-pub fn padme(len: u64) -> Option<u64> {
-    if len < 2 {
-        return Some(len);
-    }
-    let e = 63 - u64::from(len.leading_zeros()); // floor(log2 len)
-    let s = 64 - u64::from(e.leading_zeros()); // floor(log2 e) + 1
-    let last_bits = e - s;
-    let mask = (1u64 << last_bits) - 1;
-    Some(len.checked_add(mask)? & !mask)
-}
+/// Communication with PURBs", PETS 2019), the one rule in `yaddash_os`:
+/// overhead at most 12 % in general, and at most 3.1 % for the sizes bundles
+/// use (64 KiB and more).
+pub use yaddash_os::padme;
 
 /// The padded size of a payload plaintext of `len` bytes: at least
 /// [`MIN_PADDED_LEN`], then [`padme`], then a multiple of 512.

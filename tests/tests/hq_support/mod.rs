@@ -469,3 +469,27 @@ impl Drop for FaultProxy {
         let _ = TcpStream::connect(self.addr);
     }
 }
+
+/// The server key line `yaddash-hq init` printed (`server key: ssh-ed25519 …`).
+pub fn init_server_key(init_out: &str) -> String {
+    init_out
+        .lines()
+        .find_map(|l| l.strip_prefix("server key:"))
+        .unwrap_or_else(|| panic!("no server key in {init_out:?}"))
+        .trim()
+        .to_owned()
+}
+
+/// Re-exports the coordinator's trust file with the server key `yaddash-hq
+/// init` printed, as the deployment procedure does: field devices pin it.
+pub fn pin_server_key(coord: &yaddash_e2e::TestVault, trust: &Path, init_out: &str) {
+    let key = init_server_key(init_out);
+    coord.ok(&[
+        "trust",
+        "export",
+        "--out",
+        trust.to_str().expect("utf-8 path"),
+        "--server-key",
+        &key,
+    ]);
+}

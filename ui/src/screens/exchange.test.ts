@@ -134,6 +134,27 @@ describe('coordinator', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Write trust file' }));
     expect((await screen.findByTestId('trust-written')).textContent).toContain('ABCD-EF01-2345-6789');
     expect(be.files.has('/tmp/trust.json')).toBe(true);
+    // No server key given: it says field devices cannot join a server with it.
+    expect(screen.getByTestId('trust-written').textContent).toContain('names no HQ server key');
+  });
+
+  it('writes the HQ server key into the trust file for field devices to pin', async () => {
+    const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ0000000000000000000000000000000000000000000 hq';
+    render(App);
+    await type('Where to write it (full path)', '/tmp/trust.json');
+    await type('HQ server key (optional)', `  ${key}\n`);
+    await fireEvent.click(screen.getByRole('button', { name: 'Write trust file' }));
+    expect((await screen.findByTestId('trust-server-fingerprint')).textContent).toBe('SHA256:hqserver');
+    expect(JSON.parse(be.files.get('/tmp/trust.json') ?? '{}').hq_server_key).toBe(key);
+  });
+
+  it('refuses a server key that is not an OpenSSH Ed25519 line', async () => {
+    render(App);
+    await type('Where to write it (full path)', '/tmp/trust.json');
+    await type('HQ server key (optional)', 'not a key');
+    await fireEvent.click(screen.getByRole('button', { name: 'Write trust file' }));
+    expect((await screen.findByRole('alert')).textContent).toContain('not an OpenSSH Ed25519 public key');
+    expect(be.files.has('/tmp/trust.json')).toBe(false);
   });
 
   it('enrolls a device, imports its bundle, writes receipts and revokes it', async () => {

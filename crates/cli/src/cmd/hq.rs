@@ -16,7 +16,9 @@ use crate::common::{CliError, CliResult, Context, Progress, fail, parse_time};
 pub enum Command {
     /// Coordinator: print a one-time enrollment code for a new device.
     Invite(InviteArgs),
-    /// Field: register this device at the HQ server with a coordinator's code.
+    /// Field: register this device at the HQ server with a coordinator's
+    /// code. The server must hold the key the imported trust file pins
+    /// (`trust export --server-key`); otherwise nothing is sent or stored.
     Enroll(EnrollArgs),
     /// Coordinator: download new bundles, import them, acknowledge, send receipts back.
     Pull(UrlArgs),
@@ -61,20 +63,8 @@ pub struct RevokeArgs {
 }
 
 fn parse_duration(s: &str) -> Result<i64, String> {
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: i64 = num
-        .parse()
-        .map_err(|_| format!("{s:?} is not a duration like 30m, 24h or 7d"))?;
-    let mult = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" | "" => 3600,
-        "d" => 86400,
-        _ => return Err(format!("{s:?} is not a duration like 30m, 24h or 7d")),
-    };
-    n.checked_mul(mult)
-        .filter(|v| *v > 0)
-        .ok_or_else(|| format!("{s:?} is out of range"))
+    let d = yaddash_os::parse_duration(s).map_err(|e| e.to_string())?;
+    i64::try_from(d.as_secs()).map_err(|_| format!("{s:?} is out of range"))
 }
 
 /// A session for this vault, as the safety policy allows: URL from

@@ -37,17 +37,7 @@ pub struct PrepareArgs {
 }
 
 fn parse_wait(s: &str) -> Result<Duration, String> {
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("{s:?} is not a duration like 30s, 10m or 1h"))?;
-    let secs = match unit {
-        "s" | "" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        _ => return Err(format!("{s:?} is not a duration like 30s, 10m or 1h")),
-    };
-    Ok(Duration::from_secs(secs))
+    yaddash_os::parse_duration(s).map_err(|e| e.to_string())
 }
 
 fn reason_text(r: &Reason) -> String {

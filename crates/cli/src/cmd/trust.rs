@@ -29,6 +29,11 @@ pub struct ExportArgs {
     /// --json policy show` prints it). It never enables sync on a device.
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
+    /// The HQ server's key, as `yaddash-hq init` prints it (`ssh-ed25519
+    /// AAAA…`), or a file holding it. Field devices pin it: they enroll only
+    /// at a server holding this key and trust only receipts it signs.
+    #[arg(long, value_name = "KEY|FILE")]
+    server_key: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -61,7 +66,23 @@ impl Command {
                         )?,
                     ),
                 };
-                let t = yaddash_exchange::trust_export(&mut vault, &also, None, policy)?;
+                let server_key = match &a.server_key {
+                    None => None,
+                    Some(k) => {
+                        let line = if k.trim_start().starts_with("ssh-") {
+                            k.trim().to_owned()
+                        } else {
+                            read_input(&PathBuf::from(k))?.trim().to_owned()
+                        };
+                        yaddash_wire::signing_key_fingerprint(&line).map_err(|e| {
+                            CliError(format!(
+                                "--server-key: not an Ed25519 OpenSSH public key: {e}"
+                            ))
+                        })?;
+                        Some(line)
+                    }
+                };
+                let t = yaddash_exchange::trust_export(&mut vault, &also, server_key, policy)?;
                 let text = serde_json::to_string_pretty(&t).map_err(|e| CliError(e.to_string()))?;
                 yaddash_exchange::write_file(&a.out, text.as_bytes())?;
                 ctx.print(
@@ -82,13 +103,18 @@ impl Command {
                             .unwrap_or_default()
                     })
                     .collect();
+                let server = t
+                    .hq_server_key
+                    .as_deref()
+                    .and_then(|k| yaddash_wire::signing_key_fingerprint(k).ok());
                 ctx.print(
-                    &serde_json::json!({ "fingerprint": t.fingerprint(), "hq_id": t.hq_id, "coordinators": t.coordinators, "policy_preset": t.policy.is_some() }),
+                    &serde_json::json!({ "fingerprint": t.fingerprint(), "hq_id": t.hq_id, "coordinators": t.coordinators, "policy_preset": t.policy.is_some(), "server_fingerprint": server }),
                     || {
                         format!(
-                            "trust file imported; fingerprint {}\n{}\nCompare these with the coordinator before sending anything.{}",
+                            "trust file imported; fingerprint {}\n{}\n  HQ server key: {}\nCompare these with the coordinator before sending anything.{}",
                             t.fingerprint(),
                             coordinators.join("\n"),
+                            server.as_deref().unwrap_or("none (enrolling at a server needs a trust file that names its key)"),
                             if t.policy.is_some() {
                                 "\nIt pre-sets a safety policy (see `yaddash policy show`); sync stays off until you enable it."
                             } else {

@@ -87,7 +87,8 @@ export interface Backend {
   /** The trust file this vault holds, or null. */
   trustInfo(): Promise<TrustSummary | null>;
   /** Coordinator: writes the trust file for field vaults. */
-  exportTrust(path: string): Promise<TrustSummary>;
+  /** Coordinator: writes the trust file; `serverKey` is the HQ server key line field devices pin. */
+  exportTrust(path: string, serverKey?: string): Promise<TrustSummary>;
   deviceIdentity(): Promise<DeviceIdentity>;
   /** Writes this device's public identity (`device show --json`); answers the path. */
   saveDeviceIdentity(path: string): Promise<string>;

@@ -338,17 +338,18 @@ export class MemoryBackend implements Backend {
   }
 
   /** A trust file as a coordinator's backend would write it. */
-  static trustFileText(): string {
+  static trustFileText(serverKey?: string): string {
     return JSON.stringify({
       format: 'yaddash-trust',
       version: 1,
       hq_id: 'yaddash-hq-test',
       coordinators: [{ device_id: '0190a3c4-0000-7000-8000-0000000000c0', signing_key: 'ssh-ed25519 AAAA', age_recipient: 'age1c' }],
+      ...(serverKey ? { hq_server_key: serverKey } : {}),
     });
   }
 
   private trustOf(text: string): TrustSummary {
-    let doc: { format?: string; hq_id?: string; coordinators?: { device_id: string }[] };
+    let doc: { format?: string; hq_id?: string; coordinators?: { device_id: string }[]; hq_server_key?: string };
     try {
       doc = JSON.parse(text);
     } catch {
@@ -367,6 +368,7 @@ export class MemoryBackend implements Backend {
         ssh_fingerprint: `SHA256:coordinator${i}`,
       })),
       path: null,
+      server_fingerprint: doc.hq_server_key ? 'SHA256:hqserver' : null,
     };
   }
 
@@ -423,13 +425,18 @@ export class MemoryBackend implements Backend {
     return this.trust ? clone(this.trust) : null;
   }
 
-  async exportTrust(path: string): Promise<TrustSummary> {
+  async exportTrust(path: string, serverKey?: string): Promise<TrustSummary> {
     this.need();
     this.calls.push('export_trust');
     this.needRole('coordinator', 'trust export');
+    const key = serverKey?.trim() ?? '';
+    if (key && !/^ssh-ed25519 [A-Za-z0-9+/=]{40,}( .*)?$/.test(key)) {
+      throw new BackendError('invalid_input', 'the HQ server key is not an OpenSSH Ed25519 public key');
+    }
     const p = this.path(path);
-    this.files.set(p, MemoryBackend.trustFileText());
-    return { ...this.trustOf(MemoryBackend.trustFileText()), path: p };
+    const text = MemoryBackend.trustFileText(key || undefined);
+    this.files.set(p, text);
+    return { ...this.trustOf(text), path: p };
   }
 
   async deviceIdentity(): Promise<DeviceIdentity> {

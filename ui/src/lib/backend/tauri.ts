@@ -109,7 +109,8 @@ export class TauriBackend implements Backend {
 
   importTrust = (source: TrustSource) => call<TrustSummary>('import_trust', { req: source });
   trustInfo = () => call<TrustSummary | null>('trust_info');
-  exportTrust = (path: string) => call<TrustSummary>('export_trust', { req: { path } });
+  exportTrust = (path: string, serverKey?: string) =>
+    call<TrustSummary>('export_trust', { req: { path, server_key: serverKey?.trim() ? serverKey.trim() : null } });
   deviceIdentity = () => call<DeviceIdentity>('device_identity');
   saveDeviceIdentity = (path: string) => call<string>('save_device_identity', { req: { path } });
   enrollDevice = (path: string, label?: string) =>

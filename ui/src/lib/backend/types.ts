@@ -290,6 +290,8 @@ export interface TrustSummary {
   coordinators: CoordinatorSummary[];
   /** Where it was written (export only). */
   path: string | null;
+  /** `SHA256:…` of the HQ server key the file pins, or null when it names none. */
+  server_fingerprint: string | null;
 }
 
 /** The trust file to import: its absolute path, or its text. */
