@@ -40,6 +40,77 @@ fn revoked_from(coord: &TestVault, device: &str) -> String {
         .to_string()
 }
 
+/// A stand-in HQ server that answers every request with `answer`.
+fn stub_server(answer: String) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/", l.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for conn in l.incoming() {
+            let Ok(mut s) = conn else { continue };
+            let Ok(clone) = s.try_clone() else { continue };
+            let mut r = BufReader::new(clone);
+            let mut len = 0usize;
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; len];
+            let _ = r.read_exact(&mut body);
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+        }
+    });
+    url
+}
+
+#[test]
+fn the_last_bundle_the_hq_server_held_imports_after_hq_revoke() {
+    let (coord, f) = setup();
+    f.add_person(&["One"]);
+    let b1 = path(&f, "b1.yaddash");
+    f.ok(&["bundle", "export", "--out", s(&b1)]);
+    coord.ok(&["bundle", "import", s(&b1)]);
+    // Bundle 2 reached the HQ server before the revocation; the coordinator
+    // had not pulled it yet.
+    f.add_person(&["Two"]);
+    let b2 = path(&f, "b2.yaddash");
+    let out = f.json(&["bundle", "export", "--out", s(&b2)]);
+    let id2 = out["bundle_id"].as_str().expect("id").to_string();
+    // Bundle 3 is made after the seizure.
+    f.add_person(&["Three"]);
+    let b3 = path(&f, "b3.yaddash");
+    f.ok(&["bundle", "export", "--out", s(&b3)]);
+
+    let url = stub_server(format!(
+        r#"{{"revoked":"{}","last_bundle":{{"server_seq":7,"bundle_id":"{id2}","received_at":0}}}}"#,
+        f.device_id
+    ));
+    let from = time::OffsetDateTime::now_utc() + time::Duration::hours(1);
+    let from = from
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("time");
+    let r = coord.json(&["hq", "revoke", &f.device_id, "--from", &from, "--url", &url]);
+    assert_eq!(r["at_server"], true, "{r}");
+    // Bundle 3 is beyond what anyone held: refused. Bundle 2 was held by
+    // the server: imported, and with it the chain is whole.
+    let err = coord.err(&["bundle", "import", s(&b3)]);
+    assert!(err.contains("nothing proves this bundle existed"), "{err}");
+    coord.ok(&["bundle", "import", s(&b2)]);
+    assert_eq!(
+        coord.json(&["list", "persons"]).as_array().map(Vec::len),
+        Some(2)
+    );
+}
+
 #[test]
 fn revoking_again_never_moves_the_time_later() {
     let (coord, f) = setup();

@@ -467,7 +467,14 @@ pub fn revoke(
         let at_server = user_session(vault, url, None, false, cancel)
             .and_then(|s| Ok(s.client.revoke(device_id, &r.revoked_from)?));
         match at_server {
-            Ok(()) => r.at_server = true,
+            Ok(held) => {
+                r.at_server = true;
+                // The server's evidence joins the vault's: the last bundle
+                // it held from the device when it revoked it.
+                if let (true, Some(bundle_id)) = (in_vault, held) {
+                    yaddash_exchange::record_server_held_bundle(vault, device_id, &bundle_id)?;
+                }
+            }
             Err(e) => {
                 r.server_error = Some(e.to_string());
                 r.server_failure = Some(e);
