@@ -21,9 +21,10 @@ pub enum Command {
     /// proves nothing. Revoking records what this vault already holds from
     /// the device: the highest bundle number (and its id). Later, a bundle
     /// of this device is imported only if its number is at most that one
-    /// (for that one, with the same id), or the HQ server's signed receipt
-    /// shows the server received it before the revocation — and its own
-    /// date is before the revocation. Anything else is refused and nothing
+    /// (for that one, with the same id), or it is the last bundle the HQ
+    /// server held when `hq revoke` told it, or the device's next bundle,
+    /// already imported, names it — and its own date is before the
+    /// revocation. Anything else is refused and nothing
     /// changes; a coordinator who checked such a bundle by other means can
     /// import it with `bundle import --accept-after-revocation "REASON"`,
     /// which is recorded. Revoking again only ever moves the time earlier
