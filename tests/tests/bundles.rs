@@ -224,7 +224,10 @@ fn unknown_revoked_and_foreign_bundles_are_refused() {
     f0.add_person(&["For the other HQ"]);
     let b = export(f0, "other.yaddash");
     let err = coord.err(&["bundle", "import", s(&b)]);
-    assert!(!err.is_empty());
+    assert!(
+        err.contains("not encrypted to our key") && err.contains("other coordinators"),
+        "{err}"
+    );
     assert_eq!(
         coord.json(&["list", "persons"]).as_array().map(Vec::len),
         Some(0)

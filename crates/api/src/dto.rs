@@ -333,6 +333,13 @@ pub struct RevisionOrigin {
     pub source_rev: i64,
     /// When the bundle was imported here (RFC 3339).
     pub imported_at: Option<String>,
+    /// Set when the bundle came from a revoked device and a coordinator
+    /// imported it on a recorded decision: the reason given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accepted_after_revocation: Option<String>,
+    /// Whether this revision is a conflicting one not (yet) accepted as the
+    /// record's current body.
+    pub pending_conflict: bool,
 }
 
 /// `hq_invite` arguments.

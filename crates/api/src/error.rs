@@ -51,6 +51,20 @@ pub enum ErrorCode {
     Network,
     /// A receipt or the server's key did not verify.
     Receipt,
+    /// The operation needs the other vault role (field or coordinator).
+    WrongRole,
+    /// The bundle was already imported: nothing changed.
+    BundleReplayed,
+    /// The device already sent a different bundle with this number.
+    SequenceReused,
+    /// The bundle does not chain to its neighbours.
+    ChainBroken,
+    /// The sending device is revoked and nothing proves the bundle predates it.
+    DeviceRevoked,
+    /// A revision or attachment in the bundle claims another device.
+    NotFromSender,
+    /// The bundle exceeds an import limit.
+    TooLarge,
 }
 
 impl ErrorCode {
@@ -77,6 +91,13 @@ impl ErrorCode {
             ErrorCode::ProxyDown => "proxy_down",
             ErrorCode::Network => "network",
             ErrorCode::Receipt => "receipt",
+            ErrorCode::WrongRole => "wrong_role",
+            ErrorCode::BundleReplayed => "bundle_replayed",
+            ErrorCode::SequenceReused => "sequence_reused",
+            ErrorCode::ChainBroken => "chain_broken",
+            ErrorCode::DeviceRevoked => "device_revoked",
+            ErrorCode::NotFromSender => "not_from_sender",
+            ErrorCode::TooLarge => "too_large",
         }
     }
 }
@@ -149,10 +170,21 @@ impl From<VaultError> for ApiError {
 impl From<yaddash_exchange::ExchangeError> for ApiError {
     fn from(e: yaddash_exchange::ExchangeError) -> Self {
         use yaddash_exchange::ExchangeError as E;
+        // The import's refusals keep their kind (exchange's stable codes).
+        let code = match e.code() {
+            "wrong_role" => ErrorCode::WrongRole,
+            "bundle_replayed" => ErrorCode::BundleReplayed,
+            "sequence_reused" => ErrorCode::SequenceReused,
+            "chain_broken" => ErrorCode::ChainBroken,
+            "device_revoked" => ErrorCode::DeviceRevoked,
+            "not_from_sender" => ErrorCode::NotFromSender,
+            "too_large" => ErrorCode::TooLarge,
+            _ => ErrorCode::InvalidInput,
+        };
         match e {
             E::Vault(v) => v.into(),
             E::Io { .. } | E::Keys(_) => ApiError::new(ErrorCode::Internal, e.to_string()),
-            other => ApiError::new(ErrorCode::InvalidInput, other.to_string()),
+            other => ApiError::new(code, other.to_string()),
         }
     }
 }

@@ -429,8 +429,13 @@ impl AppState {
     pub fn record_provenance(&self, id: Uuid) -> ApiResult<Vec<RevisionOrigin>> {
         self.with_vault(|v| {
             let devices = v.devices()?;
+            let conflicts = v.revision_conflicts(Some(id))?;
             let mut out = Vec::new();
             for (rev, device_id, source_rev, bundle_id) in v.provenance(id)? {
+                let accepted_after_revocation = v.import_override(&bundle_id)?.map(|o| o.reason);
+                let pending_conflict = conflicts
+                    .iter()
+                    .any(|c| c.rev == rev && c.accepted_at.is_none());
                 let device = devices
                     .iter()
                     .find(|d| d.device_id.to_string() == device_id);
@@ -444,6 +449,8 @@ impl AppState {
                     imported_at: bundle.map(|b| b.imported_at),
                     bundle_id,
                     source_rev,
+                    accepted_after_revocation,
+                    pending_conflict,
                 });
             }
             Ok(out)

@@ -287,6 +287,60 @@ fn errors_serialise_as_code_and_message() {
 }
 
 #[test]
+fn import_refusals_keep_their_kind() {
+    use yaddash_exchange::{ExchangeError, ImportError};
+    let device_id = Uuid::nil();
+    let cases = [
+        (
+            ExchangeError::Import(ImportError::AlreadyImported {
+                bundle_id: "b".into(),
+                device_id,
+                seq: 1,
+                imported_at: "t".into(),
+            }),
+            ErrorCode::BundleReplayed,
+        ),
+        (
+            ExchangeError::Import(ImportError::SequenceReused { device_id, seq: 2 }),
+            ErrorCode::SequenceReused,
+        ),
+        (
+            ExchangeError::Import(ImportError::ChainBroken {
+                device_id,
+                seq: 2,
+                other: 1,
+            }),
+            ErrorCode::ChainBroken,
+        ),
+        (
+            ExchangeError::Import(ImportError::AfterRevocation {
+                device_id,
+                seq: 2,
+                revoked_from: "t".into(),
+                held_through_seq: 1,
+            }),
+            ErrorCode::DeviceRevoked,
+        ),
+        (
+            ExchangeError::WrongRole {
+                what: "x",
+                needed: "coordinator",
+                actual: "field",
+            },
+            ErrorCode::WrongRole,
+        ),
+    ];
+    for (e, code) in cases {
+        let a = ApiError::from(e);
+        assert_eq!(a.code, code, "{}", a.message);
+        assert_eq!(
+            serde_json::to_value(code).expect("json"),
+            serde_json::Value::from(code.as_str())
+        );
+    }
+}
+
+#[test]
 fn config_reads_the_vault_and_only_test_builds_lower_the_work_factor() {
     let vars = |wf: &'static str| {
         move |name: &str| match name {
@@ -410,7 +464,7 @@ fn trust_enroll_bundle_receipts_round_trip() {
             })
             .expect_err("field")
             .code,
-        ErrorCode::InvalidInput
+        ErrorCode::WrongRole
     );
 
     let me = field.device_identity().expect("identity");

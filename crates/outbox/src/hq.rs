@@ -12,7 +12,7 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 use yaddash_bundle::yaddash_wire::hq::DeviceKeysPublic;
 use yaddash_bundle::yaddash_wire::request::EnrollCode;
-use yaddash_exchange::ExchangeError;
+use yaddash_exchange::{ExchangeError, ImportError};
 use yaddash_vault::{Vault, VaultRole};
 
 use crate::{
@@ -247,6 +247,9 @@ pub fn pull(vault: &mut Vault, s: &Session, on: &mut dyn FnMut(&Event)) -> Resul
         .map_err(crate::io_err(format!("cannot create {}", inbox.display())))?;
     let mut report = PullReport::default();
     let mut devices = std::collections::BTreeSet::new();
+    // A revoked device's bundles refused for want of evidence: one imported
+    // later (the one the server held) may cover them through the chain.
+    let mut retry = Vec::new();
     let mut after = 0;
     loop {
         let list = s.client.list_bundles(after)?;
@@ -257,13 +260,7 @@ pub fn pull(vault: &mut Vault, s: &Session, on: &mut dyn FnMut(&Event)) -> Resul
             after = after.max(b.seq);
             yaddash_sync::ids::bundle_id(&b.bundle_id)?;
             let path = inbox.join(format!("{}.yaddash", b.bundle_id));
-            s.client.download_bundle(&b, &path)?;
-            let total = b.size;
-            let result = yaddash_exchange::import_bundle(vault, &path, &mut |bytes| {
-                on(&Event::Importing { bytes, total });
-                !s.cancel.load(Ordering::SeqCst)
-            });
-            match result {
+            match fetch_and_import(vault, s, on, &b, &path)? {
                 Ok(sum) => {
                     devices.insert(sum.device_id);
                     report.imported.push(Pulled {
@@ -273,14 +270,14 @@ pub fn pull(vault: &mut Vault, s: &Session, on: &mut dyn FnMut(&Event)) -> Resul
                         missing: sum.missing,
                     });
                 }
-                Err(ExchangeError::AlreadyImported { device_id, .. }) => {
+                Err(ExchangeError::Import(ImportError::AlreadyImported { device_id, .. })) => {
                     devices.insert(device_id);
                 }
+                Err(e @ ExchangeError::Import(ImportError::AfterRevocation { .. })) => {
+                    retry.push((b, e.to_string()));
+                    continue;
+                }
                 Err(e) => {
-                    remove_quietly(&path);
-                    if s.cancel.load(Ordering::SeqCst) {
-                        return Err(OutboxError::Sync(yaddash_sync::SyncError::Cancelled));
-                    }
                     // Not acknowledged: it stays at the server for a human to look at.
                     report.refused.push(Refused {
                         bundle_id: b.bundle_id,
@@ -294,12 +291,75 @@ pub fn pull(vault: &mut Vault, s: &Session, on: &mut dyn FnMut(&Event)) -> Resul
             remove_quietly(&path);
         }
     }
+    // Newest first, while that imports something.
+    let mut progress = !report.imported.is_empty();
+    while progress && !retry.is_empty() {
+        progress = false;
+        let mut still = Vec::new();
+        for (b, _) in retry.into_iter().rev() {
+            let path = inbox.join(format!("{}.yaddash", b.bundle_id));
+            match fetch_and_import(vault, s, on, &b, &path)? {
+                Ok(sum) => {
+                    progress = true;
+                    devices.insert(sum.device_id);
+                    report.imported.push(Pulled {
+                        bundle_id: sum.bundle_id,
+                        device_id: sum.device_id,
+                        seq: sum.seq,
+                        missing: sum.missing,
+                    });
+                    s.client.ack(&b.bundle_id)?;
+                    remove_quietly(&path);
+                }
+                Err(e) => still.push((b, e.to_string())),
+            }
+        }
+        still.reverse();
+        retry = still;
+    }
+    for (b, error) in retry {
+        report.refused.push(Refused {
+            bundle_id: b.bundle_id,
+            device_id: b.device_id,
+            error,
+        });
+    }
     for d in &devices {
         let file = yaddash_exchange::receipt_export(vault, *d)?;
         report.receipts_posted += file.receipts.len();
         s.client.post_receipts(file.receipts)?;
     }
     Ok(report)
+}
+
+/// Downloads one bundle into the inbox and imports it. The outer error is
+/// the transfer's (or the user's Cancel); the inner one the import's, with
+/// the downloaded file already removed.
+fn fetch_and_import(
+    vault: &mut Vault,
+    s: &Session,
+    on: &mut dyn FnMut(&Event),
+    b: &yaddash_bundle::yaddash_wire::hq::BundleInfo,
+    path: &Path,
+) -> Result<std::result::Result<yaddash_exchange::ImportSummary, ExchangeError>> {
+    s.client.download_bundle(b, path)?;
+    let total = b.size;
+    let result = yaddash_exchange::import_bundle(vault, path, &mut |bytes| {
+        on(&Event::Importing { bytes, total });
+        !s.cancel.load(Ordering::SeqCst)
+    });
+    if let Err(e) = &result
+        && !matches!(
+            e,
+            ExchangeError::Import(ImportError::AlreadyImported { .. })
+        )
+    {
+        remove_quietly(path);
+        if s.cancel.load(Ordering::SeqCst) {
+            return Err(OutboxError::Sync(yaddash_sync::SyncError::Cancelled));
+        }
+    }
+    Ok(result)
 }
 
 fn remove_quietly(p: &Path) {
@@ -386,22 +446,17 @@ pub fn revoke(
             "revoking a device needs a coordinator vault".into(),
         ));
     }
-    let device = vault.device(device_id)?;
-    // Revoking again never moves the time later (bundles signed in between
-    // would become acceptable).
-    let earlier = device
-        .as_ref()
-        .and_then(|d| d.revoked_from.as_deref())
-        .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
-        .filter(|t| *t < from);
-    let from = earlier.unwrap_or(from);
-    let revoked_from = from
-        .format(&Rfc3339)
-        .map_err(|e| OutboxError::Setup(e.to_string()))?;
-    let in_vault = device.is_some();
-    if in_vault {
-        yaddash_exchange::revoke_device(vault, device_id, from)?;
-    }
+    let in_vault = vault.device(device_id)?.is_some();
+    // The vault keeps the rule (a revocation only ever moves earlier); the
+    // server is told the time the vault now holds.
+    let revoked_from = if in_vault {
+        yaddash_exchange::revoke_device(vault, device_id, from)?
+            .revoked_from
+            .unwrap_or_default()
+    } else {
+        from.format(&Rfc3339)
+            .map_err(|e| OutboxError::Setup(e.to_string()))?
+    };
     let server_known = url.is_some() || vault.meta(META_URL)?.is_some();
     let mut r = Revoked {
         device_id,
@@ -416,7 +471,14 @@ pub fn revoke(
         let at_server = user_session(vault, url, None, false, cancel)
             .and_then(|s| Ok(s.client.revoke(device_id, &r.revoked_from)?));
         match at_server {
-            Ok(()) => r.at_server = true,
+            Ok(held) => {
+                r.at_server = true;
+                // The server's evidence joins the vault's: the last bundle
+                // it held from the device when it revoked it.
+                if let (true, Some(bundle_id)) = (in_vault, held) {
+                    yaddash_exchange::record_server_held_bundle(vault, device_id, &bundle_id)?;
+                }
+            }
             Err(e) => {
                 r.server_error = Some(e.to_string());
                 r.server_failure = Some(e);

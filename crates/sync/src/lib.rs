@@ -753,14 +753,25 @@ impl Client {
         Ok(())
     }
 
-    /// Coordinator: revokes a device from `from` (RFC 3339).
-    pub fn revoke(&self, device: Uuid, from: &str) -> SyncResult<()> {
+    /// Coordinator: revokes a device from `from` (RFC 3339). Returns the id
+    /// of the last bundle the server had accepted from the device when it
+    /// revoked it, when the server's answer names one (`last_bundle`; older
+    /// servers answer without it), checked like every server-supplied id.
+    pub fn revoke(&self, device: Uuid, from: &str) -> SyncResult<Option<String>> {
         let body = serde_json::to_vec(&RevokeRequest {
             from: from.to_owned(),
         })
         .map_err(|e| SyncError::Protocol(e.to_string()))?;
-        self.send(Method::POST, &format!("/v1/devices/{device}/revoke"), &body)?;
-        Ok(())
+        let answer: serde_json::Value =
+            self.json(Method::POST, &format!("/v1/devices/{device}/revoke"), &body)?;
+        match answer
+            .get("last_bundle")
+            .and_then(|b| b.get("bundle_id"))
+            .and_then(|v| v.as_str())
+        {
+            Some(id) => Ok(Some(ids::bundle_id(id)?.to_owned())),
+            None => Ok(None),
+        }
     }
 }
 

@@ -121,6 +121,64 @@ pub struct DeviceRow {
     pub enrolled_at: String,
     /// Bundles signed at or after this time are refused (RFC 3339).
     pub revoked_from: Option<String>,
+    /// When this vault recorded the revocation (its own clock, RFC 3339).
+    #[serde(default)]
+    pub revoked_at: Option<String>,
+    /// The highest bundle number held from the device when it was revoked:
+    /// a later number is refused unless other evidence shows the bundle
+    /// existed before the revocation.
+    #[serde(default)]
+    pub held_through_seq: Option<u64>,
+    /// The id of that bundle, when known.
+    #[serde(default)]
+    pub held_through_bundle: Option<String>,
+    /// A bundle the HQ server said it held when it revoked the device, not
+    /// imported here yet.
+    #[serde(default)]
+    pub server_held_bundle: Option<String>,
+}
+
+/// How an import decides which body of a record is current.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CurrentRule {
+    /// A coordinator importing a field device's bundle: a revision becomes
+    /// current only over the sender's own current body (by its time among
+    /// the sender's revisions); over another device's body it is kept as a
+    /// conflicting revision for a coordinator to accept.
+    SenderOwnsItsRecords,
+    /// A field vault importing its coordinator's re-issue: the latest time
+    /// wins (the coordinator is trusted and relays every device's work).
+    LatestTime,
+}
+
+/// A coordinator's recorded decision to import a bundle that nothing
+/// proved was made before its device's revocation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportOverride {
+    /// Why (the coordinator's words).
+    pub reason: String,
+    /// When (RFC 3339).
+    pub at: String,
+    /// The coordinator device that decided.
+    pub by: String,
+}
+
+/// An imported revision that did not become current because the record's
+/// current body is another device's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RevisionConflict {
+    /// The record.
+    pub record_id: Uuid,
+    /// The revision, in this vault.
+    pub rev: i64,
+    /// The device that sent it.
+    pub device_id: String,
+    /// The bundle that carried it.
+    pub bundle_id: String,
+    /// When a coordinator accepted it as current (None: pending).
+    pub accepted_at: Option<String>,
+    /// Who accepted it.
+    pub accepted_by: Option<String>,
 }
 
 /// What an import changed.
@@ -134,6 +192,21 @@ pub struct ImportCounts {
     pub known_revisions: u64,
     /// Attachments added.
     pub new_attachments: u64,
+    /// Revisions kept as conflicts (another device's body stays current).
+    pub conflicts: u64,
+}
+
+/// Whether RFC 3339 time `a` is at or after `b` (compared as instants;
+/// as text only if either does not parse).
+fn later_or_equal(a: &str, b: &str) -> bool {
+    use time::format_description::well_known::Rfc3339;
+    match (
+        time::OffsetDateTime::parse(a, &Rfc3339),
+        time::OffsetDateTime::parse(b, &Rfc3339),
+    ) {
+        (Ok(a), Ok(b)) => a >= b,
+        _ => a >= b,
+    }
 }
 
 fn bad(msg: &str) -> VaultError {
@@ -375,18 +448,106 @@ impl Vault {
         Ok(())
     }
 
-    /// Revokes a device from a time on (RFC 3339).
-    pub fn revoke_device(&mut self, device_id: Uuid, from: &str) -> Result<()> {
-        let n = self.conn.execute(
-            "UPDATE devices SET revoked_from = ?2 WHERE device_id = ?1",
-            params![device_id.to_string(), from],
-        )?;
-        if n == 0 {
-            return Err(VaultError::NotFound {
+    /// Revokes a device from `from` on. One rule, for every caller: a
+    /// revocation only ever moves earlier. Revoking again with a later time
+    /// keeps the earlier one; the evidence (the highest bundle number and
+    /// id imported from the device) is fixed at the first revocation.
+    /// Returns the device as now stored.
+    pub fn revoke_device(
+        &mut self,
+        device_id: Uuid,
+        from: time::OffsetDateTime,
+    ) -> Result<DeviceRow> {
+        use time::format_description::well_known::Rfc3339;
+        let tx = self.conn.transaction()?;
+        let d = tx
+            .query_row(
+                &format!("{DEVICE_SELECT} WHERE device_id = ?1"),
+                [device_id.to_string()],
+                device_row,
+            )
+            .optional()?
+            .ok_or(VaultError::NotFound {
                 kind: "enrolled device",
                 id: device_id,
-            });
+            })?;
+        let earlier = d
+            .revoked_from
+            .as_deref()
+            .map(|t| {
+                time::OffsetDateTime::parse(t, &Rfc3339).map_err(|_| bad("bad revocation time"))
+            })
+            .transpose()?
+            .filter(|t| *t <= from);
+        if earlier.is_none() {
+            let from = from
+                .format(&Rfc3339)
+                .map_err(|_| bad("revocation time out of range"))?;
+            tx.execute(
+                "UPDATE devices SET revoked_from = ?2 WHERE device_id = ?1",
+                params![device_id.to_string(), from],
+            )?;
         }
+        if d.revoked_at.is_none() {
+            tx.execute(
+                "UPDATE devices SET revoked_at = ?2 WHERE device_id = ?1",
+                params![device_id.to_string(), now()],
+            )?;
+        }
+        if d.held_through_seq.is_none() {
+            let last: Option<(i64, String)> = tx
+                .query_row(
+                    "SELECT seq, bundle_id FROM bundles_in WHERE device_id = ?1 ORDER BY seq DESC LIMIT 1",
+                    [device_id.to_string()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let (seq, bundle) = match last {
+                Some((s, b)) => (s, Some(b)),
+                None => (0, None),
+            };
+            tx.execute(
+                "UPDATE devices SET held_through_seq = ?2, held_through_bundle = ?3 WHERE device_id = ?1",
+                params![device_id.to_string(), seq, bundle],
+            )?;
+        }
+        tx.commit()?;
+        self.device(device_id)?.ok_or(VaultError::NotFound {
+            kind: "enrolled device",
+            id: device_id,
+        })
+    }
+
+    /// Adds the HQ server's evidence to a revocation: the last bundle the
+    /// server had accepted from the device when it revoked it (the server
+    /// knows bundle ids, not the device's numbers). Part of the same
+    /// revocation, so it may raise what this vault alone knew: if the bundle
+    /// is here, its number; otherwise the id, to be recognised on import.
+    pub fn record_server_held_bundle(&mut self, device_id: Uuid, bundle_id: &str) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        let seq: Option<i64> = tx
+            .query_row(
+                "SELECT seq FROM bundles_in WHERE device_id = ?1 AND bundle_id = ?2",
+                params![device_id.to_string(), bundle_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match seq {
+            Some(seq) => {
+                tx.execute(
+                    "UPDATE devices SET held_through_seq = ?2, held_through_bundle = ?3
+                     WHERE device_id = ?1 AND revoked_from IS NOT NULL AND COALESCE(held_through_seq, 0) < ?2",
+                    params![device_id.to_string(), seq, bundle_id],
+                )?;
+            }
+            None => {
+                tx.execute(
+                    "UPDATE devices SET server_held_bundle = ?2 WHERE device_id = ?1 AND revoked_from IS NOT NULL",
+                    params![device_id.to_string(), bundle_id],
+                )?;
+            }
+        }
+        tx.commit()?;
         Ok(())
     }
 
@@ -395,8 +556,7 @@ impl Vault {
         Ok(self
             .conn
             .query_row(
-                "SELECT device_id, signing_key, age_recipient, label, enrolled_at, revoked_from
-                 FROM devices WHERE device_id = ?1",
+                &format!("{DEVICE_SELECT} WHERE device_id = ?1"),
                 [device_id.to_string()],
                 device_row,
             )
@@ -405,10 +565,9 @@ impl Vault {
 
     /// Every enrolled device.
     pub fn devices(&self) -> Result<Vec<DeviceRow>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT device_id, signing_key, age_recipient, label, enrolled_at, revoked_from
-             FROM devices ORDER BY enrolled_at",
-        )?;
+        let mut stmt = self
+            .conn
+            .prepare(&format!("{DEVICE_SELECT} ORDER BY enrolled_at"))?;
         let rows = stmt.query_map([], device_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -481,13 +640,16 @@ impl Vault {
     /// Imports a verified bundle's contents in one transaction: records and
     /// their revisions (as new local revisions, never overwriting), attachments
     /// (already staged as encrypted files), and provenance. Revisions already
-    /// received are skipped. On error nothing is changed and the staged files
-    /// are the caller's to discard.
+    /// received are skipped; `rule` decides which body becomes current.
+    /// `accepted` records a coordinator's override for this bundle. On error
+    /// nothing is changed and the staged files are the caller's to discard.
     pub fn import_bundle_contents(
         &mut self,
         bundle: &BundleIn,
         records: &[RecordChanges],
         attachments: &[(AttachmentInfo, StagedFile)],
+        rule: CurrentRule,
+        accepted: Option<&ImportOverride>,
     ) -> Result<ImportCounts> {
         let mut counts = ImportCounts::default();
         let tx = self.conn.transaction()?;
@@ -506,6 +668,12 @@ impl Vault {
                 bundle.attachments as i64
             ],
         )?;
+        if let Some(o) = accepted {
+            tx.execute(
+                "INSERT INTO import_overrides (bundle_id, reason, at, by) VALUES (?1, ?2, ?3, ?4)",
+                params![bundle.bundle_id, o.reason, o.at, o.by],
+            )?;
+        }
         let device = bundle.device_id.to_string();
         for rc in records {
             // Every body must parse and match its hash before anything lands.
@@ -515,23 +683,23 @@ impl Vault {
                     return Err(bad("a revision in the bundle does not match its hash"));
                 }
             }
-            let existing: Option<(i64, String, i64, String)> = tx
+            let existing: Option<(i64, String, i64, String, String)> = tx
                 .query_row(
-                    "SELECT rowid, kind, rev, updated_at FROM records WHERE id = ?1",
+                    "SELECT rowid, kind, rev, updated_at, updated_by FROM records WHERE id = ?1",
                     [rc.id.to_string()],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
                 )
                 .optional()?;
-            let (rowid, mut rev, mut updated_at) = match existing {
-                Some((rowid, kind, rev, updated_at)) => {
+            let (rowid, mut rev, mut updated_at, mut updated_by) = match existing {
+                Some((rowid, kind, rev, updated_at, updated_by)) => {
                     if kind != rc.kind.as_str() {
                         return Err(bad(
                             "a record in the bundle changes the kind of an existing record",
                         ));
                     }
-                    (Some(rowid), rev, updated_at)
+                    (Some(rowid), rev, updated_at, updated_by)
                 }
-                None => (None, 0, String::new()),
+                None => (None, 0, String::new(), String::new()),
             };
             let mut current: Option<&RevisionRow> = None;
             let mut rowid = rowid;
@@ -557,6 +725,7 @@ impl Vault {
                     continue;
                 }
                 rev += 1;
+                let mut conflict = false;
                 if rowid.is_none() {
                     tx.execute(
                         "INSERT INTO records (id, kind, rev, body, body_sha256, created_at, created_by, updated_at, updated_by)
@@ -567,10 +736,26 @@ impl Vault {
                     rowid = Some(tx.last_insert_rowid());
                     counts.new_records += 1;
                     updated_at = v.at.clone();
+                    updated_by = v.author.clone();
                     current = Some(v);
-                } else if v.at >= updated_at {
-                    updated_at = v.at.clone();
-                    current = Some(v);
+                } else {
+                    match rule {
+                        CurrentRule::LatestTime => {
+                            if v.at >= updated_at {
+                                updated_at = v.at.clone();
+                                updated_by = v.author.clone();
+                                current = Some(v);
+                            }
+                        }
+                        CurrentRule::SenderOwnsItsRecords => {
+                            if updated_by != v.author {
+                                conflict = true;
+                            } else if later_or_equal(&v.at, &updated_at) {
+                                updated_at = v.at.clone();
+                                current = Some(v);
+                            }
+                        }
+                    }
                 }
                 tx.execute(
                     "INSERT INTO revisions (record_id, rev, body, body_sha256, author, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -580,6 +765,13 @@ impl Vault {
                     "INSERT INTO provenance (record_id, rev, device_id, source_rev, bundle_id) VALUES (?1, ?2, ?3, ?4, ?5)",
                     params![rc.id.to_string(), rev, device, v.rev, bundle.bundle_id],
                 )?;
+                if conflict {
+                    tx.execute(
+                        "INSERT INTO revision_conflicts (record_id, rev, device_id, bundle_id) VALUES (?1, ?2, ?3, ?4)",
+                        params![rc.id.to_string(), rev, device, bundle.bundle_id],
+                    )?;
+                    counts.conflicts += 1;
+                }
                 counts.new_revisions += 1;
             }
             if let (Some(rowid), Some(v)) = (rowid, current) {
@@ -624,6 +816,101 @@ impl Vault {
         Ok(counts)
     }
 
+    /// The override recorded for an imported bundle, if any.
+    pub fn import_override(&self, bundle_id: &str) -> Result<Option<ImportOverride>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT reason, at, by FROM import_overrides WHERE bundle_id = ?1",
+                [bundle_id],
+                |r| {
+                    Ok(ImportOverride {
+                        reason: r.get(0)?,
+                        at: r.get(1)?,
+                        by: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// Conflicting revisions (of one record, or all), oldest first.
+    pub fn revision_conflicts(&self, record_id: Option<Uuid>) -> Result<Vec<RevisionConflict>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT record_id, rev, device_id, bundle_id, accepted_at, accepted_by FROM revision_conflicts
+             WHERE ?1 IS NULL OR record_id = ?1 ORDER BY rowid",
+        )?;
+        let rows = stmt.query_map([record_id.map(|u| u.to_string())], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                RevisionConflict {
+                    record_id: Uuid::nil(),
+                    rev: r.get(1)?,
+                    device_id: r.get(2)?,
+                    bundle_id: r.get(3)?,
+                    accepted_at: r.get(4)?,
+                    accepted_by: r.get(5)?,
+                },
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, mut c) = row?;
+            c.record_id = Uuid::parse_str(&id).map_err(|_| bad("bad record id"))?;
+            out.push(c);
+        }
+        Ok(out)
+    }
+
+    /// Coordinator: makes a conflicting revision the record's current body,
+    /// recording who accepted it and when. Earlier revisions stay in history.
+    pub fn accept_revision(&mut self, record_id: Uuid, rev: i64) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        let pending: Option<Option<String>> = tx
+            .query_row(
+                "SELECT accepted_at FROM revision_conflicts WHERE record_id = ?1 AND rev = ?2",
+                params![record_id.to_string(), rev],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match pending {
+            None => {
+                return Err(VaultError::Refused(
+                    "that revision is not a conflicting revision of that record".into(),
+                ));
+            }
+            Some(Some(_)) => {
+                return Err(VaultError::Refused(
+                    "that revision was already accepted".into(),
+                ));
+            }
+            Some(None) => {}
+        }
+        let (rowid, kind): (i64, String) = tx.query_row(
+            "SELECT rowid, kind FROM records WHERE id = ?1",
+            [record_id.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let (body, sha, author, at): (String, String, String, String) = tx.query_row(
+            "SELECT body, body_sha256, author, at FROM revisions WHERE record_id = ?1 AND rev = ?2",
+            params![record_id.to_string(), rev],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?;
+        let parsed = parse_body(&kind, &body)?;
+        tx.execute(
+            "UPDATE records SET body = ?2, body_sha256 = ?3, updated_at = ?4, updated_by = ?5 WHERE rowid = ?1",
+            params![rowid, body, sha, at, author],
+        )?;
+        unindex(&tx, rowid)?;
+        index(&tx, rowid, &parsed)?;
+        tx.execute(
+            "UPDATE revision_conflicts SET accepted_at = ?3, accepted_by = ?4 WHERE record_id = ?1 AND rev = ?2",
+            params![record_id.to_string(), rev, now(), self.device_id.to_string()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Ids of the records a bundle brought (new records or new revisions).
     pub fn records_from_bundle(&self, bundle_id: &str) -> Result<Vec<Uuid>> {
         let mut stmt = self.conn.prepare(
@@ -635,6 +922,19 @@ impl Vault {
         ids.iter()
             .map(|i| Uuid::parse_str(i).map_err(|_| bad("bad record id")))
             .collect()
+    }
+
+    /// Whether a record id is already in the vault.
+    pub fn has_record(&self, id: Uuid) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM records WHERE id = ?1",
+                [id.to_string()],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
     }
 
     /// Whether an attachment id is already in the vault.
@@ -668,6 +968,8 @@ fn bundle_in_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BundleIn> {
     })
 }
 
+const DEVICE_SELECT: &str = "SELECT device_id, signing_key, age_recipient, label, enrolled_at, revoked_from, revoked_at, held_through_seq, held_through_bundle, server_held_bundle FROM devices";
+
 fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceRow> {
     let id: String = r.get(0)?;
     Ok(DeviceRow {
@@ -677,5 +979,9 @@ fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceRow> {
         label: r.get(3)?,
         enrolled_at: r.get(4)?,
         revoked_from: r.get(5)?,
+        revoked_at: r.get(6)?,
+        held_through_seq: r.get::<_, Option<i64>>(7)?.map(|s| s.max(0) as u64),
+        held_through_bundle: r.get(8)?,
+        server_held_bundle: r.get(9)?,
     })
 }

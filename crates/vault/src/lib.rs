@@ -40,7 +40,8 @@ use yaddash_model::{Record, RecordKind};
 pub use attachment::{guess_media_type, padme};
 pub use error::{Result, VaultError};
 pub use exchange::{
-    BundleIn, BundleOut, DeviceRow, ImportCounts, PendingExport, RecordChanges, RevisionRow,
+    BundleIn, BundleOut, CurrentRule, DeviceRow, ImportCounts, ImportOverride, PendingExport,
+    RecordChanges, RevisionConflict, RevisionRow,
 };
 pub use keyslot::{DEFAULT_WORK_FACTOR, MIN_WORK_FACTOR, RecoveryCode};
 pub use schema::SCHEMA_VERSION;

@@ -200,6 +200,49 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX records_ref_case ON records (json_extract(body, '$.case_id'));
     CREATE INDEX records_ref_speaker ON records (json_extract(body, '$.speaker_id'));
     "#,
+    // 6: revocation evidence, recorded overrides, conflicting revisions.
+    r#"
+    -- Coordinator: what was known when a device was revoked. A bundle the
+    -- device makes later can carry any date (its holder sets the clock), so
+    -- a revocation rests on what this vault held: the highest bundle number
+    -- (and its id) imported from the device, or what the HQ server said it
+    -- held. `revoked_at` is this vault's own time of the revocation.
+    ALTER TABLE devices ADD COLUMN revoked_at TEXT;
+    ALTER TABLE devices ADD COLUMN held_through_seq INTEGER;
+    ALTER TABLE devices ADD COLUMN held_through_bundle TEXT;
+    -- A bundle the HQ server said it held when it revoked the device, not
+    -- yet imported here (the server cannot read its number).
+    ALTER TABLE devices ADD COLUMN server_held_bundle TEXT;
+    -- Devices revoked before this version: the evidence is what was here.
+    UPDATE devices SET
+        held_through_seq = COALESCE(
+            (SELECT MAX(b.seq) FROM bundles_in b WHERE b.device_id = devices.device_id), 0),
+        held_through_bundle = (SELECT b.bundle_id FROM bundles_in b
+            WHERE b.device_id = devices.device_id ORDER BY b.seq DESC LIMIT 1)
+    WHERE revoked_from IS NOT NULL;
+
+    -- Coordinator: a bundle accepted although nothing proved it was made
+    -- before its device's revocation: who decided, when and why.
+    CREATE TABLE import_overrides (
+        bundle_id TEXT PRIMARY KEY REFERENCES bundles_in (bundle_id),
+        reason    TEXT NOT NULL,
+        at        TEXT NOT NULL,
+        by        TEXT NOT NULL
+    ) STRICT;
+
+    -- Coordinator: an imported revision of a record whose current body is
+    -- another device's. It is kept (in `revisions`) but does not become
+    -- current until a coordinator accepts it.
+    CREATE TABLE revision_conflicts (
+        record_id   TEXT NOT NULL,
+        rev         INTEGER NOT NULL,
+        device_id   TEXT NOT NULL,
+        bundle_id   TEXT NOT NULL,
+        accepted_at TEXT,
+        accepted_by TEXT,
+        PRIMARY KEY (record_id, rev)
+    ) STRICT;
+    "#,
 ];
 
 /// The schema version this build writes.

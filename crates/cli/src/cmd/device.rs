@@ -15,7 +15,22 @@ pub enum Command {
     Show,
     /// Coordinator: enroll a device from its `device show --json` output.
     Enroll(EnrollArgs),
-    /// Coordinator: revoke a device; bundles it signed from then on are refused.
+    /// Coordinator: revoke a device; bundles it made from then on are refused.
+    ///
+    /// A seized device's holder can set its clock, so a bundle's own date
+    /// proves nothing. Revoking records what this vault already holds from
+    /// the device: the highest bundle number (and its id). Later, a bundle
+    /// of this device is imported only if its number is at most that one
+    /// (for that one, with the same id), or it is the last bundle the HQ
+    /// server held when `hq revoke` told it, or the device's next bundle,
+    /// already imported, names it — and its own date is before the
+    /// revocation. Anything else is refused and nothing
+    /// changes; a coordinator who checked such a bundle by other means can
+    /// import it with `bundle import --accept-after-revocation "REASON"`,
+    /// which is recorded. Revoking again only ever moves the time earlier
+    /// (never later); `hq revoke` tells the HQ server the time this vault
+    /// holds.
+    /// docs/bundle-format.md, "Revocation".
     Revoke(RevokeArgs),
     /// Coordinator: list enrolled devices.
     List,
@@ -78,10 +93,32 @@ impl Command {
             }
             Command::Revoke(a) => {
                 let from = a.from.unwrap_or_else(time::OffsetDateTime::now_utc);
-                yaddash_exchange::revoke_device(&mut vault, a.device_id, from)?;
+                let d = yaddash_exchange::revoke_device(&mut vault, a.device_id, from)?;
+                let revoked_from = d.revoked_from.clone().unwrap_or_default();
+                let held = d.held_through_seq.unwrap_or(0);
+                let kept_earlier = time::OffsetDateTime::parse(
+                    &revoked_from,
+                    &time::format_description::well_known::Rfc3339,
+                )
+                .is_ok_and(|t| t < from);
                 ctx.print(
-                    &json!({ "device_id": a.device_id, "revoked_from": from.to_string() }),
-                    || format!("device {} revoked from {from}", a.device_id),
+                    &json!({
+                        "device_id": a.device_id,
+                        "revoked_from": revoked_from,
+                        "held_through_seq": held,
+                        "held_through_bundle": d.held_through_bundle,
+                    }),
+                    || {
+                        format!(
+                            "device {} revoked from {revoked_from}{}\nits bundles up to number {held} were held here; later ones are refused",
+                            a.device_id,
+                            if kept_earlier {
+                                " (an earlier revocation stands: a revocation never moves later)"
+                            } else {
+                                ""
+                            }
+                        )
+                    },
                 )
             }
             Command::List => {
@@ -97,7 +134,10 @@ impl Command {
                                 d.enrolled_at,
                                 d.revoked_from
                                     .as_ref()
-                                    .map(|r| format!("  REVOKED from {r}"))
+                                    .map(|r| format!(
+                                        "  REVOKED from {r}, held through bundle {}",
+                                        d.held_through_seq.unwrap_or(0)
+                                    ))
                                     .unwrap_or_default()
                             )
                         })

@@ -23,7 +23,14 @@ export type ErrorCode =
   | 'outside_window'
   | 'proxy_down'
   | 'network'
-  | 'receipt';
+  | 'receipt'
+  | 'wrong_role'
+  | 'bundle_replayed'
+  | 'sequence_reused'
+  | 'chain_broken'
+  | 'device_revoked'
+  | 'not_from_sender'
+  | 'too_large';
 
 const CODES: readonly ErrorCode[] = [
   'wrong_passphrase',
@@ -46,6 +53,13 @@ const CODES: readonly ErrorCode[] = [
   'proxy_down',
   'network',
   'receipt',
+  'wrong_role',
+  'bundle_replayed',
+  'sequence_reused',
+  'chain_broken',
+  'device_revoked',
+  'not_from_sender',
+  'too_large',
 ];
 
 /** An error from the backend: a stable code and a human message. */
@@ -178,6 +192,10 @@ export interface RevisionOrigin {
   bundle_seq: number | null;
   source_rev: number;
   imported_at: string | null;
+  /** The coordinator's recorded reason, when the bundle came from a revoked device. */
+  accepted_after_revocation?: string;
+  /** A conflicting revision not (yet) accepted as the record's current body. */
+  pending_conflict?: boolean;
 }
 
 export interface RecordSummary {
