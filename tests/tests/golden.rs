@@ -321,7 +321,7 @@ fn golden_receipts_verify_with_ssh_keygen() {
             use std::io::Write;
             let mut stdin = child.stdin.take().expect("stdin");
             stdin
-                .write_all(file[..split].as_bytes())
+                .write_all(&file.as_bytes()[..split])
                 .expect("write stdin");
         }
         let out = child.wait_with_output().expect("wait");
