@@ -29,13 +29,19 @@ fn person(n: u64) -> Record {
 }
 
 /// The child process of `acknowledged_records_survive_sigkill` (not a test
-/// by itself): the test binary re-executes itself to run it.
+/// by itself): the test binary re-executes itself to run it with
+/// `--ignored --exact crash_child` and `CRASH_CHILD_VAULT` set. It never
+/// returns: it saves until it is killed. Run any other way (`--ignored`
+/// without the variable) it fails instead of passing without having done
+/// anything, and the parent checks that every child was killed by SIGKILL
+/// (not finished on its own) and that enough saves were acknowledged.
 #[test]
 #[ignore = "child process of acknowledged_records_survive_sigkill"]
 fn crash_child() {
-    let Some(dir) = std::env::var_os("CRASH_CHILD_VAULT") else {
-        return;
-    };
+    let dir = std::env::var_os("CRASH_CHILD_VAULT").expect(
+        "crash_child is the child process of acknowledged_records_survive_sigkill, \
+         not a test by itself: CRASH_CHILD_VAULT is not set",
+    );
     let mut vault = Vault::open(std::path::Path::new(&dir), &unlock()).expect("child open");
     println!("READY");
     let mut n = 0u64;
@@ -108,7 +114,17 @@ fn acknowledged_records_survive_sigkill() {
         }
         std::thread::sleep(Duration::from_millis(rng.gen_range(1..40)));
         child.kill().expect("SIGKILL");
-        child.wait().expect("wait");
+        let status = child.wait().expect("wait");
+        // The child saves until it is killed: if it exited by itself (it
+        // failed, or the filter ran no test at all), nothing was tested.
+        #[cfg(unix)]
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&status),
+            Some(9),
+            "the child was not killed by SIGKILL but ended on its own ({status})"
+        );
+        #[cfg(not(unix))]
+        assert!(!status.success(), "the child ended on its own ({status})");
         acked.extend(reader.join().expect("reader"));
     }
     let vault = Vault::open(&dir, &unlock()).expect("open after crashes");
