@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 use yaddash_register::export::{Format, entries, render};
 use yaddash_register::{Level, RegisterError, Snapshot, build, dup};
-use yaddash_vault::{Vault, VaultRole};
+use yaddash_vault::Vault;
 
 use crate::dto::{
     DuplicateSuggestion, MergeSummary, RegisterExportRequest, RegisterExported, RegisterOverride,
@@ -32,13 +32,8 @@ impl From<RegisterError> for ApiError {
 
 /// The register lives in coordinator vaults only.
 fn coordinator(v: &Vault) -> ApiResult<()> {
-    if v.role() != VaultRole::Coordinator {
-        return Err(ApiError::new(
-            ErrorCode::NotAvailable,
-            "the register is kept in a coordinator vault; this is a field vault",
-        ));
-    }
-    Ok(())
+    yaddash_register::require_coordinator(v)
+        .map_err(|e| ApiError::new(ErrorCode::NotAvailable, e.to_string()))
 }
 
 /// Labels of persons by id, from a snapshot (merged records keep their own names).

@@ -55,6 +55,19 @@ pub enum RegisterError {
 /// Result of register operations.
 pub type Result<T> = std::result::Result<T, RegisterError>;
 
+/// The register is kept in coordinator vaults only: the one check the CLI
+/// and the app both make before any register command (a field vault holds
+/// only what its own interviewer collected, and merges made there would
+/// never reach headquarters).
+pub fn require_coordinator(vault: &Vault) -> Result<()> {
+    if vault.role() != yaddash_vault::VaultRole::Coordinator {
+        return Err(RegisterError::Refused(
+            "the register is kept in a coordinator vault; this is a field vault".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Who an export is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

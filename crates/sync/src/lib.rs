@@ -812,12 +812,3 @@ fn receipt_bundle_id(receipt: &str) -> SyncResult<String> {
         .map(str::to_owned)
         .ok_or_else(|| SyncError::Protocol("the receipt names no bundle".into()))
 }
-
-/// Writes `bytes` to `path` durably (temp file, fsync, rename).
-pub fn write_durable(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let tmp = path.with_extension("tmp");
-    let mut f = File::create(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    fs::rename(&tmp, path)
-}

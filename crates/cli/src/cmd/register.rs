@@ -1,6 +1,6 @@
 //! `yaddash register list|duplicates|merge|unmerge|distinct|status|export`
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -152,6 +152,7 @@ pub fn suggestions_text(sugg: &[dup::Suggestion]) -> String {
 impl Command {
     pub fn run(self, ctx: &Context) -> CliResult {
         let mut vault = ctx.open()?;
+        yaddash_register::require_coordinator(&vault).map_err(err)?;
         match self {
             Command::List => {
                 let snap = Snapshot::load(&vault).map_err(err)?;
@@ -331,26 +332,9 @@ fn err(e: yaddash_register::RegisterError) -> CliError {
     CliError(e.to_string())
 }
 
-/// Writes beside the target and renames, so a failed write never leaves a
-/// half-written export under the requested name.
+/// Writes durably beside the target and renames (mode 0600), so a failed
+/// write never leaves a half-written export under the requested name.
 fn write_file(path: &std::path::Path, bytes: &[u8]) -> CliResult {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let name = path
-        .file_name()
-        .ok_or_else(|| CliError(format!("{} is not a file name", path.display())))?;
-    let tmp = dir.join(format!(".{}.partial", name.to_string_lossy()));
-    let res = std::fs::File::create(&tmp)
-        .and_then(|mut f| {
-            f.write_all(bytes)?;
-            f.sync_all()
-        })
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if let Err(e) = res {
-        let _ = std::fs::remove_file(&tmp);
-        return fail(format!("writing {}: {e}", path.display()));
-    }
-    Ok(())
+    yaddash_os::write_atomic(path, bytes)
+        .or_else(|e| fail(format!("writing {}: {e}", path.display())))
 }

@@ -173,19 +173,11 @@ pub(crate) async fn upload_status(
     }))
 }
 
-/// Writes a file durably: temp file, fsync, rename, fsync the directory.
+/// Writes a chunk durably (`yaddash_os::write_atomic`: temp file, fsync,
+/// rename, fsync the directory).
 pub(crate) fn write_durable(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
     fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(
-        ".{name}.{}",
-        hex::encode(rand::random::<[u8; 6]>())
-    ));
-    let mut f = File::create(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    drop(f);
-    fs::rename(&tmp, dir.join(name))?;
-    File::open(dir)?.sync_all()
+    yaddash_os::write_atomic(&dir.join(name), bytes)
 }
 
 pub(crate) async fn upload_chunk(
