@@ -1,7 +1,7 @@
 // Sync helpers shared by the Sync, Travel and Coordinator screens: what an
 // error means in plain words, and a transfer's progress as text.
 import type { ErrorCode, JobProgress } from './backend/types';
-import { formatBytes, formatNumber, t } from './i18n/index.svelte';
+import { formatBytes, formatNumber, t, tp } from './i18n/index.svelte';
 
 const EXPLAINED: readonly ErrorCode[] = [
   'network_off',
@@ -31,7 +31,7 @@ export function progressText(p: JobProgress): string {
     case 'received':
       return t('sync.p_received', { seq: p.seq });
     case 'waiting':
-      return t('sync.p_waiting', { n: formatNumber(p.unconfirmed), secs: formatNumber(p.waited_secs) });
+      return tp('sync.p_waiting', p.unconfirmed, { secs: formatNumber(p.waited_secs) });
     case 'removing':
       return t('sync.p_removing', { done: formatNumber(p.done), total: formatNumber(p.total) });
     case 'importing':

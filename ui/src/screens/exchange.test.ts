@@ -108,7 +108,7 @@ describe('field: outbox', () => {
     expect(screen.getByText('No bundle written yet.')).toBeTruthy();
     await type('Where to write the bundle', '/tmp/b.ydb');
     await fireEvent.click(screen.getByRole('button', { name: 'Write bundle' }));
-    expect((await screen.findByTestId('export-result')).textContent).toContain('1 records');
+    expect((await screen.findByTestId('export-result')).textContent).toContain('1 record,');
     const row = await screen.findByTestId('bundle-row');
     expect(row.textContent).toContain('#1');
     expect(row.textContent).toContain('Not confirmed yet');
@@ -179,7 +179,7 @@ describe('coordinator', () => {
 
     await type('Receipt file to write (full path)', '/tmp/r.json');
     await fireEvent.click(screen.getByRole('button', { name: 'Write receipts' }));
-    await screen.findByText(/1 receipts written to \/tmp\/r.json/);
+    await screen.findByText(/1 receipt written to \/tmp\/r.json/);
 
     await fireEvent.click(screen.getByRole('button', { name: 'Revoke' }));
     expect(be.calls).not.toContain('revoke_device');

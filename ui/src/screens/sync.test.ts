@@ -179,7 +179,7 @@ describe('Sync: enrollment and the outbox', () => {
 
     be.proxyDown = false;
     await fireEvent.click(screen.getByRole('button', { name: 'Send now' }));
-    expect((await screen.findByTestId('send-result')).textContent).toContain('1 bundle(s) sent (through the proxy)');
+    expect((await screen.findByTestId('send-result')).textContent).toContain('1 bundle sent (through the proxy)');
     await waitFor(() => expect(screen.getAllByTestId('outbox-row')[0].getAttribute('data-state')).toBe('received'));
   });
 });
@@ -205,8 +205,8 @@ describe('Travel mode', () => {
       last_prepare: null,
     };
     render(App);
-    expect((await screen.findByTestId('travel-removable')).textContent).toContain('3 record(s) and 2 attachment(s)');
-    expect(screen.getByTestId('travel-remaining').textContent).toContain('3 record(s) would stay');
+    expect((await screen.findByTestId('travel-removable')).textContent).toContain('3 records and 2 attachments');
+    expect(screen.getByTestId('travel-remaining').textContent).toContain('3 records would stay');
     const reasons = screen.getAllByTestId('travel-reason').map((e) => e.textContent);
     expect(reasons).toEqual(['1: saved or edited since the last send', '2: in bundles headquarters has not confirmed importing yet']);
     expect(screen.getByTestId('travel-ssd').textContent).toContain('SSDs');
@@ -227,7 +227,7 @@ describe('Travel mode', () => {
     await screen.findByTestId('travel-progress');
     be.finishTransfer();
     const result = await screen.findByTestId('travel-result');
-    expect(screen.getByTestId('travel-removed').textContent).toContain('2 record(s)');
+    expect(screen.getByTestId('travel-removed').textContent).toContain('2 records');
     expect(screen.getByTestId('travel-compacted').textContent).toContain('free pages 0, write-ahead log 0 bytes');
     expect(result.textContent).toContain('not used (offline)');
     expect(be.calls).toContain('travel_prepare');
@@ -244,7 +244,7 @@ describe('Coordinator: pull from the HQ server', () => {
     expect(button.disabled).toBe(true);
     await type(/Server address \(remembered/, 'http://hq.example:8440');
     await fireEvent.click(button);
-    expect((await screen.findByTestId('pull-result')).textContent).toContain('1 bundle(s) imported; 1 receipt(s) sent back');
+    expect((await screen.findByTestId('pull-result')).textContent).toContain('1 bundle imported. 1 receipt sent back.');
     expect(be.calls).toContain('hq_pull');
   });
 
