@@ -869,3 +869,109 @@ fn esf_values_are_huridocs_values() {
         }
     }
 }
+
+/// An RFC 4180 file read back as csvtojson does: records of fields.
+fn read_csv(s: &str) -> Vec<Vec<String>> {
+    let mut records = vec![vec![String::new()]];
+    let mut quoted = false;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        let rec = records.last_mut().expect("record");
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                rec.last_mut().expect("field").push('"');
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => rec.push(String::new()),
+            ('\r', false) if chars.peek() == Some(&'\n') => {
+                chars.next();
+                records.push(vec![String::new()]);
+            }
+            (c, _) => rec.last_mut().expect("field").push(c),
+        }
+    }
+    records.retain(|r| r.len() > 1 || !r[0].is_empty());
+    records
+}
+
+/// The Uwazi row as Uwazi's importer would take it: names as written (no
+/// spreadsheet guard), partial dates as date ranges, `|` and `::` unable
+/// to split a charge, narratives whose lines survive and make no lists.
+#[test]
+fn uwazi_row_survives_uwazis_parsing() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut v = vault(&tmp.path().join("v"));
+    let pb = Confidentiality::Public;
+    let p = v
+        .add(&person(
+            &["-Rəşad Həsənov", "Хадиджа Исмаилова, \"журналист\""],
+            Some(1985),
+            &[Role::Detainee],
+            pb,
+        ))
+        .expect("p");
+    let c = v
+        .add(&case(
+            p,
+            vec![
+                ("2010", arrest()),
+                (
+                    "2015-02",
+                    EventDetail::Charges {
+                        articles: vec!["Art. 28::221.3".into(), "206.3|213".into()],
+                        code: None,
+                    },
+                ),
+                ("2015-02", arrest()),
+            ],
+            pb,
+        ))
+        .expect("c");
+    let _ = c;
+    v.add(&Record::Interview(Interview {
+        case_id: None,
+        detainee_id: Some(p),
+        speaker_id: None,
+        relation: Some("sister".into()),
+        interviewer: "I".into(),
+        date: "2024-06-01".parse().expect("date"),
+        place: None,
+        language: "az".into(),
+        consent: Consent::Anonymous,
+        narrative: "+ He was beaten, \"twice\".\n- Then moved\n1. Qobustan\n---\n# end".into(),
+        confidentiality: pb,
+        reliability: Reliability::Unknown,
+    }))
+    .expect("i");
+    let snap = Snapshot::load(&v).expect("load");
+    let out = out_text(&snap, Level::Public, Format::Uwazi);
+    let rows = read_csv(&out);
+    assert_eq!(rows.len(), 2, "{out}");
+    let row: std::collections::HashMap<&str, &str> = rows[0]
+        .iter()
+        .map(String::as_str)
+        .zip(rows[1].iter().map(String::as_str))
+        .collect();
+    assert_eq!(row["title"], "-Rəşad Həsənov", "{out}");
+    assert_eq!(
+        row["names"],
+        "-Rəşad Həsənov / Хадиджа Исмаилова, \"журналист\""
+    );
+    assert_eq!(row["arrest_date"], "2015-02-01:2015-02-28");
+    let charges: Vec<&str> = row["charges"].split('|').collect();
+    assert_eq!(charges, vec!["206.3/213", "Art. 28: :221.3"]);
+    let t = row["testimonies"];
+    for line in t.lines().skip(1) {
+        assert!(
+            !line.starts_with(['-', '+', '#', '>']) && !line.starts_with("1."),
+            "markdown block in {line:?}"
+        );
+    }
+    assert!(
+        t.contains(
+            "\\+ He was beaten, \"twice\".\\\n\\- Then moved\\\n1\\. Qobustan\\\n\\---\\\n\\# end"
+        ),
+        "{t}"
+    );
+}
