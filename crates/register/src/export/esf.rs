@@ -298,7 +298,7 @@ fn source_material(connection: Term) -> Term {
 
 /// The ESF field numbers of the fields written (`shared/esf/fields.tsv`);
 /// the other fields are Yaddash's (see `docs/register.md`).
-const FIELD_NUMBERS: [(&str, &str); 45] = [
+const FIELD_NUMBERS: [(&str, &str); 43] = [
     ("event.event_record_number", "0101"),
     ("event.event_title", "0102"),
     ("event.confidentiality", "0108"),
@@ -342,8 +342,6 @@ const FIELD_NUMBERS: [(&str, &str); 45] = [
     ("information.date_of_source_material", "2511"),
     ("information.type_of_source_material", "2512"),
     ("information.remarks", "2550"),
-    ("event.remarks", "0150"),
-    ("person.remarks", "0950"),
 ];
 
 /// ESF confidentiality: `"Y"` for anything not public, else empty.
