@@ -439,3 +439,548 @@ fn html_report_counts_and_is_self_contained() {
     let csv = out_text(&snap, Level::Public, Format::Csv);
     assert_eq!(csv.lines().count(), 3);
 }
+
+/// The directory with HURIDOCS' field list and micro-thesauri: `shared/esf`
+/// beside the repository (as CI has it), or `YADDASH_ESF_DIR`. Missing is a
+/// failure, never a skip.
+fn esf_reference_dir() -> std::path::PathBuf {
+    let dir = match std::env::var_os("YADDASH_ESF_DIR") {
+        Some(d) => std::path::PathBuf::from(d),
+        None => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/esf"),
+    };
+    assert!(
+        dir.join("micro-thesauri.tsv").is_file() && dir.join("fields.tsv").is_file(),
+        "HURIDOCS reference data not found in {}: put shared/ beside the repository \
+         or set YADDASH_ESF_DIR",
+        dir.display()
+    );
+    dir
+}
+
+/// Every value in an ESF export of a rich register is a HURIDOCS value:
+/// coded fields carry a code of their field's micro-thesaurus and its exact
+/// term, dates are full, confidentiality is "Y" or empty, titles are
+/// unique and every cross-reference resolves.
+#[test]
+fn esf_values_are_huridocs_values() {
+    use serde_json::Value;
+    use std::collections::{BTreeSet, HashMap, HashSet};
+    use yaddash_model::ReleaseKind;
+
+    let dir = esf_reference_dir();
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).expect("read reference");
+    let mut terms: HashMap<(String, String), String> = HashMap::new();
+    for line in read("micro-thesauri.tsv").lines().skip(1) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        assert!(cols.len() >= 3, "bad line {line:?}");
+        terms.insert((cols[0].into(), cols[1].into()), cols[2].into());
+    }
+    let mut field_list: HashMap<String, String> = HashMap::new();
+    for line in read("fields.tsv").lines().skip(1) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        assert!(cols.len() >= 4, "bad line {line:?}");
+        field_list.insert(cols[0].into(), cols[3].into());
+    }
+
+    // The fixture: every event type, every release kind, partial dates,
+    // namesakes, two cases for one person, sources of every kind.
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut v = vault(&tmp.path().join("v"));
+    let pb = Confidentiality::Public;
+    let pt = Confidentiality::Partner;
+    let ev = |d: Option<&str>, detail: EventDetail| Event {
+        date: d.map(|d| d.parse().expect("date")),
+        detail,
+    };
+    let add_case = |v: &mut Vault, who: Uuid, events: Vec<Event>, c: Confidentiality| {
+        v.add(&Record::Case(Case {
+            detainee_id: who,
+            title: None,
+            events,
+            notes: None,
+            confidentiality: c,
+            reliability: Reliability::Unknown,
+        }))
+        .expect("case")
+    };
+    let a = v
+        .add(&person(
+            &["Tofiq Yaqublu", "Тофиг Ягублу"],
+            Some(1961),
+            &[Role::Detainee],
+            pb,
+        ))
+        .expect("a");
+    let b = v
+        .add(&person(&["Əli Kərimli"], None, &[Role::Detainee], pb))
+        .expect("b");
+    // A namesake of b: titles must still differ.
+    let b2 = v
+        .add(&person(&["Əli Kərimli"], Some(1990), &[Role::Detainee], pt))
+        .expect("b2");
+    let c = v
+        .add(&person(&["Хадиджа Исмаилова"], None, &[Role::Detainee], pb))
+        .expect("c");
+    let sister = v
+        .add(&person(&["Nigar Yaqublu"], None, &[Role::Relative], pb))
+        .expect("sister");
+    let case_a1 = add_case(
+        &mut v,
+        a,
+        vec![
+            ev(
+                Some("2010"),
+                EventDetail::Arrest {
+                    place: Some("Baku".into()),
+                    authority: Some("State Security Service".into()),
+                },
+            ),
+            ev(
+                Some("2010-03"),
+                EventDetail::Charges {
+                    articles: vec!["Art. 28::221.3".into(), "233".into()],
+                    code: None,
+                },
+            ),
+            ev(
+                Some("2010-03-05"),
+                EventDetail::Detention {
+                    facility: "Kürdəxanı pre-trial centre".into(),
+                },
+            ),
+            ev(
+                Some("2010-09-01"),
+                EventDetail::Trial {
+                    court: Some("Baku Grave Crimes Court".into()),
+                    judge: Some("Judge X".into()),
+                    outcome: Some("convicted".into()),
+                    sentence: Some("5 years".into()),
+                },
+            ),
+            ev(
+                Some("2011-02"),
+                EventDetail::IllTreatment {
+                    description: "beaten".into(),
+                },
+            ),
+            ev(
+                Some("2013"),
+                EventDetail::Release {
+                    kind: Some(ReleaseKind::Pardon),
+                },
+            ),
+            ev(
+                Some("2014-01-02"),
+                EventDetail::TravelBan {
+                    authority: Some("Migration Service".into()),
+                },
+            ),
+        ],
+        pb,
+    );
+    add_case(
+        &mut v,
+        a,
+        vec![
+            ev(Some("2019-04-01"), arrest()),
+            ev(
+                Some("2019-10"),
+                EventDetail::Release {
+                    kind: Some(ReleaseKind::SentenceServed),
+                },
+            ),
+            ev(
+                Some("2020"),
+                EventDetail::Disbarment {
+                    body: Some("Bar Association".into()),
+                },
+            ),
+        ],
+        pb,
+    );
+    for (who, kind, conf) in [
+        (b, ReleaseKind::Acquittal, pb),
+        (b2, ReleaseKind::Amnesty, pt),
+    ] {
+        add_case(
+            &mut v,
+            who,
+            vec![
+                ev(Some("2015-02"), arrest()),
+                ev(Some("2016"), EventDetail::Release { kind: Some(kind) }),
+                ev(None, EventDetail::Release { kind: None }),
+            ],
+            conf,
+        );
+    }
+    add_case(
+        &mut v,
+        c,
+        vec![
+            ev(Some("2017-05-05"), arrest()),
+            ev(
+                Some("2018"),
+                EventDetail::Death {
+                    circumstances: Some("in custody".into()),
+                },
+            ),
+        ],
+        pb,
+    );
+    for (relation, language, speaker, case_id) in [
+        ("sister", "az", Some(sister), Some(case_a1)),
+        ("lawyer", "ru", None, None),
+        ("cellmate", "en", None, None),
+        ("himself", "tly", None, None),
+        ("qardaşı", "az-Latn", None, None),
+        ("neighbour", "tr", None, None),
+    ] {
+        v.add(&Record::Interview(Interview {
+            case_id,
+            detainee_id: Some(a),
+            speaker_id: speaker,
+            relation: Some(relation.into()),
+            interviewer: "Interviewer".into(),
+            date: "2024-06".parse().expect("date"),
+            place: None,
+            language: language.into(),
+            consent: Consent::Publish,
+            narrative: format!("account by the {relation}"),
+            confidentiality: pb,
+            reliability: Reliability::Unknown,
+        }))
+        .expect("interview");
+    }
+
+    let snap = Snapshot::load(&v).expect("load");
+    for level in [Level::Public, Level::Partner, Level::Internal] {
+        let out = out_text(&snap, level, Format::Esf);
+        let doc: Value = serde_json::from_str(&out).expect("json");
+        let ctx = |what: &str| format!("{level:?}: {what}");
+
+        // Every term anywhere in the file is in its list, spelled exactly.
+        fn walk<'a>(v: &'a Value, key: &str, out: &mut Vec<(String, &'a Value)>) {
+            match v {
+                Value::Object(m) => {
+                    for (k, x) in m {
+                        walk(x, k, out);
+                    }
+                    out.push((key.to_string(), v));
+                }
+                Value::Array(a) => a.iter().for_each(|x| walk(x, key, out)),
+                _ => out.push((key.to_string(), v)),
+            }
+        }
+        let mut records = doc.clone();
+        records["field_numbers"] = Value::Null;
+        let mut all = Vec::new();
+        walk(&records, "", &mut all);
+        let mut coded = 0;
+        for (key, val) in &all {
+            if let Some(m) = val.as_object()
+                && m.contains_key("code")
+            {
+                let list = m["list"].as_str().expect("list");
+                let code = m["code"].as_str().expect("code");
+                let term = m["term"].as_str().expect("term");
+                assert_eq!(m.len(), 3, "{}", ctx(key));
+                let want = terms.get(&(list.to_string(), code.to_string()));
+                assert!(
+                    want.is_some(),
+                    "{}: code {list}/{code} not in the list",
+                    ctx(key)
+                );
+                assert_eq!(want.map(String::as_str), Some(term), "{}: term", ctx(key));
+                coded += 1;
+            }
+            // Dates are full, never with 00.
+            if key.contains("date") && !key.ends_with("_type") && !key.ends_with("_number") {
+                let s = val.as_str().expect("date string");
+                let ok = s.len() == 10
+                    && s.as_bytes()[4] == b'-'
+                    && s.as_bytes()[7] == b'-'
+                    && &s[5..7] != "00"
+                    && &s[8..10] != "00"
+                    && s.replace('-', "").chars().all(|c| c.is_ascii_digit());
+                assert!(ok, "{}: {s:?}", ctx(key));
+            }
+            if key == "confidentiality" {
+                let s = val.as_str().expect("confidentiality");
+                assert!(s.is_empty() || s == "Y", "{}: {s:?}", ctx(key));
+            }
+        }
+        assert!(coded > 20, "{}", ctx("too few coded values"));
+
+        // Each coded ESF field holds a term of its field's own list.
+        let numbers = doc["field_numbers"].as_object().expect("field_numbers");
+        let arrays = [
+            ("event", "events"),
+            ("act", "acts"),
+            ("person", "persons"),
+            ("involvement", "involvements"),
+            ("information", "information"),
+        ];
+        let mut written: HashSet<String> = HashSet::new();
+        for (path, num) in numbers {
+            let num = num.as_str().expect("number");
+            let list = field_list.get(num);
+            assert!(
+                list.is_some(),
+                "{}: field {num} not in fields.tsv",
+                ctx(path)
+            );
+            let (rec, field) = path.split_once('.').expect("path");
+            let array = arrays
+                .iter()
+                .find(|(r, _)| *r == rec)
+                .expect("record kind")
+                .1;
+            for r in doc[array].as_array().expect("array") {
+                let Some(x) = r.get(field) else { continue };
+                written.insert(num.to_string());
+                if list.map(String::as_str) != Some("0") {
+                    assert_eq!(
+                        x["list"].as_str(),
+                        list.map(String::as_str),
+                        "{}: {x}",
+                        ctx(path)
+                    );
+                }
+            }
+        }
+
+        for num in [
+            "0902", "0908", "0911", "2109", "2111_1", "2121_1", "2123", "2409", "2412", "2504",
+            "2509", "2510", "2511", "2512", "2550",
+        ] {
+            assert!(written.contains(num), "{}", ctx(num));
+        }
+
+        // Unique titles; resolving references.
+        let ids = |array: &str, field: &str| -> Vec<String> {
+            doc[array]
+                .as_array()
+                .expect("array")
+                .iter()
+                .map(|r| r[field].as_str().expect("id").to_string())
+                .collect()
+        };
+        let titles = ids("events", "event_title");
+        let unique: BTreeSet<&String> = titles.iter().collect();
+        assert_eq!(unique.len(), titles.len(), "{}: {titles:?}", ctx("titles"));
+        let persons: HashSet<String> = ids("persons", "person_record_number").into_iter().collect();
+        let events: HashSet<String> = ids("events", "event_record_number").into_iter().collect();
+        let acts: HashMap<String, String> = doc["acts"]
+            .as_array()
+            .expect("acts")
+            .iter()
+            .map(|r| {
+                assert!(persons.contains(r["victim_record_number"].as_str().expect("v")));
+                (
+                    r["act_record_number"].as_str().expect("a").to_string(),
+                    r["event_record_number"].as_str().expect("e").to_string(),
+                )
+            })
+            .collect();
+        assert!(
+            acts.values().all(|e| events.contains(e)),
+            "{}",
+            ctx("act event")
+        );
+        for e in doc["events"].as_array().expect("events") {
+            for v in e["victims"].as_array().expect("victims") {
+                assert!(
+                    persons.contains(v.as_str().expect("victim")),
+                    "{}",
+                    ctx("victim")
+                );
+            }
+        }
+        for i in doc["involvements"].as_array().expect("involvements") {
+            let act = i["act_record_number"].as_str().expect("act");
+            assert_eq!(
+                acts.get(act).map(String::as_str),
+                i["event_record_number"].as_str()
+            );
+            assert!(persons.contains(i["perpetrator_record_number"].as_str().expect("p")));
+        }
+        let info = doc["information"].as_array().expect("information");
+        assert_eq!(info.len(), 6, "{}", ctx("information"));
+        for i in info {
+            assert!(persons.contains(i["related_person"].as_str().expect("2504")));
+            if let Some(s) = i.get("source_record_number") {
+                assert!(
+                    persons.contains(s.as_str().expect("2502")),
+                    "{}",
+                    ctx("source")
+                );
+            }
+            if let Some(e) = i.get("event_record_number") {
+                assert!(
+                    events.contains(e.as_str().expect("2503")),
+                    "{}",
+                    ctx("event")
+                );
+            }
+            for f in [
+                "source_connection_to_information",
+                "type_of_source_material",
+                "language_of_source_material",
+                "remarks",
+            ] {
+                assert!(i.get(f).is_some(), "{}", ctx(f));
+            }
+        }
+
+        // The mapping chosen (docs/register.md) shows in the file.
+        let act_terms: BTreeSet<&str> = doc["acts"]
+            .as_array()
+            .expect("acts")
+            .iter()
+            .map(|a| a["type_of_act"]["term"].as_str().expect("term"))
+            .collect();
+        for want in [
+            "Arrest",
+            "Detention, imprisonment",
+            "Restriction on travel",
+            "Restriction on or revocation of work license",
+            "Death in detention or police custody",
+        ] {
+            assert!(
+                act_terms.contains(want),
+                "{}: {want} in {act_terms:?}",
+                ctx("acts")
+            );
+        }
+        let first = &doc["acts"][0];
+        assert_eq!(first["initial_date"], "2010-01-01");
+        assert_eq!(first["initial_date_type"]["term"], "Unknown month and day");
+        assert_eq!(first["final_date"], "2013-01-01");
+        assert_eq!(
+            first["status_at_end_of_act"]["term"],
+            "Arrested and released or escaped"
+        );
+        let connections: BTreeSet<&str> = info
+            .iter()
+            .map(|i| {
+                i["source_connection_to_information"]["term"]
+                    .as_str()
+                    .expect("t")
+            })
+            .collect();
+        for want in [
+            "Relative of victim",
+            "Lawyer",
+            "Witness",
+            "Victim him/herself",
+        ] {
+            assert!(connections.contains(want), "{}: {connections:?}", ctx(want));
+        }
+    }
+}
+
+/// An RFC 4180 file read back as csvtojson does: records of fields.
+fn read_csv(s: &str) -> Vec<Vec<String>> {
+    let mut records = vec![vec![String::new()]];
+    let mut quoted = false;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        let rec = records.last_mut().expect("record");
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                rec.last_mut().expect("field").push('"');
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => rec.push(String::new()),
+            ('\r', false) if chars.peek() == Some(&'\n') => {
+                chars.next();
+                records.push(vec![String::new()]);
+            }
+            (c, _) => rec.last_mut().expect("field").push(c),
+        }
+    }
+    records.retain(|r| r.len() > 1 || !r[0].is_empty());
+    records
+}
+
+/// The Uwazi row as Uwazi's importer would take it: names as written (no
+/// spreadsheet guard), partial dates as date ranges, `|` and `::` unable
+/// to split a charge, narratives whose lines survive and make no lists.
+#[test]
+fn uwazi_row_survives_uwazis_parsing() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut v = vault(&tmp.path().join("v"));
+    let pb = Confidentiality::Public;
+    let p = v
+        .add(&person(
+            &["-Rəşad Həsənov", "Хадиджа Исмаилова, \"журналист\""],
+            Some(1985),
+            &[Role::Detainee],
+            pb,
+        ))
+        .expect("p");
+    let c = v
+        .add(&case(
+            p,
+            vec![
+                ("2010", arrest()),
+                (
+                    "2015-02",
+                    EventDetail::Charges {
+                        articles: vec!["Art. 28::221.3".into(), "206.3|213".into()],
+                        code: None,
+                    },
+                ),
+                ("2015-02", arrest()),
+            ],
+            pb,
+        ))
+        .expect("c");
+    let _ = c;
+    v.add(&Record::Interview(Interview {
+        case_id: None,
+        detainee_id: Some(p),
+        speaker_id: None,
+        relation: Some("sister".into()),
+        interviewer: "I".into(),
+        date: "2024-06-01".parse().expect("date"),
+        place: None,
+        language: "az".into(),
+        consent: Consent::Anonymous,
+        narrative: "+ He was beaten, \"twice\".\n- Then moved\n1. Qobustan\n---\n# end".into(),
+        confidentiality: pb,
+        reliability: Reliability::Unknown,
+    }))
+    .expect("i");
+    let snap = Snapshot::load(&v).expect("load");
+    let out = out_text(&snap, Level::Public, Format::Uwazi);
+    let rows = read_csv(&out);
+    assert_eq!(rows.len(), 2, "{out}");
+    let row: std::collections::HashMap<&str, &str> = rows[0]
+        .iter()
+        .map(String::as_str)
+        .zip(rows[1].iter().map(String::as_str))
+        .collect();
+    assert_eq!(row["title"], "-Rəşad Həsənov", "{out}");
+    assert_eq!(
+        row["names"],
+        "-Rəşad Həsənov / Хадиджа Исмаилова, \"журналист\""
+    );
+    assert_eq!(row["arrest_date"], "2015-02-01:2015-02-28");
+    let charges: Vec<&str> = row["charges"].split('|').collect();
+    assert_eq!(charges, vec!["206.3/213", "Art. 28: :221.3"]);
+    let t = row["testimonies"];
+    for line in t.lines().skip(1) {
+        assert!(
+            !line.starts_with(['-', '+', '#', '>']) && !line.starts_with("1."),
+            "markdown block in {line:?}"
+        );
+    }
+    assert!(
+        t.contains(
+            "\\+ He was beaten, \"twice\".\\\n\\- Then moved\\\n1\\. Qobustan\\\n\\---\\\n\\# end"
+        ),
+        "{t}"
+    );
+}

@@ -1,19 +1,24 @@
 //! CSV for Uwazi's CSV import (HURIDOCS), one entity per person.
 //!
 //! As Uwazi's importer reads it (`app/api/csv` in huridocs/uwazi): the first
-//! line names the template's properties by their *name* (lower case, `_`
-//! for spaces); `title` is required; several values in one cell are
-//! separated by `|`; dates are accepted as `YYYY-MM-DD` or `YYYY`; select and
-//! multiselect cells hold thesaurus labels (missing labels are added to the
-//! thesaurus on import). Columns without a `__xx` language suffix go into
-//! the language chosen at import. The template an Uwazi administrator must
-//! create is listed in `docs/register.md`.
+//! line names the template's properties by the *name Uwazi generates from
+//! each property's label* (`templateUtils.safeName`: trimmed, lower case,
+//! every other character `_`), and a column matching no property is ignored
+//! without an error; `title` is required; several values in one cell are
+//! separated by `|`; `parent::child` in a select or multiselect cell is a
+//! thesaurus group; a date range is `from:to`, each date parsed by `moment`
+//! (`YYYY-MM-DD` always accepted); text cells are trimmed and their
+//! whitespace runs collapsed; rich-text cells are stored as markdown as
+//! they are. Uwazi stores every character of a cell as data, so there is
+//! no spreadsheet guard here. Columns without a `__xx` language suffix go
+//! into the language chosen at import. The template an Uwazi administrator
+//! must create is listed in `docs/register.md`.
 
 use std::fmt::Write as _;
 
 use yaddash_model::PartialDate;
 
-use super::{csv_field, opt, speaker_label};
+use super::{opt, speaker_label};
 use crate::Entry;
 
 /// The columns, in order: property names of the Uwazi template.
@@ -33,33 +38,84 @@ pub(crate) const HEADER: [&str; 13] = [
     "testimonies",
 ];
 
-/// A date as Uwazi parses it: `YYYY-MM-DD`, or `YYYY` for a year alone; a
-/// year and month becomes the first of the month (Uwazi has no month-only
-/// date), as the register also sorts it.
-fn date(d: &Option<PartialDate>) -> String {
-    match d {
-        None => String::new(),
-        Some(d) => match (d.month, d.day) {
-            (Some(m), Some(day)) => format!("{:04}-{m:02}-{day:02}", d.year),
-            (Some(m), None) => format!("{:04}-{m:02}-01", d.year),
-            _ => format!("{:04}", d.year),
-        },
+fn days_in_month(year: i32, month: u8) -> u8 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        _ => 28,
     }
 }
 
-/// One value of a multi-value cell: `|` would split it.
-fn one_value(s: &str) -> String {
-    s.replace('|', "/")
+/// A date as an Uwazi date range `from:to` (`YYYY-MM-DD:YYYY-MM-DD`): the
+/// whole year for a year alone, the whole month for a year and month, the
+/// day itself for a full date. Nothing is made more precise than recorded.
+fn date_range(d: &Option<PartialDate>) -> String {
+    let Some(d) = d else {
+        return String::new();
+    };
+    let y = d.year;
+    match (d.month, d.day) {
+        (Some(m), Some(day)) => format!("{y:04}-{m:02}-{day:02}:{y:04}-{m:02}-{day:02}"),
+        (Some(m), None) => format!("{y:04}-{m:02}-01:{y:04}-{m:02}-{:02}", days_in_month(y, m)),
+        _ => format!("{y:04}-01-01:{y:04}-12-31"),
+    }
 }
 
-/// Markdown special characters escaped, so a narrative shows as written.
+/// One label of a select or multiselect cell: `|` would split it and `::`
+/// make it a thesaurus group (two `::` abort Uwazi's whole import), so `|`
+/// is written `/` and `::` is written `: :`.
+fn label(s: &str) -> String {
+    let mut out = s.replace('|', "/");
+    while out.contains("::") {
+        out = out.replace("::", ": :");
+    }
+    out
+}
+
+/// A CSV field for Uwazi: quoted per RFC 4180 when needed, nothing added
+/// (Uwazi would store a spreadsheet guard as part of the value).
+fn field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Plain text as markdown that shows as written: characters markdown would
+/// act on are escaped anywhere; at the start of a line also list markers
+/// (`-`, `+`, `1.`, `1)`), rules and setext underlines (`---`, `===`),
+/// fences (`~~~`) and indentation (which would make a code block); single
+/// line breaks become hard breaks (`\` at the end of the line) so they
+/// survive, blank lines stay paragraph breaks.
 fn markdown_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(
+    let text = s.replace("\r\n", "\n").replace('\r', "\n");
+    let lines: Vec<String> = text.lines().map(markdown_line).collect();
+    let mut out = String::with_capacity(s.len() + 16);
+    for (i, line) in lines.iter().enumerate() {
+        out.push_str(line);
+        if i + 1 < lines.len() {
+            let hard = !line.is_empty() && !lines[i + 1].is_empty();
+            out.push_str(if hard { "\\\n" } else { "\n" });
+        }
+    }
+    out
+}
+
+fn markdown_line(line: &str) -> String {
+    let line = line.trim_start();
+    let mut out = String::with_capacity(line.len() + 4);
+    // A line starting with digits then `.` or `)` would be an ordered list.
+    let digits = line.chars().take_while(char::is_ascii_digit).count();
+    let ordered = digits > 0 && line[digits..].starts_with(['.', ')']);
+    for (i, c) in line.chars().enumerate() {
+        let special = matches!(
             c,
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|'
-        ) {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|' | '&'
+        );
+        let at_start = i == 0 && matches!(c, '-' | '+' | '=' | '~');
+        if special || at_start || (ordered && i == digits) {
             out.push('\\');
         }
         out.push(c);
@@ -79,17 +135,17 @@ pub(crate) fn uwazi(entries: &[Entry]) -> String {
             }
             let mut meta = String::new();
             if let Some(i) = &t.interviewer {
-                meta.push_str(&format!(" interviewed by {i}"));
+                meta.push_str(&format!(" interviewed by {}", markdown_text(i)));
             }
             if let Some(p) = &t.place {
-                meta.push_str(&format!(" in {p}"));
+                meta.push_str(&format!(" in {}", markdown_text(p)));
             }
             let _ = write!(
                 testimonies,
                 "**{}**, {}{}: {}",
                 markdown_text(&speaker_label(t)),
                 t.date,
-                markdown_text(&meta),
+                meta,
                 markdown_text(&t.narrative)
             );
         }
@@ -99,20 +155,20 @@ pub(crate) fn uwazi(entries: &[Entry]) -> String {
             e.names.join(" / "),
             opt(&e.birth_year),
             e.status.as_str().replace('_', " "),
-            date(&e.status_since),
-            date(&e.arrest_date),
+            date_range(&e.status_since),
+            date_range(&e.arrest_date),
             e.articles
                 .iter()
-                .map(|a| one_value(a))
+                .map(|a| label(a))
                 .collect::<Vec<_>>()
                 .join("|"),
             opt(&e.sentence),
-            e.facility.as_deref().map(one_value).unwrap_or_default(),
+            e.facility.as_deref().map(label).unwrap_or_default(),
             e.sources.to_string(),
-            date(&e.last_confirmed),
+            date_range(&e.last_confirmed),
             testimonies,
         ];
-        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        let line: Vec<String> = fields.iter().map(|f| field(f)).collect();
         out.push_str(&line.join(","));
         out.push_str("\r\n");
     }
@@ -123,18 +179,111 @@ pub(crate) fn uwazi(entries: &[Entry]) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn dates_as_uwazi_reads_them() {
-        let d = |s: &str| Some(s.parse::<PartialDate>().expect("date"));
-        assert_eq!(date(&d("2015")), "2015");
-        assert_eq!(date(&d("2015-02")), "2015-02-01");
-        assert_eq!(date(&d("2015-02-09")), "2015-02-09");
-        assert_eq!(date(&None), "");
+    /// A CSV line read back as RFC 4180 (as csvtojson does): the fields.
+    fn read_csv_line(s: &str) -> Vec<String> {
+        let mut fields = vec![String::new()];
+        let mut quoted = false;
+        let mut chars = s.chars().peekable();
+        while let Some(c) = chars.next() {
+            let cur = fields.last_mut().expect("field");
+            match (c, quoted) {
+                ('"', true) if chars.peek() == Some(&'"') => {
+                    chars.next();
+                    cur.push('"');
+                }
+                ('"', _) => quoted = !quoted,
+                (',', false) => fields.push(String::new()),
+                (c, _) => cur.push(c),
+            }
+        }
+        fields
     }
 
     #[test]
-    fn markdown_and_separators_are_neutralised() {
-        assert_eq!(markdown_text("*a* [b](c)"), "\\*a\\* \\[b\\](c)");
-        assert_eq!(one_value("a|b"), "a/b");
+    fn partial_dates_are_date_ranges() {
+        let d = |s: &str| Some(s.parse::<PartialDate>().expect("date"));
+        assert_eq!(date_range(&d("2010")), "2010-01-01:2010-12-31");
+        assert_eq!(date_range(&d("2015-02")), "2015-02-01:2015-02-28");
+        assert_eq!(date_range(&d("2016-02")), "2016-02-01:2016-02-29");
+        assert_eq!(date_range(&d("2015-02-09")), "2015-02-09:2015-02-09");
+        assert_eq!(date_range(&None), "");
+        // Uwazi splits on `:` and parses each side with `YYYY-MM-DD`.
+        for v in ["2010", "2015-02", "2015-02-09"] {
+            let r = date_range(&d(v));
+            let parts: Vec<&str> = r.split(':').collect();
+            assert_eq!(parts.len(), 2, "{r}");
+            for p in parts {
+                assert_eq!(p.len(), 10, "{p}");
+                assert!(p.parse::<PartialDate>().is_ok(), "{p}");
+            }
+        }
+    }
+
+    #[test]
+    fn no_spreadsheet_guard_only_quoting() {
+        for v in [
+            "-Rəşad Həsənov",
+            "+994 charges",
+            "=1+1",
+            "@x",
+            "Хадиджа, \"Исмаилова\"",
+        ] {
+            let f = field(v);
+            assert!(!f.starts_with('\''), "{f}");
+            assert_eq!(read_csv_line(&f), vec![v.to_string()]);
+        }
+        assert_eq!(field("a\nb"), "\"a\nb\"");
+    }
+
+    #[test]
+    fn separators_and_groups_are_neutralised() {
+        assert_eq!(label("Art. 28::221.3"), "Art. 28: :221.3");
+        assert_eq!(label("a:::b"), "a: : :b");
+        assert_eq!(label("206.3|213"), "206.3/213");
+        assert_eq!(
+            label("Maddə 28::221.3 | Статья"),
+            "Maddə 28: :221.3 / Статья"
+        );
+        for v in ["x::y::z", "a||b", "::"] {
+            let l = label(v);
+            assert!(!l.contains("::") && !l.contains('|'), "{l}");
+        }
+    }
+
+    #[test]
+    fn narratives_keep_lines_and_make_no_markdown_blocks() {
+        let text = "Ana dedi:\n- onu döydülər\n1. первый допрос\n2) ikinci\n---\n# не заголовок\n\
+                    > цитата\n+ plus\n===\n    kod deyil\n\nYeni abzas, \"sitat\", a|b";
+        let md = markdown_text(text);
+        let lines: Vec<&str> = md.split('\n').collect();
+        assert_eq!(
+            lines,
+            vec![
+                "Ana dedi:\\",
+                "\\- onu döydülər\\",
+                "1\\. первый допрос\\",
+                "2\\) ikinci\\",
+                "\\---\\",
+                "\\# не заголовок\\",
+                "\\> цитата\\",
+                "\\+ plus\\",
+                "\\===\\",
+                "kod deyil",
+                "",
+                "Yeni abzas, \"sitat\", a\\|b",
+            ]
+        );
+        // Inline markdown is escaped too.
+        assert_eq!(
+            markdown_text("*a* [b](c) _d_ `e` &amp;"),
+            "\\*a\\* \\[b\\](c) \\_d\\_ \\`e\\` \\&amp;"
+        );
+        // Windows line ends count as one break.
+        assert_eq!(markdown_text("a\r\nb"), "a\\\nb");
+        // Mid-line markers are left alone.
+        assert_eq!(
+            markdown_text("Sentence -- 5 years, art. 1."),
+            "Sentence -- 5 years, art. 1."
+        );
     }
 }
