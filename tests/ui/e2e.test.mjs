@@ -664,7 +664,7 @@ test('the desktop app: create, lock, unlock, record, attach, search', async (t) 
     await s.waitUntil(`return document.querySelector('[data-testid=policy-saved]') && !document.querySelector('#pol-proxy')`, [], { what: 'the direct route saved' });
     await (await s.find('[data-testid=send-now]')).click();
     const sent = await s.waitFor('[data-testid=send-result]', { timeoutMs: 60_000 });
-    assert.match(await sent.text(), /1 bundle\(s\) sent \(directly\)/);
+    assert.match(await sent.text(), /1 bundle sent \(directly\)/);
     await s.waitUntil(`return [...document.querySelectorAll('[data-testid=outbox-row]')].some(r => r.dataset.state === 'received')`, [], { what: 'bundle 2 received by the server' });
     await s.execute(`document.querySelector('[data-testid=outbox-table]').scrollIntoView({ block: 'center' })`);
     await screenshot('sync-sent');
@@ -677,7 +677,7 @@ test('the desktop app: create, lock, unlock, record, attach, search', async (t) 
     await fill('#pull-url', hqUrl);
     await s.clickText('[data-testid=pull-form] button', 'Pull from HQ');
     const pulled = await s.waitFor('[data-testid=pull-result]', { timeoutMs: 60_000 });
-    assert.match(await pulled.text(), /1 bundle\(s\) imported; [1-9]\d* receipt\(s\) sent back/);
+    assert.match(await pulled.text(), /1 bundle imported\. [1-9]\d* receipts? sent back\./);
     await screenshot('coordinator-pulled');
     await s.quit();
 
