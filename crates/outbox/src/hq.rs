@@ -99,7 +99,7 @@ fn fingerprint_of(key: &str) -> String {
 pub fn pinned_server_key(vault: &Vault) -> Result<(String, String)> {
     let no_key = || {
         OutboxError::Setup(
-            "the trust file names no HQ server key, so this device cannot tell the real server from an impostor: ask a coordinator for a trust file exported with `trust export --server-key` (the key `yaddash-hq init` printed), import it, compare its fingerprint by phone, then enroll".into(),
+            "the trust file names no HQ server key, so this device cannot tell the real server from an impostor: ask a coordinator for a trust file that names the server's key, import it, compare its fingerprints by phone, then join again".into(),
         )
     };
     let (_, doc) = vault.trust()?.ok_or_else(|| {
