@@ -179,3 +179,28 @@ pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
         })
         .collect()
 }
+
+/// `name` inside the vault's temporary directory (beside the vault, so it
+/// is removed with it and never scanned as part of the vault).
+pub fn tmp_file(v: &TestVault, name: &str) -> PathBuf {
+    v.tmp.path().join(name)
+}
+
+/// A test path as the `&str` the command line takes.
+pub fn utf8(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// A coordinator and one field vault it enrolled, which imported its trust
+/// file.
+pub fn enrolled_pair() -> (TestVault, TestVault) {
+    let coord = TestVault::init("coordinator");
+    let trust = tmp_file(&coord, "trust.json");
+    coord.ok(&["trust", "export", "--out", utf8(&trust)]);
+    let f = TestVault::init("field");
+    let dev = tmp_file(&f, "device.json");
+    std::fs::write(&dev, f.ok(&["--json", "device", "show"])).expect("write");
+    coord.ok(&["device", "enroll", utf8(&dev)]);
+    f.ok(&["trust", "import", utf8(&trust)]);
+    (coord, f)
+}

@@ -2,18 +2,11 @@
 //! enrollment, export, verified import with provenance, idempotence, gaps,
 //! revocation, receipts.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::json;
 use yaddash_e2e::TestVault;
-
-fn path(v: &TestVault, name: &str) -> PathBuf {
-    v.tmp.path().join(name)
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
+use yaddash_e2e::{tmp_file as path, utf8 as s};
 
 /// A coordinator with `n` enrolled field vaults that trust it.
 fn setup(n: usize) -> (TestVault, Vec<TestVault>) {

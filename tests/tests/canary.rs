@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use rand::{Rng, RngCore};
 use serde_json::json;
+use yaddash_e2e::utf8 as s;
 use yaddash_e2e::{TestVault, files_under};
 use yaddash_model::fold::fold_text;
 
@@ -185,10 +186,6 @@ fn json_with_tmpdir(v: &TestVault, tmpdir: &Path, args: &[&str]) -> serde_json::
     let mut a = vec!["--json"];
     a.extend_from_slice(args);
     serde_json::from_str(&run_with_tmpdir(v, tmpdir, &a)).expect("JSON output")
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
 }
 
 #[test]

@@ -2,21 +2,14 @@
 //! device (issue 11, item 2). The bundles here are made with the device's
 //! real keys, as someone holding a seized laptop could.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use secrecy::SecretString;
 use serde_json::Value;
 use yaddash_bundle::{BundleSpec, EntrySource, write_bundle};
 use yaddash_e2e::{PASSPHRASE, TestVault, snapshot};
+use yaddash_e2e::{tmp_file as path, utf8 as s};
 use yaddash_vault::{RecordChanges, RevisionRow, Unlock, Vault};
-
-fn path(v: &TestVault, name: &str) -> PathBuf {
-    v.tmp.path().join(name)
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
 
 fn open(v: &TestVault) -> Vault {
     Vault::open(

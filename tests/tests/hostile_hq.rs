@@ -11,18 +11,14 @@ mod hq_support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use hq_support::{Server, hq_init, init_server_key, pin_server_key};
 use sha2::Digest;
+use yaddash_e2e::utf8 as s;
 use yaddash_e2e::{TestVault, files_under, snapshot};
 use yaddash_wire::hq::ServerInfo;
 use yaddash_wire::{Receipt, ReceiptKind, Sha256Hash, SigningKey, sign_receipt};
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
 
 /// One request a stub saw.
 #[derive(Clone, Debug)]

@@ -4,18 +4,9 @@
 
 mod hq_support;
 
-use std::path::{Path, PathBuf};
-
 use hq_support::{Server, hq_init};
 use yaddash_e2e::TestVault;
-
-fn path(v: &TestVault, name: &str) -> PathBuf {
-    v.tmp.path().join(name)
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
+use yaddash_e2e::{tmp_file as path, utf8 as s};
 
 #[test]
 fn enroll_sync_pull_import_and_receipts_back_to_the_field() {

@@ -9,31 +9,12 @@ use std::process::{Command, Output};
 use secrecy::SecretString;
 use yaddash_bundle::{BundleSpec, EntrySource, write_bundle};
 use yaddash_e2e::{PASSPHRASE, TestVault, snapshot, yaddash_bin};
+use yaddash_e2e::{enrolled_pair as setup, tmp_file as path, utf8 as s};
 use yaddash_vault::{Unlock, Vault};
 
 /// Virtual memory allowed to the importing process (KiB): far below what
 /// holding the refused bundles' JSON would take.
 const ULIMIT_KIB: u64 = 768 * 1024;
-
-fn path(v: &TestVault, name: &str) -> PathBuf {
-    v.tmp.path().join(name)
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
-
-fn setup() -> (TestVault, TestVault) {
-    let coord = TestVault::init("coordinator");
-    let trust = path(&coord, "trust.json");
-    coord.ok(&["trust", "export", "--out", s(&trust)]);
-    let f = TestVault::init("field");
-    let dev = path(&f, "device.json");
-    std::fs::write(&dev, f.ok(&["--json", "device", "show"])).expect("write");
-    coord.ok(&["device", "enroll", s(&dev)]);
-    f.ok(&["trust", "import", s(&trust)]);
-    (coord, f)
-}
 
 /// A bundle signed with the field device's real keys, whose entries are
 /// `count` records of `size` bytes each (all the same bytes).

@@ -2,31 +2,11 @@
 //! a revocation only ever moves earlier, and a revoked device cannot get a
 //! bundle in by setting its clock back.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use yaddash_e2e::{TestVault, snapshot, yaddash_bin};
-
-fn path(v: &TestVault, name: &str) -> PathBuf {
-    v.tmp.path().join(name)
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
-
-/// A coordinator and one enrolled field vault that trusts it.
-fn setup() -> (TestVault, TestVault) {
-    let coord = TestVault::init("coordinator");
-    let trust = path(&coord, "trust.json");
-    coord.ok(&["trust", "export", "--out", s(&trust)]);
-    let f = TestVault::init("field");
-    let dev = path(&f, "device.json");
-    std::fs::write(&dev, f.ok(&["--json", "device", "show"])).expect("write");
-    coord.ok(&["device", "enroll", s(&dev)]);
-    f.ok(&["trust", "import", s(&trust)]);
-    (coord, f)
-}
+use yaddash_e2e::{enrolled_pair as setup, tmp_file as path, utf8 as s};
 
 fn revoked_from(coord: &TestVault, device: &str) -> String {
     let list = coord.json(&["device", "list"]);

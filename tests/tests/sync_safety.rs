@@ -7,18 +7,15 @@ mod hq_support;
 
 use std::collections::HashMap;
 use std::net::ToSocketAddrs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use hq_support::socks::{Counter, Socks, closed_port};
 use hq_support::{Server, hq_init, pin_server_key};
+use yaddash_e2e::utf8 as s;
 use yaddash_e2e::{TestVault, snapshot};
 
 /// A name only the test proxy resolves.
 const HQ_NAME: &str = "hq.yaddash-sync.test";
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
 
 struct Setup {
     coord: TestVault,

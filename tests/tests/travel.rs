@@ -12,12 +12,9 @@ use std::time::Instant;
 use hq_support::{Server, hq_init};
 use secrecy::SecretString;
 use yaddash_bundle::{Receipt, ReceiptKind, sign_receipt};
+use yaddash_e2e::utf8 as s;
 use yaddash_e2e::{PASSPHRASE, TestVault, files_under};
 use yaddash_vault::{Unlock, Vault};
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
 
 const CANARY: &str = "Qzvrakanary";
 
