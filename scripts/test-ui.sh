@@ -89,24 +89,34 @@ log "process hardening of the release app (/proc/PID/limits, /proc/PID/status)"
 YADDASH_VAULT="$WORK/hardening-vault" "$APP_BIN" >"$WORK/app-hardening.log" 2>&1 &
 APP_PID=$!
 PIDS+=("$APP_PID")
-children=""
+# Children come and go (a short-lived helper may exit before it is read):
+# check every child alive once the window is up, and need at least one
+# WebKit process among them.
+hardening_ok=1
+checked_children=0
 for _ in $(seq 1 100); do
-  children=$(pgrep -P "$APP_PID" || true)
-  [ -n "$children" ] && break
+  pgrep -P "$APP_PID" 2>/dev/null | grep -q . && break
   sleep 0.1
 done
-sleep 1
-hardening_ok=1
-for pid in "$APP_PID" $children; do
-  name=$(tr -d '\0' </proc/"$pid"/comm 2>/dev/null || echo "?")
-  core=$(awk '/^Max core file size/ {print $5, $6}' /proc/"$pid"/limits 2>/dev/null || echo "?")
-  mask=$(awk '/^Umask:/ {print $2}' /proc/"$pid"/status 2>/dev/null || echo "?")
-  echo "  pid $pid ($name): core limit soft/hard = $core, umask = $mask" >&2
-  if [ "$core" != "0 0" ] || [ "$mask" != "0077" ]; then hardening_ok=0; fi
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+  sleep 1
+  children=$(pgrep -P "$APP_PID" || true)
+  for pid in "$APP_PID" $children; do
+    limits=$(cat /proc/"$pid"/limits 2>/dev/null) || { echo "  pid $pid exited before it was read" >&2; continue; }
+    status=$(cat /proc/"$pid"/status 2>/dev/null) || { echo "  pid $pid exited before it was read" >&2; continue; }
+    name=$(awk '/^Name:/ {print $2}' <<<"$status")
+    core=$(awk '/^Max core file size/ {print $5, $6}' <<<"$limits")
+    mask=$(awk '/^Umask:/ {print $2}' <<<"$status")
+    echo "  pid $pid ($name): core limit soft/hard = $core, umask = $mask" >&2
+    if [ "$core" != "0 0" ] || [ "$mask" != "0077" ]; then hardening_ok=0; fi
+    if [ "$pid" = "$APP_PID" ]; then app_checked=1; else checked_children=$((checked_children + 1)); fi
+  done
+  [ "$checked_children" -gt 0 ] && break
 done
 kill "$APP_PID" 2>/dev/null || true
 wait "$APP_PID" 2>/dev/null || true
-[ -n "$children" ] || { tail -20 "$WORK/app-hardening.log" >&2; die "the app started no WebKit process to check"; }
+[ "${app_checked:-0}" = 1 ] || { tail -20 "$WORK/app-hardening.log" >&2; die "the app exited before its hardening could be read"; }
+[ "$checked_children" -gt 0 ] || { tail -20 "$WORK/app-hardening.log" >&2; die "the app started no WebKit process to check"; }
 [ "$hardening_ok" = 1 ] || die "the release app runs without process hardening (core dumps or umask)"
 
 PORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
