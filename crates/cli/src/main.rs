@@ -96,6 +96,9 @@ enum Command {
     /// The register of political prisoners: list, duplicates, merge, export.
     #[command(subcommand)]
     Register(cmd::register::Command),
+    /// Evidence packs for litigation: export (coordinator).
+    #[command(subcommand)]
+    Evidence(cmd::evidence::Command),
     /// HQ server: invite, enroll, pull (coordinator), revoke.
     #[command(subcommand)]
     Hq(cmd::hq::Command),
@@ -151,6 +154,7 @@ fn run(cli: Cli) -> common::CliResult {
         Command::Bundle(c) => c.run(&ctx),
         Command::Receipt(c) => c.run(&ctx),
         Command::Register(c) => c.run(&ctx),
+        Command::Evidence(c) => c.run(&ctx),
         Command::Hq(c) => c.run(&ctx),
         Command::Sync(a) => a.run(&ctx),
         Command::Policy(c) => c.run(&ctx),

@@ -104,6 +104,10 @@ pub struct BundleIn {
     pub records: u64,
     /// Attachments it carried.
     pub attachments: u64,
+    /// What to keep as evidence (a coordinator's import; `None` when read
+    /// back from the vault).
+    #[serde(skip)]
+    pub evidence: Option<crate::evidence::BundleEvidence>,
 }
 
 /// An enrolled device.
@@ -812,6 +816,7 @@ impl Vault {
             )?;
             counts.new_attachments += 1;
         }
+        crate::evidence::keep(&tx, bundle)?;
         tx.commit()?;
         Ok(counts)
     }
@@ -965,6 +970,7 @@ fn bundle_in_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BundleIn> {
         imported_by: r.get(6)?,
         records: r.get::<_, i64>(7)? as u64,
         attachments: r.get::<_, i64>(8)? as u64,
+        evidence: None,
     })
 }
 

@@ -16,6 +16,7 @@
 
 mod attachment;
 mod error;
+pub mod evidence;
 mod exchange;
 mod fsutil;
 mod keyslot;

@@ -6,6 +6,7 @@ pub mod bundle;
 pub mod case;
 pub mod device;
 pub mod edit;
+pub mod evidence;
 pub mod history;
 pub mod hq;
 pub mod init;
