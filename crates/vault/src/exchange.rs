@@ -632,7 +632,7 @@ impl Vault {
 
     /// Where each revision of a record came from: (local rev, device, source rev, bundle).
     pub fn provenance(&self, record_id: Uuid) -> Result<Vec<(i64, String, i64, String)>> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT rev, device_id, source_rev, bundle_id FROM provenance WHERE record_id = ?1 ORDER BY rev",
         )?;
         let rows = stmt.query_map([record_id.to_string()], |r| {

@@ -510,6 +510,45 @@ impl Vault {
         Ok(out)
     }
 
+    /// Every current record of `kind`, read in one query (the register and
+    /// the exports read the whole vault; [`Vault::get`] per id costs a query
+    /// and a parse each).
+    pub fn all(&self, kind: RecordKind) -> Result<Vec<StoredRecord>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, rev, body, body_sha256, created_at, created_by, updated_at, updated_by
+             FROM records WHERE kind = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([kind.as_str()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, String>(7)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, rev, body, body_sha256, ca, cb, ua, ub) = row?;
+            let id = Uuid::parse_str(&id)
+                .map_err(|_| VaultError::Corrupt(format!("record id {id:?}")))?;
+            out.push(StoredRecord {
+                id,
+                rev,
+                record: parse_body(kind.as_str(), &body)?,
+                body_sha256,
+                created_at: ca,
+                created_by: cb,
+                updated_at: ua,
+                updated_by: ub,
+            });
+        }
+        Ok(out)
+    }
+
     /// The cases and interviews that refer to record `id` (as detainee,
     /// case or speaker), through the reference indexes (schema 5).
     pub fn referring(&self, id: Uuid) -> Result<Vec<SearchHit>> {
