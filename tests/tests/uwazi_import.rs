@@ -241,8 +241,7 @@ fn uwazi_imports_both_files_without_loss() {
             let events = c["events"].as_array().expect("events");
             let arrest = events
                 .iter()
-                .filter(|ev| ev["type"] == "arrest" && ev["date"].is_string())
-                .next_back();
+                .rfind(|ev| ev["type"] == "arrest" && ev["date"].is_string());
             match arrest {
                 Some(a) => assert_eq!(u["arrest_date"], range(a["date"].as_str().expect("d"))),
                 None => assert!(u.get("arrest_date").is_none()),
