@@ -66,6 +66,8 @@ macro_rules! with_app_commands {
             register_mark_distinct,
             register_set_status,
             register_export,
+            // evidence packs (coordinator vaults)
+            evidence_export,
         }
     };
 }

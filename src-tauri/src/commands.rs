@@ -20,7 +20,8 @@ use yaddash_api::{
     RevisionOrigin, RevokeDeviceRequest, TrustExportRequest, TrustSummary,
 };
 use yaddash_api::{
-    DuplicateSuggestion, MergeSummary, RegisterExportRequest, RegisterExported,
+    DuplicateSuggestion, EvidenceExportRequest, EvidenceExported, MergeSummary,
+    RegisterExportRequest, RegisterExported,
     RegisterPairRequest, RegisterRow, RegisterStatusRequest,
 };
 
@@ -325,4 +326,9 @@ pub fn register_set_status(s: S<'_>, req: RegisterStatusRequest) -> ApiResult<()
 #[tauri::command(async)]
 pub fn register_export(s: S<'_>, req: RegisterExportRequest) -> ApiResult<RegisterExported> {
     s.register_export(req)
+}
+
+#[tauri::command(async)]
+pub fn evidence_export(s: S<'_>, req: EvidenceExportRequest) -> ApiResult<EvidenceExported> {
+    s.evidence_export(req)
 }

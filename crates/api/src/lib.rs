@@ -11,6 +11,7 @@
 
 pub mod dto;
 mod error;
+mod evidence;
 mod register;
 mod sync;
 
@@ -28,6 +29,7 @@ use zeroize::Zeroizing;
 
 pub use dto::*;
 pub use error::{ApiError, ApiResult, ErrorCode};
+pub use evidence::{EvidenceExportRequest, EvidenceExported};
 pub use register::MAX_REASON_CHARS;
 pub use sync::{
     AUTO_SYNC_EVERY, EnrollRequest, HqPullRequest, INVITE_HOURS_MAX, JobEvents, JobFinished,

@@ -29,6 +29,7 @@ import type {
   RecordKind,
   RecordSummary,
   RegisterExported,
+  EvidenceExported,
   RegisterRow,
   RegisterStatus,
   Revision,
@@ -119,6 +120,8 @@ export interface Backend {
   registerSetStatus(personId: string, status: RegisterStatus | null, reason: string): Promise<void>;
   /** Coordinator: writes the register at a level, NOT encrypted. */
   registerExport(level: ExportLevel, format: ExportFormat, path: string): Promise<RegisterExported>;
+  /** Coordinator: an evidence pack of a person or case and the records about it, NOT encrypted. */
+  evidenceExport(record: string, level: ExportLevel, path: string): Promise<EvidenceExported>;
 
   /** The safety policy and where sync stands. Touches no network. */
   policyGet(): Promise<PolicyInfo>;

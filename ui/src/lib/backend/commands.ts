@@ -54,6 +54,7 @@ export const COMMANDS = [
   'register_mark_distinct',
   'register_set_status',
   'register_export',
+  'evidence_export',
 ] as const;
 
 export type Command = (typeof COMMANDS)[number];

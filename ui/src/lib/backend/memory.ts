@@ -32,6 +32,7 @@ import type {
   RecordKind,
   RecordSummary,
   RegisterExported,
+  EvidenceExported,
   RegisterRow,
   RegisterStatus,
   Revision,
@@ -588,6 +589,16 @@ export class MemoryBackend implements Backend {
     const text = JSON.stringify({ level, format, persons: this.register.length });
     this.files.set(p, text);
     return { path: p, persons: this.register.length, bytes: text.length };
+  }
+
+  async evidenceExport(record: string, level: ExportLevel, path: string): Promise<EvidenceExported> {
+    this.need();
+    this.calls.push('evidence_export');
+    this.needRole('coordinator', 'evidence packs');
+    const p = this.path(path);
+    const text = JSON.stringify({ record, level });
+    this.files.set(p, text);
+    return { path: p, records: 1, attachments: 0, manifests: 0, left_out: 0, bytes: text.length, sha256: '0'.repeat(64) };
   }
 
   async policyGet(): Promise<PolicyInfo> {

@@ -34,6 +34,7 @@ import type {
   RecordKind,
   RecordSummary,
   RegisterExported,
+  EvidenceExported,
   RegisterRow,
   RegisterStatus,
   Revision,
@@ -132,6 +133,8 @@ export class TauriBackend implements Backend {
     call<void>('register_set_status', { req: { person_id: personId, status, reason } });
   registerExport = (level: ExportLevel, format: ExportFormat, path: string) =>
     call<RegisterExported>('register_export', { req: { level, format, path } });
+  evidenceExport = (record: string, level: ExportLevel, path: string) =>
+    call<EvidenceExported>('evidence_export', { req: { record, level, path } });
 
   policyGet = () => call<PolicyInfo>('policy_get');
   policySet = (form: PolicyForm) => call<PolicyInfo>('policy_set', { req: form });

@@ -532,3 +532,14 @@ export interface RegisterExported {
   persons: number;
   bytes: number;
 }
+
+/** What an evidence pack holds (docs/evidence.md). */
+export interface EvidenceExported {
+  path: string;
+  records: number;
+  attachments: number;
+  manifests: number;
+  left_out: number;
+  bytes: number;
+  sha256: string;
+}
