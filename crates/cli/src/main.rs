@@ -75,9 +75,15 @@ enum Command {
     Show(cmd::show::Args),
     /// Show every revision of a record.
     History(cmd::history::Args),
-    /// Vault maintenance: check.
+    /// Vault maintenance: check; destroy (quick delete).
     #[command(subcommand)]
     Vault(cmd::vault::Command),
+    /// The duress passphrase: typed at unlock, it erases the vault and opens a decoy.
+    #[command(subcommand)]
+    Duress(cmd::duress::Command),
+    /// Erase the vault after a number of failed unlocks (off by default).
+    #[command(subcommand)]
+    UnlockLimit(cmd::duress::LimitCommand),
     /// Change the passphrase.
     #[command(subcommand)]
     Passphrase(cmd::passphrase::Command),
@@ -148,6 +154,8 @@ fn run(cli: Cli) -> common::CliResult {
         Command::Show(a) => a.run(&ctx),
         Command::History(a) => a.run(&ctx),
         Command::Vault(c) => c.run(&ctx),
+        Command::Duress(c) => c.run(&ctx),
+        Command::UnlockLimit(c) => c.run(&ctx),
         Command::Passphrase(c) => c.run(&ctx),
         Command::Device(c) => c.run(&ctx),
         Command::Trust(c) => c.run(&ctx),

@@ -15,6 +15,8 @@
 #![deny(missing_docs)]
 
 mod attachment;
+mod destroy;
+mod duress;
 mod error;
 pub mod evidence;
 mod exchange;
@@ -39,6 +41,10 @@ use yaddash_model::fold::FOLD_VERSION;
 use yaddash_model::{Record, RecordKind};
 
 pub use attachment::{guess_media_type, padme};
+pub use destroy::{DestroyReport, destroy};
+pub use duress::{
+    GuardState, Refusal, UNLOCK_LIMIT_RANGE, Unlocked, guard_state, is_decoy_dir, unlock,
+};
 pub use error::{Result, VaultError};
 pub use exchange::{
     BundleIn, BundleOut, CurrentRule, DeviceRow, ImportCounts, ImportOverride, PendingExport,
@@ -270,6 +276,9 @@ impl Vault {
             put.execute(params!["fold_version", FOLD_VERSION.to_string()])?;
         }
         tx.commit()?;
+        duress::reserve_pages(&conn)?;
+        // Always there, whether or not they are used (see duress.rs).
+        duress::prepare_layout(dir, options.role, wf)?;
         sync_dir(dir)?;
         let vault = Vault {
             dir: dir.to_path_buf(),
@@ -293,6 +302,12 @@ impl Vault {
             Unlock::Recovery(code) => keyslot::open_slot(dir, SlotKind::Recovery, code.secret())?,
         }
         .ok_or(VaultError::WrongPassphrase)?;
+        Vault::open_keyed(dir, key)
+    }
+
+    /// Opens the database with a key a keyslot gave.
+    pub(crate) fn open_keyed(dir: &Path, key: MasterKey) -> Result<Vault> {
+        let db_path = dir.join(DB_FILE);
         let mut conn = open_db(&db_path, &key, false)?;
         schema::migrate(&mut conn)?;
         let get = |k: &str| -> Result<String> {
@@ -341,6 +356,11 @@ impl Vault {
     /// Replaces the passphrase. Only the passphrase keyslot is rewritten.
     pub fn change_passphrase(&self, new: &SecretString, work_factor: u8) -> Result<()> {
         check_passphrase(new)?;
+        if self.fits_decoy(new) {
+            return Err(VaultError::BadSecret(
+                "the new passphrase must differ from the duress passphrase; nothing was changed",
+            ));
+        }
         keyslot::write_slot(&self.dir, SlotKind::Passphrase, new, &self.key, work_factor)
     }
 

@@ -5,6 +5,7 @@ pub mod attachment;
 pub mod bundle;
 pub mod case;
 pub mod device;
+pub mod duress;
 pub mod edit;
 pub mod evidence;
 pub mod history;
