@@ -22,6 +22,7 @@ pub mod evidence;
 mod exchange;
 mod fsutil;
 mod keyslot;
+mod recording;
 pub mod register_store;
 mod schema;
 mod travel;
@@ -51,6 +52,10 @@ pub use exchange::{
     RecordChanges, RevisionConflict, RevisionRow,
 };
 pub use keyslot::{DEFAULT_WORK_FACTOR, MIN_WORK_FACTOR, RecoveryCode};
+pub use recording::{
+    MIN_FREE_SPACE_TO_START, MIN_FREE_SPACE_WHILE_RECORDING, RecordingInfo, RecordingStart,
+    RecordingWriter,
+};
 pub use schema::SCHEMA_VERSION;
 pub use travel::{AttachmentCoverage, Compacted, Removed, RevisionCoverage};
 
@@ -201,6 +206,10 @@ pub struct CheckReport {
     /// Encrypted files in attachments/ that no record refers to (left by an
     /// interrupted import); harmless, reported for completeness.
     pub orphan_files: u64,
+    /// Facts that are not problems but must be named: recordings cut short
+    /// and recovered from their complete segments, recordings in progress.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl CheckReport {
@@ -333,6 +342,8 @@ impl Vault {
             vault.rebuild_search_index()?;
         }
         vault.remove_partial_files();
+        // A recording cut short by a crash is saved from its complete segments.
+        vault.recover_recordings()?;
         // A travel-mode removal cut short by a crash is finished first.
         vault.finish_pending_removals(&mut |_, _| {})?;
         Ok(vault)
@@ -1030,6 +1041,7 @@ impl Vault {
                 report.orphan_files += 1;
             }
         }
+        self.check_recordings(&mut report)?;
         Ok(report)
     }
 

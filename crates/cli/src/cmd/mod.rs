@@ -18,6 +18,7 @@ pub mod passphrase;
 pub mod person;
 pub mod policy;
 pub mod receipt;
+pub mod record;
 pub mod register;
 pub mod search;
 pub mod show;
