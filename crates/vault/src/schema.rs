@@ -266,6 +266,22 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (bundle_id, path)
     ) STRICT;
     "#,
+    // 8: recordings made in the vault (docs/vault-format.md, "Recordings").
+    r#"
+    -- The capture metadata of an attachment that is a recording. Removed
+    -- with its attachment.
+    CREATE TABLE recordings (
+        attachment_id   TEXT PRIMARY KEY REFERENCES attachments (id) ON DELETE CASCADE,
+        started_at      TEXT NOT NULL,
+        ended_at        TEXT NOT NULL,
+        input           TEXT NOT NULL,
+        duration_ms     INTEGER NOT NULL,
+        codec           TEXT NOT NULL,
+        consent_seconds INTEGER,
+        segments        INTEGER NOT NULL,
+        recovered       INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    "#,
 ];
 
 /// The schema version this build writes.
