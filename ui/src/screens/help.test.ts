@@ -63,7 +63,7 @@ describe('help where the user is', () => {
     expect(guide.textContent).toContain('Who does what');
     expect(guide.textContent).toContain('Coordinator');
     expect(guide.querySelector('script, iframe, img')).toBeNull();
-  });
+  }, 30_000);
 
   it("the guide is in the user's language", async () => {
     setLocale('ru');
@@ -72,7 +72,7 @@ describe('help where the user is', () => {
     const guide = await screen.findByTestId('guide');
     expect(guide.textContent).toContain('Кто что делает');
     expect(screen.getByRole('heading', { name: ru['help.guide_title'] })).toBeTruthy();
-  });
+  }, 30_000);
 
   it('the Sync and Travel screens open the guide at their own section', async () => {
     await createVault('Field interviewer');
@@ -117,7 +117,7 @@ describe('native file dialogs', () => {
     go({ name: 'outbox' });
     await screen.findByLabelText(en['outbox.export_path']);
     expect(screen.queryAllByTestId('file-pick')).toHaveLength(0);
-  });
+  }, 30_000);
 
   it("a button beside the field fills it with the dialog's answer and remembers the folder", async () => {
     const asked: string[] = [];
