@@ -21,8 +21,8 @@ use yaddash_api::{
 };
 use yaddash_api::{
     DuplicateSuggestion, EvidenceExportRequest, EvidenceExported, MergeSummary,
-    RegisterExportRequest, RegisterExported,
-    RegisterPairRequest, RegisterRow, RegisterStatusRequest,
+    RegisterExportRequest, RegisterExported, RegisterPairRequest, RegisterRow,
+    RegisterStatusRequest,
 };
 
 use yaddash_api::{
