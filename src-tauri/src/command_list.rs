@@ -66,6 +66,10 @@ macro_rules! with_app_commands {
             register_mark_distinct,
             register_set_status,
             register_export,
+            // the panic shortcut (panic.rs)
+            panic_info,
+            set_panic_action,
+            panic_now,
         }
     };
 }

@@ -9,6 +9,9 @@
 //! * [`parse_duration`]: one reading of `30s`, `10m`, `24h`, `7d` for every
 //!   command (a bare number is refused: its unit would be a guess).
 //! * [`padme`]: the Padmé padding rule used for attachments and bundles.
+//! * [`exec_with_scrubbing_malloc`]: start the program again with glibc
+//!   filling freed memory, so that copies of secrets made by libraries do
+//!   not outlive the lock (the desktop app calls it first in `main`).
 //!
 //! It depends on nothing else of Yaddash: every crate may use it.
 #![forbid(unsafe_code)]
@@ -18,8 +21,13 @@ mod durable;
 mod duration;
 mod hardening;
 mod pad;
+mod scrub;
 
 pub use durable::{random_name, sync_dir, write_atomic};
 pub use duration::{DurationError, parse_duration};
 pub use hardening::{Hardening, harden_process, hardening_state};
 pub use pad::padme;
+pub use scrub::{
+    SCRUB_MARK, SCRUB_TUNABLES, exec_with_scrubbing_malloc, freed_memory_scrubbed,
+    scrub_environment,
+};

@@ -54,6 +54,9 @@ export const COMMANDS = [
   'register_mark_distinct',
   'register_set_status',
   'register_export',
+  'panic_info',
+  'set_panic_action',
+  'panic_now',
 ] as const;
 
 export type Command = (typeof COMMANDS)[number];
