@@ -427,6 +427,30 @@ test('the panic shortcut locks an unfocused window, and nothing secret is left i
     await s.waitFor('[data-testid=new-record]', { timeoutMs: 60_000 });
     process.kill(pid, 'SIGUSR1');
     await s.waitFor('[data-testid=unlock-form]', { timeoutMs: 20_000 });
+  });
+
+  await t.test('Settings: the panic shortcut and its action, in English, Azerbaijani and Russian', async () => {
+    await focusApp();
+    await typeSecretInto('#secret', PASSPHRASE);
+    await (await s.find('[data-testid=unlock-form] button[type=submit]')).click();
+    await s.waitFor('[data-testid=new-record]', { timeoutMs: 60_000 });
+    await s.clickText('nav button', 'Settings');
+    const panel = await s.waitFor('[data-testid=panic-global]');
+    assert.equal(await s.execute(`return document.querySelector('[data-testid=panic-global]').dataset.global`), 'active');
+    assert.match(await panel.text(), /Ctrl\+Alt\+Shift\+L works even while another program is in front/);
+    const choose = (css, value) =>
+      s.execute(`const sel = document.querySelector(arguments[0]); sel.value = arguments[1]; sel.dispatchEvent(new Event('change', { bubbles: true }));`, [css, value]);
+    for (const [lang, title] of [
+      ['en', 'Panic shortcut'],
+      ['az', 'Təcili qısayol'],
+      ['ru', 'Экстренное сочетание клавиш'],
+    ]) {
+      await choose('.lang select', lang);
+      await s.waitUntil(`return document.querySelector('#panic-title')?.textContent === arguments[0]`, [title], { what: `the panic settings in ${lang}` });
+      await s.execute(`document.querySelector('[data-testid=panic-settings]').scrollIntoView({ block: 'center' })`);
+      await screenshotDisplay(join(SHOTS, `panic-settings-${lang}.png`));
+    }
+    await choose('.lang select', 'en');
     await s.quit();
     s = undefined;
   });
