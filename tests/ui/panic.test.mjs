@@ -434,6 +434,8 @@ test('the panic shortcut locks an unfocused window, and nothing secret is left i
     await typeSecretInto('#secret', PASSPHRASE);
     await (await s.find('[data-testid=unlock-form] button[type=submit]')).click();
     await s.waitFor('[data-testid=new-record]', { timeoutMs: 60_000 });
+    other?.kill(); // out of the screenshots
+    other = undefined;
     await s.clickText('nav button', 'Settings');
     const panel = await s.waitFor('[data-testid=panic-global]');
     assert.equal(await s.execute(`return document.querySelector('[data-testid=panic-global]').dataset.global`), 'active');
