@@ -78,9 +78,8 @@ pub struct PanicInfo {
     pub quick_delete_available: bool,
 }
 
-/// Whether [`quick_delete`] destroys the vault in this build (false until
-/// it calls `yaddash_api`'s quick delete).
-pub const QUICK_DELETE_AVAILABLE: bool = false;
+/// Whether [`quick_delete`] destroys the vault in this build.
+pub const QUICK_DELETE_AVAILABLE: bool = true;
 
 /// The panic settings of this run of the app.
 pub struct PanicState {
@@ -181,11 +180,14 @@ pub fn run_panic<R: Runtime>(app: &AppHandle<R>) {
 }
 
 /// QUICK DELETE: the one call site of the vault's destruction for the
-/// panic shortcut. It waits for `yaddash_api`'s quick delete (issue 13,
-/// items 1-3, another branch): until then it only locks, which
-/// [`run_panic`] does right after, and says so on stderr.
-fn quick_delete<R: Runtime>(_app: &AppHandle<R>) {
-    eprintln!("yaddash: quick delete is not in this build yet: the vault was only locked");
+/// panic shortcut (`yaddash_api`'s quick delete: crypto-erase, then the
+/// rest). [`run_panic`] then locks and hides; the fresh page finds no vault
+/// and shows the first run, as after a fresh install.
+fn quick_delete<R: Runtime>(app: &AppHandle<R>) {
+    if let Err(e) = app.state::<AppState>().destroy_vault() {
+        // The message names a step and a path, never content.
+        eprintln!("yaddash: quick delete from the panic shortcut failed: {e}");
+    }
 }
 
 /// Locks, forgets the screen and gets the window out of sight.

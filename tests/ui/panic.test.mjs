@@ -453,6 +453,13 @@ test('the panic shortcut locks an unfocused window, and nothing secret is left i
       await screenshotDisplay(join(SHOTS, `panic-settings-${lang}.png`));
     }
     await choose('.lang select', 'en');
+    // Quick delete can be chosen (with its warning), and chosen back.
+    await s.clickText('label', 'Quick delete');
+    await s.waitFor('[data-testid=panic-settings] .error');
+    await s.execute(`document.querySelector('[data-testid=panic-settings]').scrollIntoView({ block: 'center' })`);
+    await screenshotDisplay(join(SHOTS, 'panic-settings-quick-delete.png'));
+    await s.clickText('label', 'Lock and hide');
+    await s.waitUntil(`return localStorage.getItem('yaddash.panic') === 'lock_and_hide'`, [], { what: 'the choice saved' });
     await s.quit();
     s = undefined;
   });

@@ -12,6 +12,10 @@
 //! * [`exec_with_scrubbing_malloc`]: start the program again with glibc
 //!   filling freed memory, so that copies of secrets made by libraries do
 //!   not outlive the lock (the desktop app calls it first in `main`).
+//! * [`overwrite_and_remove`]: overwrite a file, then remove it (with what
+//!   that cannot guarantee).
+//! * [`available_space`]: free bytes on a file system (recordings refuse to
+//!   start below a minimum).
 //!
 //! It depends on nothing else of Yaddash: every crate may use it.
 #![forbid(unsafe_code)]
@@ -22,6 +26,8 @@ mod duration;
 mod hardening;
 mod pad;
 mod scrub;
+mod shred;
+mod space;
 
 pub use durable::{random_name, sync_dir, write_atomic};
 pub use duration::{DurationError, parse_duration};
@@ -31,3 +37,5 @@ pub use scrub::{
     SCRUB_MARK, SCRUB_TUNABLES, exec_with_scrubbing_malloc, freed_memory_scrubbed,
     scrub_environment,
 };
+pub use shred::overwrite_and_remove;
+pub use space::available_space;
