@@ -68,6 +68,10 @@ macro_rules! with_app_commands {
             register_export,
             // evidence packs (coordinator vaults)
             evidence_export,
+            // the panic shortcut (panic.rs)
+            panic_info,
+            set_panic_action,
+            panic_now,
         }
     };
 }

@@ -41,6 +41,8 @@ import type {
   TrustSource,
   TrustSummary,
   UnlockRequest,
+  PanicAction,
+  PanicInfo,
 } from './types';
 
 /**
@@ -56,6 +58,16 @@ export interface Backend {
   lock(): Promise<void>;
   /** Locks at once and minimises the window. */
   panicLock(): Promise<void>;
+  /** The panic shortcut: its action and whether it works outside the window. */
+  panicInfo(): Promise<PanicInfo>;
+  setPanicAction(action: PanicAction): Promise<PanicInfo>;
+  /** The panic action (the shortcut pressed inside the window, where the desktop gave no key grab). */
+  panicNow(): Promise<void>;
+  /**
+   * True when a lock also reloads the page in a fresh web process (the real
+   * app): the UI then waits for that instead of showing the unlock form.
+   */
+  readonly reloadsOnLock: boolean;
   /** Reports user activity (postpones the idle lock). */
   touch(): Promise<void>;
   setIdleLock(minutes: number): Promise<void>;

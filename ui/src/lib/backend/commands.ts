@@ -55,6 +55,9 @@ export const COMMANDS = [
   'register_set_status',
   'register_export',
   'evidence_export',
+  'panic_info',
+  'set_panic_action',
+  'panic_now',
 ] as const;
 
 export type Command = (typeof COMMANDS)[number];

@@ -43,6 +43,8 @@ import type {
   TrustSource,
   TrustSummary,
   UnlockRequest,
+  PanicAction,
+  PanicInfo,
 } from './types';
 
 /**
@@ -163,6 +165,25 @@ export class MemoryBackend implements Backend {
 
   async panicLock(): Promise<void> {
     this.calls.push('panic_lock');
+    this.unlocked = false;
+  }
+
+  panicAction: PanicAction = 'lock_and_hide';
+  readonly reloadsOnLock = false;
+
+  async panicInfo(): Promise<PanicInfo> {
+    this.calls.push('panic_info');
+    return { action: this.panicAction, shortcut: 'Ctrl+Alt+Shift+L', global: 'active', quick_delete_available: false };
+  }
+
+  async setPanicAction(action: PanicAction): Promise<PanicInfo> {
+    this.calls.push('set_panic_action');
+    this.panicAction = action;
+    return this.panicInfo();
+  }
+
+  async panicNow(): Promise<void> {
+    this.calls.push('panic_now');
     this.unlocked = false;
   }
 

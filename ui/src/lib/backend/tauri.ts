@@ -46,6 +46,8 @@ import type {
   TrustSource,
   TrustSummary,
   UnlockRequest,
+  PanicAction,
+  PanicInfo,
 } from './types';
 
 /** The scheme of src-tauri/src/protocol.rs. */
@@ -75,6 +77,10 @@ export class TauriBackend implements Backend {
   unlock = (req: UnlockRequest) => call<SessionInfo>('unlock', { req });
   lock = () => call<void>('lock');
   panicLock = () => call<void>('panic_lock');
+  panicInfo = () => call<PanicInfo>('panic_info');
+  setPanicAction = (action: PanicAction) => call<PanicInfo>('set_panic_action', { action });
+  panicNow = () => call<void>('panic_now');
+  readonly reloadsOnLock = true;
   touch = () => call<void>('touch');
   setIdleLock = (minutes: number) => call<void>('set_idle_lock', { minutes });
   sessionInfo = () => call<SessionInfo>('session_info');
