@@ -93,10 +93,7 @@ pub fn clear_duress(s: S<'_>) -> ApiResult<yaddash_api::CoercionSettings> {
 }
 
 #[tauri::command(async)]
-pub fn set_unlock_limit(
-    s: S<'_>,
-    limit: Option<u32>,
-) -> ApiResult<yaddash_api::CoercionSettings> {
+pub fn set_unlock_limit(s: S<'_>, limit: Option<u32>) -> ApiResult<yaddash_api::CoercionSettings> {
     s.set_unlock_limit(limit)
 }
 
