@@ -18,9 +18,11 @@ mod attachment;
 mod destroy;
 mod duress;
 mod error;
+pub mod evidence;
 mod exchange;
 mod fsutil;
 mod keyslot;
+mod recording;
 pub mod register_store;
 mod schema;
 mod travel;
@@ -50,6 +52,10 @@ pub use exchange::{
     RecordChanges, RevisionConflict, RevisionRow,
 };
 pub use keyslot::{DEFAULT_WORK_FACTOR, MIN_WORK_FACTOR, RecoveryCode};
+pub use recording::{
+    MIN_FREE_SPACE_TO_START, MIN_FREE_SPACE_WHILE_RECORDING, RecordingInfo, RecordingStart,
+    RecordingWriter,
+};
 pub use schema::SCHEMA_VERSION;
 pub use travel::{AttachmentCoverage, Compacted, Removed, RevisionCoverage};
 
@@ -200,6 +206,10 @@ pub struct CheckReport {
     /// Encrypted files in attachments/ that no record refers to (left by an
     /// interrupted import); harmless, reported for completeness.
     pub orphan_files: u64,
+    /// Facts that are not problems but must be named: recordings cut short
+    /// and recovered from their complete segments, recordings in progress.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl CheckReport {
@@ -332,6 +342,8 @@ impl Vault {
             vault.rebuild_search_index()?;
         }
         vault.remove_partial_files();
+        // A recording cut short by a crash is saved from its complete segments.
+        vault.recover_recordings()?;
         // A travel-mode removal cut short by a crash is finished first.
         vault.finish_pending_removals(&mut |_, _| {})?;
         Ok(vault)
@@ -525,6 +537,45 @@ impl Vault {
         for row in rows {
             let (id, body) = row?;
             out.push(hit(&id, kind.as_str(), &body)?);
+        }
+        Ok(out)
+    }
+
+    /// Every current record of `kind`, read in one query (the register and
+    /// the exports read the whole vault; [`Vault::get`] per id costs a query
+    /// and a parse each).
+    pub fn all(&self, kind: RecordKind) -> Result<Vec<StoredRecord>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, rev, body, body_sha256, created_at, created_by, updated_at, updated_by
+             FROM records WHERE kind = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([kind.as_str()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, String>(7)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, rev, body, body_sha256, ca, cb, ua, ub) = row?;
+            let id = Uuid::parse_str(&id)
+                .map_err(|_| VaultError::Corrupt(format!("record id {id:?}")))?;
+            out.push(StoredRecord {
+                id,
+                rev,
+                record: parse_body(kind.as_str(), &body)?,
+                body_sha256,
+                created_at: ca,
+                created_by: cb,
+                updated_at: ua,
+                updated_by: ub,
+            });
         }
         Ok(out)
     }
@@ -990,6 +1041,7 @@ impl Vault {
                 report.orphan_files += 1;
             }
         }
+        self.check_recordings(&mut report)?;
         Ok(report)
     }
 

@@ -49,6 +49,9 @@ impl Command {
                             report.orphan_files
                         ));
                     }
+                    for n in &report.notes {
+                        s.push_str(&format!("\nnote: {n}"));
+                    }
                     for p in &report.problems {
                         s.push_str(&format!("\nPROBLEM: {p}"));
                     }
