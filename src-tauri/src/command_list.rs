@@ -17,6 +17,13 @@ macro_rules! with_app_commands {
             set_idle_lock,
             session_info,
             change_passphrase,
+            // under coercion: quick delete, duress passphrase, unlock limit
+            destroy_preview,
+            destroy_vault,
+            coercion_settings,
+            set_duress,
+            clear_duress,
+            set_unlock_limit,
             // records
             list_records,
             search,

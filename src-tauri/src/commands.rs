@@ -70,6 +70,41 @@ pub fn panic_lock(s: S<'_>, window: WebviewWindow) -> ApiResult<()> {
     locked
 }
 
+/// What a quick delete would lose (shown during its countdown).
+#[tauri::command(async)]
+pub fn destroy_preview(s: S<'_>) -> ApiResult<yaddash_api::Unsent> {
+    s.destroy_preview()
+}
+
+/// Quick delete; afterwards the app shows the first-run screen.
+#[tauri::command(async)]
+pub fn destroy_vault(s: S<'_>) -> ApiResult<yaddash_api::DestroyReport> {
+    s.destroy_vault()
+}
+
+#[tauri::command(async)]
+pub fn coercion_settings(s: S<'_>) -> ApiResult<yaddash_api::CoercionSettings> {
+    s.coercion_settings()
+}
+
+#[tauri::command(async)]
+pub fn set_duress(
+    s: S<'_>,
+    req: yaddash_api::SetDuressRequest,
+) -> ApiResult<yaddash_api::CoercionSettings> {
+    s.set_duress(req)
+}
+
+#[tauri::command(async)]
+pub fn clear_duress(s: S<'_>) -> ApiResult<yaddash_api::CoercionSettings> {
+    s.clear_duress()
+}
+
+#[tauri::command(async)]
+pub fn set_unlock_limit(s: S<'_>, limit: Option<u32>) -> ApiResult<yaddash_api::CoercionSettings> {
+    s.set_unlock_limit(limit)
+}
+
 #[tauri::command(async)]
 pub fn touch(s: S<'_>) -> ApiResult<()> {
     s.touch()

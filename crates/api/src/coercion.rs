@@ -105,3 +105,83 @@ impl AppState {
         self.coercion_settings()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::{
+        AppState, Config, CreateVaultRequest, ErrorCode, MIN_WORK_FACTOR, Role, UnlockRequest,
+    };
+
+    const PASS: &str = "correct horse battery";
+
+    fn created(dir: &Path) -> AppState {
+        let s = AppState::new(Config {
+            vault_dir: dir.join("vault"),
+            kdf_work_factor: MIN_WORK_FACTOR,
+        });
+        s.create_vault(CreateVaultRequest {
+            role: Role::Field,
+            passphrase: PASS.into(),
+        })
+        .expect("create");
+        s
+    }
+
+    fn unlock(s: &AppState, p: &str) -> Result<(), ErrorCode> {
+        s.unlock(UnlockRequest::Passphrase { secret: p.into() })
+            .map(|_| ())
+            .map_err(|e| e.code)
+    }
+
+    #[test]
+    fn quick_delete_leaves_a_fresh_install_locked_or_unlocked() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let s = created(tmp.path());
+        assert_eq!(s.destroy_preview().expect("preview").records, Some(0));
+        let r = s.destroy_vault().expect("destroy");
+        assert!(r.left.is_empty());
+        let st = s.app_status().expect("status");
+        assert!(!st.vault_exists && !st.unlocked);
+        assert!(!tmp.path().join("vault").exists());
+        // Locked, too; then a new vault can be made where it was.
+        let s = created(tmp.path());
+        s.lock().expect("lock");
+        s.destroy_vault().expect("destroy locked");
+        assert!(!s.app_status().expect("status").vault_exists);
+        assert!(s.destroy_vault().is_ok(), "twice is fine");
+    }
+
+    #[test]
+    fn duress_and_limit_through_the_app_state() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let s = created(tmp.path());
+        assert!(s.set_unlock_limit(Some(2)).is_err());
+        let c = s.set_unlock_limit(Some(3)).expect("limit");
+        assert_eq!(c.unlock_limit, Some(3));
+        let c = s
+            .set_duress(crate::SetDuressRequest {
+                passphrase: "purple monkey dishwasher".into(),
+            })
+            .expect("duress");
+        assert!(c.duress_set);
+        s.lock().expect("lock");
+        assert_eq!(s.app_status().expect("status").attempts_left, Some(3));
+        assert_eq!(
+            unlock(&s, "wrong wrong wrong"),
+            Err(ErrorCode::WrongPassphrase)
+        );
+        assert_eq!(s.app_status().expect("status").attempts_left, Some(2));
+        unlock(&s, "purple monkey dishwasher").expect("the decoy opens");
+        assert!(!s.coercion_settings().expect("settings").duress_set);
+        s.lock().expect("lock");
+        assert_eq!(unlock(&s, PASS), Err(ErrorCode::WrongPassphrase));
+        assert_eq!(unlock(&s, PASS), Err(ErrorCode::WrongPassphrase));
+        assert_eq!(unlock(&s, PASS), Err(ErrorCode::WrongPassphrase));
+        assert!(
+            !s.app_status().expect("status").vault_exists,
+            "erased at the limit"
+        );
+    }
+}

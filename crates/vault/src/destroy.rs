@@ -39,6 +39,8 @@ const VAULT_ENTRIES: &[&str] = &[
     "vault.db-journal",
     ATTACHMENTS,
     "outbox",
+    "inbox",
+    crate::recording::RECORDINGS,
     DECOY_DIR,
     GUARD_FILE,
     crate::duress::DECOY_TMP,

@@ -347,6 +347,8 @@ fn promote_decoy(dir: &Path) -> Result<()> {
     erase_keyslots(&dir.join("keyslots"));
     erase_database(dir);
     let _ = fs::remove_file(dir.join(DB_FILE));
+    // The vault's recordings (encrypted to its erased storage key).
+    remove_tree(&dir.join(crate::recording::RECORDINGS));
     sync_dir(dir)?;
     finish_promotion(dir)
 }
@@ -364,7 +366,8 @@ fn finish_promotion(dir: &Path) -> Result<()> {
         fs::rename(dir.join(ATTACHMENTS), &erased).ctx(|| "moving attachments aside".into())?;
     }
     remove_tree(&dir.join("outbox"));
-    let moves: [(PathBuf, PathBuf); 4] = [
+    remove_tree(&dir.join("inbox"));
+    let moves: [(PathBuf, PathBuf); 5] = [
         (
             keyslot::slot_path(&decoy, SlotKind::Passphrase),
             keyslot::slot_path(dir, SlotKind::Passphrase),
@@ -374,6 +377,10 @@ fn finish_promotion(dir: &Path) -> Result<()> {
             keyslot::slot_path(dir, SlotKind::Recovery),
         ),
         (decoy.join(ATTACHMENTS), dir.join(ATTACHMENTS)),
+        (
+            decoy.join(crate::recording::RECORDINGS),
+            dir.join(crate::recording::RECORDINGS),
+        ),
         (decoy.join(DB_FILE), dir.join(DB_FILE)),
     ];
     for (from, to) in &moves {

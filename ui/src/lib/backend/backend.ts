@@ -4,6 +4,9 @@ import type {
   BundleOutSummary,
   BundleSummary,
   CheckReport,
+  CoercionSettings,
+  DestroyReport,
+  Unsent,
   CreatedVault,
   DeviceIdentity,
   DeviceSummary,
@@ -73,6 +76,14 @@ export interface Backend {
   setIdleLock(minutes: number): Promise<void>;
   sessionInfo(): Promise<SessionInfo>;
   changePassphrase(current: string, next: string): Promise<void>;
+  /** What a quick delete would lose. */
+  destroyPreview(): Promise<Unsent>;
+  /** Quick delete: crypto-erase, then remove; afterwards there is no vault. */
+  destroyVault(): Promise<DestroyReport>;
+  coercionSettings(): Promise<CoercionSettings>;
+  setDuress(passphrase: string): Promise<CoercionSettings>;
+  clearDuress(): Promise<CoercionSettings>;
+  setUnlockLimit(limit: number | null): Promise<CoercionSettings>;
 
   listRecords(kind: RecordKind): Promise<RecordSummary[]>;
   search(query: string, kind?: RecordKind, limit?: number): Promise<RecordSummary[]>;

@@ -6,6 +6,9 @@ import type {
   AttachmentInfo,
   BundleOutSummary,
   BundleSummary,
+  CoercionSettings,
+  DestroyReport,
+  Unsent,
   CreatedVault,
   DeviceIdentity,
   DeviceSummary,
@@ -99,6 +102,10 @@ export class MemoryBackend implements Backend {
   private finishedHandlers: ((f: JobFinished) => void)[] = [];
   private exported = 0;
   private lockHandlers: (() => void)[] = [];
+  /** Under coercion: the duress passphrase, the unlock limit and the failures counted. */
+  duress: string | null = null;
+  unlockLimit: number | null = null;
+  failedUnlocks = 0;
   private seq = 0;
 
   private session(): SessionInfo {
@@ -133,7 +140,12 @@ export class MemoryBackend implements Backend {
 
   async appStatus(): Promise<AppStatus> {
     this.calls.push('app_status');
-    return { vault_exists: this.passphrase !== null, unlocked: this.unlocked, idle_lock_minutes: this.idleMinutes };
+    return {
+      vault_exists: this.passphrase !== null,
+      unlocked: this.unlocked,
+      idle_lock_minutes: this.idleMinutes,
+      attempts_left: this.unlockLimit === null ? null : Math.max(0, this.unlockLimit - this.failedUnlocks),
+    };
   }
 
   async createVault(role: Role, passphrase: string): Promise<CreatedVault> {
@@ -153,7 +165,24 @@ export class MemoryBackend implements Backend {
       req.method === 'passphrase'
         ? req.secret === this.passphrase
         : req.secret.replace(/[\s-]/g, '').toUpperCase() === this.recoveryCode.replace(/-/g, '');
-    if (!ok) throw new BackendError('wrong_passphrase', 'wrong passphrase or recovery code');
+    if (!ok && req.method === 'passphrase' && this.duress !== null && req.secret === this.duress) {
+      // The decoy takes the vault's place: empty, with the duress passphrase.
+      this.passphrase = this.duress;
+      this.duress = null;
+      this.records.clear();
+      this.attachments.clear();
+      this.failedUnlocks = 0;
+      this.unlocked = true;
+      return this.session();
+    }
+    if (!ok) {
+      if (this.unlockLimit !== null) {
+        this.failedUnlocks += 1;
+        if (this.failedUnlocks >= this.unlockLimit) this.wipe();
+      }
+      throw new BackendError('wrong_passphrase', 'wrong passphrase or recovery code');
+    }
+    this.failedUnlocks = 0;
     this.unlocked = true;
     return this.session();
   }
@@ -324,6 +353,67 @@ export class MemoryBackend implements Backend {
 
   attachmentUrl(id: string): string {
     return `memory://attachment/${id}`;
+  }
+
+  private wipe(): void {
+    this.passphrase = null;
+    this.duress = null;
+    this.unlockLimit = null;
+    this.failedUnlocks = 0;
+    this.unlocked = false;
+    this.records.clear();
+    this.attachments.clear();
+    this.outbox = [];
+  }
+
+  async destroyPreview(): Promise<Unsent> {
+    this.calls.push('destroy_preview');
+    this.need();
+    const waiting = this.outbox.filter((e) => e.state === 'pending' || e.state === 'partly-sent');
+    return {
+      records: this.role === 'coordinator' ? null : this.records.size,
+      waiting_bundles: waiting.map((e) => e.seq),
+      outbox: '/memory/vault/outbox',
+    };
+  }
+
+  async destroyVault(): Promise<DestroyReport> {
+    this.calls.push('destroy_vault');
+    this.wipe();
+    return { crypto_erase_ms: 1, total_ms: 2, left: [] };
+  }
+
+  private coercion(): CoercionSettings {
+    return { duress_set: this.duress !== null, unlock_limit: this.unlockLimit };
+  }
+
+  async coercionSettings(): Promise<CoercionSettings> {
+    this.need();
+    return this.coercion();
+  }
+
+  async setDuress(passphrase: string): Promise<CoercionSettings> {
+    this.calls.push('set_duress');
+    this.need();
+    if (passphrase === this.passphrase) throw new BackendError('invalid_input', 'the duress passphrase must differ from the passphrase');
+    if ([...passphrase].length < 8) throw new BackendError('invalid_input', 'the passphrase is too short');
+    this.duress = passphrase;
+    return this.coercion();
+  }
+
+  async clearDuress(): Promise<CoercionSettings> {
+    this.need();
+    this.duress = null;
+    return this.coercion();
+  }
+
+  async setUnlockLimit(limit: number | null): Promise<CoercionSettings> {
+    this.calls.push('set_unlock_limit');
+    this.need();
+    if (limit !== null && (limit < 3 || limit > 99)) throw new BackendError('invalid_input', 'between 3 and 99');
+    this.unlockLimit = limit;
+    this.failedUnlocks = 0;
+    return this.coercion();
   }
 
   async checkVault() {

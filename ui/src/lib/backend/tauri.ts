@@ -9,6 +9,9 @@ import type {
   BundleOutSummary,
   BundleSummary,
   CheckReport,
+  CoercionSettings,
+  DestroyReport,
+  Unsent,
   CreatedVault,
   DeviceIdentity,
   DeviceSummary,
@@ -108,6 +111,12 @@ export class TauriBackend implements Backend {
   listAttachments = (recordId: string) => call<AttachmentInfo[]>('list_attachments', { id: recordId });
   attachmentUrl = (id: string) => convertFileSrc(id, ATTACHMENT_SCHEME);
   checkVault = () => call<CheckReport>('check_vault');
+  destroyPreview = () => call<Unsent>('destroy_preview');
+  destroyVault = () => call<DestroyReport>('destroy_vault');
+  coercionSettings = () => call<CoercionSettings>('coercion_settings');
+  setDuress = (passphrase: string) => call<CoercionSettings>('set_duress', { req: { passphrase } });
+  clearDuress = () => call<CoercionSettings>('clear_duress');
+  setUnlockLimit = (limit: number | null) => call<CoercionSettings>('set_unlock_limit', { limit });
 
   outboxStatus = () => call<OutboxStatus>('outbox_status');
   exportBundle = (path: string) => call<BundleSummary>('export_bundle', { req: { path } });

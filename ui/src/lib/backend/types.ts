@@ -224,6 +224,27 @@ export interface AppStatus {
   vault_exists: boolean;
   unlocked: boolean;
   idle_lock_minutes: number;
+  /** Failed unlocks left before the vault is erased, when its owner set a limit. */
+  attempts_left: number | null;
+}
+
+/** What a quick delete would lose: records headquarters does not hold yet. */
+export interface Unsent {
+  /** null in a coordinator vault (it may be headquarters' only copy). */
+  records: number | null;
+  waiting_bundles: number[];
+  outbox: string;
+}
+
+export interface DestroyReport {
+  crypto_erase_ms: number;
+  total_ms: number;
+  left: string[];
+}
+
+export interface CoercionSettings {
+  duress_set: boolean;
+  unlock_limit: number | null;
 }
 
 /** What the panic shortcut does (src-tauri/src/panic.rs). */
