@@ -424,6 +424,9 @@ fn a_recording_through_the_virtual_microphone_is_encrypted_and_plays() {
         let t = String::from_utf8_lossy(&t.stdout);
         assert!(t.contains("YADDASH_CONSENT_SECONDS=3"), "{t}");
     }
+    let shown = v.json(&["show", att]);
+    assert_eq!(shown["recording"]["sha256"], info["sha256"], "{shown}");
+    assert_eq!(shown["recording"]["input"], "default", "{shown}");
     let check = v.ok(&["vault", "check"]);
     assert!(check.contains("vault is clean"), "{check}");
     assert!(
