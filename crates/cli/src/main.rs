@@ -79,9 +79,15 @@ enum Command {
     Show(cmd::show::Args),
     /// Show every revision of a record.
     History(cmd::history::Args),
-    /// Vault maintenance: check.
+    /// Vault maintenance: check; destroy (quick delete).
     #[command(subcommand)]
     Vault(cmd::vault::Command),
+    /// The duress passphrase: typed at unlock, it erases the vault and opens a decoy.
+    #[command(subcommand)]
+    Duress(cmd::duress::Command),
+    /// Erase the vault after a number of failed unlocks (off by default).
+    #[command(subcommand)]
+    UnlockLimit(cmd::duress::LimitCommand),
     /// Change the passphrase.
     #[command(subcommand)]
     Passphrase(cmd::passphrase::Command),
@@ -100,6 +106,9 @@ enum Command {
     /// The register of political prisoners: list, duplicates, merge, export.
     #[command(subcommand)]
     Register(cmd::register::Command),
+    /// Evidence packs for litigation: export (coordinator).
+    #[command(subcommand)]
+    Evidence(cmd::evidence::Command),
     /// HQ server: invite, enroll, pull (coordinator), revoke.
     #[command(subcommand)]
     Hq(cmd::hq::Command),
@@ -151,12 +160,15 @@ fn run(cli: Cli) -> common::CliResult {
         Command::Show(a) => a.run(&ctx),
         Command::History(a) => a.run(&ctx),
         Command::Vault(c) => c.run(&ctx),
+        Command::Duress(c) => c.run(&ctx),
+        Command::UnlockLimit(c) => c.run(&ctx),
         Command::Passphrase(c) => c.run(&ctx),
         Command::Device(c) => c.run(&ctx),
         Command::Trust(c) => c.run(&ctx),
         Command::Bundle(c) => c.run(&ctx),
         Command::Receipt(c) => c.run(&ctx),
         Command::Register(c) => c.run(&ctx),
+        Command::Evidence(c) => c.run(&ctx),
         Command::Hq(c) => c.run(&ctx),
         Command::Sync(a) => a.run(&ctx),
         Command::Policy(c) => c.run(&ctx),
