@@ -265,7 +265,10 @@ impl Watch {
                         };
                         reads += 1;
                         let name = f.file_name().unwrap().to_string_lossy().into_owned();
-                        let db = name.starts_with("vault.db");
+                        // SQLCipher databases, and the unlock-attempts
+                        // counter (docs/coercion.md: 43 bytes of numbers),
+                        // are the vault's non-age files; neither holds audio.
+                        let db = name.starts_with("vault.db") || name == "attempts";
                         // Ogg Opus starts with these headers (8 bytes: no
                         // chance match in random ciphertext).
                         let plain = bytes

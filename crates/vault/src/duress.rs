@@ -364,6 +364,7 @@ fn finish_promotion(dir: &Path) -> Result<()> {
         fs::rename(dir.join(ATTACHMENTS), &erased).ctx(|| "moving attachments aside".into())?;
     }
     remove_tree(&dir.join("outbox"));
+    remove_tree(&dir.join(crate::recording::RECORDINGS));
     let moves: [(PathBuf, PathBuf); 4] = [
         (
             keyslot::slot_path(&decoy, SlotKind::Passphrase),
