@@ -6,6 +6,9 @@ import { BackendError } from './types';
 import type {
   AppStatus,
   AttachmentInfo,
+  InputInfo,
+  RecordingInfo,
+  RecordingStatus,
   BundleOutSummary,
   BundleSummary,
   CheckReport,
@@ -101,6 +104,20 @@ export class TauriBackend implements Backend {
   listAttachments = (recordId: string) => call<AttachmentInfo[]>('list_attachments', { id: recordId });
   attachmentUrl = (id: string) => convertFileSrc(id, ATTACHMENT_SCHEME);
   checkVault = () => call<CheckReport>('check_vault');
+
+  recordingInputs = () => call<InputInfo[]>('recording_inputs');
+  recordingStart = (recordId: string, input: string | null, consentSeconds: number | null) =>
+    call<RecordingStatus>('recording_start', {
+      req: { record_id: recordId, input, consent_seconds: consentSeconds },
+    });
+  recordingStatus = () => call<RecordingStatus>('recording_status');
+  recordingPause = () => call<RecordingStatus>('recording_pause');
+  recordingResume = () => call<RecordingStatus>('recording_resume');
+  recordingStop = () => call<RecordingInfo>('recording_stop');
+  moveIntoVault = (recordId: string, path: string) =>
+    call<{ attachment: AttachmentInfo; original_removed: boolean }>('move_into_vault', {
+      req: { record_id: recordId, path },
+    });
 
   outboxStatus = () => call<OutboxStatus>('outbox_status');
   exportBundle = (path: string) => call<BundleSummary>('export_bundle', { req: { path } });
