@@ -48,8 +48,11 @@ fn mic() -> (MutexGuard<'static, ()>, &'static Mic) {
     let mic = MIC.get_or_init(|| {
         let dir = tempfile::tempdir().expect("tempdir");
         let runtime = dir.path().join("rt");
+        // Statics are never dropped: the server exits by itself 20 s after
+        // its last client.
         let st = Command::new(script())
             .args(["start", utf8(&runtime)])
+            .env("VMIC_IDLE_EXIT", "20")
             .status()
             .expect("running scripts/virtual-mic.sh (needs pulseaudio)");
         assert!(st.success(), "the virtual microphone did not start");
