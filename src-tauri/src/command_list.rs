@@ -74,6 +74,12 @@ macro_rules! with_app_commands {
             register_mark_distinct,
             register_set_status,
             register_export,
+            // evidence packs (coordinator vaults)
+            evidence_export,
+            // the panic shortcut (panic.rs)
+            panic_info,
+            set_panic_action,
+            panic_now,
         }
     };
 }

@@ -20,8 +20,9 @@ use yaddash_api::{
     RevisionOrigin, RevokeDeviceRequest, TrustExportRequest, TrustSummary,
 };
 use yaddash_api::{
-    DuplicateSuggestion, MergeSummary, RegisterExportRequest, RegisterExported,
-    RegisterPairRequest, RegisterRow, RegisterStatusRequest,
+    DuplicateSuggestion, EvidenceExportRequest, EvidenceExported, MergeSummary,
+    RegisterExportRequest, RegisterExported, RegisterPairRequest, RegisterRow,
+    RegisterStatusRequest,
 };
 
 use yaddash_api::{
@@ -30,6 +31,7 @@ use yaddash_api::{
 };
 
 use crate::WindowEvents;
+use crate::panic::{PanicAction, PanicInfo, PanicState};
 
 type S<'a> = State<'a, AppState>;
 
@@ -48,17 +50,23 @@ pub fn unlock(s: S<'_>, req: UnlockRequest) -> ApiResult<SessionInfo> {
     s.unlock(req)
 }
 
+/// Locks, then loads the window in a fresh web process (the one that
+/// showed the vault ends; see panic.rs).
 #[tauri::command(async)]
-pub fn lock(s: S<'_>) -> ApiResult<()> {
-    s.lock()
+pub fn lock(s: S<'_>, window: WebviewWindow) -> ApiResult<()> {
+    let locked = s.lock();
+    crate::panic::forget_web_content(&window);
+    locked
 }
 
-/// Locks at once and gets the window out of sight.
+/// Locks at once and gets the window out of sight (Ctrl+Shift+L in the
+/// window: always this, whatever the panic shortcut's action).
 #[tauri::command(async)]
 pub fn panic_lock(s: S<'_>, window: WebviewWindow) -> ApiResult<()> {
     let locked = s.lock();
     // Locking is what matters; a window manager may refuse to minimise.
     let _ = window.minimize();
+    crate::panic::forget_web_content(&window);
     locked
 }
 
@@ -366,4 +374,28 @@ pub fn register_set_status(s: S<'_>, req: RegisterStatusRequest) -> ApiResult<()
 #[tauri::command(async)]
 pub fn register_export(s: S<'_>, req: RegisterExportRequest) -> ApiResult<RegisterExported> {
     s.register_export(req)
+}
+
+#[tauri::command(async)]
+pub fn evidence_export(s: S<'_>, req: EvidenceExportRequest) -> ApiResult<EvidenceExported> {
+    s.evidence_export(req)
+}
+
+// ----- the panic shortcut (panic.rs) ------------------------------------------
+
+#[tauri::command(async)]
+pub fn panic_info(p: State<'_, PanicState>) -> PanicInfo {
+    p.info()
+}
+
+/// The panic action, from the window (where the desktop gave no key grab).
+#[tauri::command(async)]
+pub fn panic_now(app: AppHandle) {
+    crate::panic::run_panic(&app);
+}
+
+#[tauri::command(async)]
+pub fn set_panic_action(p: State<'_, PanicState>, action: PanicAction) -> PanicInfo {
+    p.set_action(action);
+    p.info()
 }

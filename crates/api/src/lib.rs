@@ -12,6 +12,7 @@
 mod coercion;
 pub mod dto;
 mod error;
+mod evidence;
 mod recording;
 mod register;
 mod sync;
@@ -32,6 +33,7 @@ use zeroize::Zeroizing;
 pub use coercion::{CoercionSettings, SetDuressRequest, Unsent};
 pub use dto::*;
 pub use error::{ApiError, ApiResult, ErrorCode};
+pub use evidence::{EvidenceExportRequest, EvidenceExported};
 pub use recording::{MoveIntoVaultRequest, MovedIntoVault, RecordingStartRequest, RecordingStatus};
 pub use register::MAX_REASON_CHARS;
 pub use sync::{
@@ -136,6 +138,14 @@ fn lock_ignoring_poison<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Closes the vault where it lies. Assigning `None` drops the `Vault` in
+/// place, so its keys (the storage identity is stored inline) are wiped in
+/// the shared allocation itself; `Option::take` would move them out to be
+/// wiped elsewhere and leave their bytes behind in it.
+pub(crate) fn close_in_place(slot: &mut Option<Vault>) {
+    *slot = None;
+}
+
 fn secret(s: String) -> SecretString {
     SecretString::from(Zeroizing::new(s).as_str())
 }
@@ -196,18 +206,17 @@ impl AppState {
     fn lock_now(&self) {
         self.lock_requested.store(true, Ordering::SeqCst);
         self.cancel_job();
-        let taken = match self.vault.try_lock() {
-            Ok(mut g) => g.take(),
-            Err(TryLockError::Poisoned(p)) => p.into_inner().take(),
+        match self.vault.try_lock() {
+            Ok(mut g) => close_in_place(&mut g),
+            Err(TryLockError::Poisoned(p)) => close_in_place(&mut p.into_inner()),
             Err(TryLockError::WouldBlock) if self.job_running() => {
                 // The transfer holds the vault; it was told to stop and
                 // drops the vault when it does (see sync.rs).
                 return;
             }
-            Err(TryLockError::WouldBlock) => lock_ignoring_poison(&self.vault).take(),
+            Err(TryLockError::WouldBlock) => close_in_place(&mut lock_ignoring_poison(&self.vault)),
         };
         self.lock_requested.store(false, Ordering::SeqCst);
-        drop(taken);
     }
 
     /// Whether the vault is open (possibly held by a transfer).
@@ -215,7 +224,7 @@ impl AppState {
         let settle = |mut g: MutexGuard<'_, Option<Vault>>| {
             // A lock that found the vault busy: finish it now.
             if self.lock_requested.swap(false, Ordering::SeqCst) {
-                drop(g.take());
+                close_in_place(&mut g);
             }
             g.is_some()
         };
@@ -253,7 +262,7 @@ impl AppState {
             lock_ignoring_poison(&self.vault)
         };
         if self.lock_requested.swap(false, Ordering::SeqCst) {
-            drop(guard.take());
+            close_in_place(&mut guard);
             return Err(ApiError::locked());
         }
         Ok(guard)

@@ -207,7 +207,7 @@ impl AppState {
     /// what it may hold.
     pub fn register_export(&self, req: RegisterExportRequest) -> ApiResult<RegisterExported> {
         let format = Format::parse(&req.format).ok_or_else(|| {
-            ApiError::invalid("the format must be csv, json, html, pdf, uwazi or esf")
+            ApiError::invalid("the format must be csv, json, html, pdf, uwazi, uwazi-cases or esf")
         })?;
         let path = absolute(&req.path)?;
         self.with_vault(|v| {

@@ -351,7 +351,7 @@ impl AppState {
                         _ => Some(JobFinished::failed(kind, ApiError::locked())),
                     };
                     if lock_requested.swap(false, Ordering::SeqCst) {
-                        drop(guard.take());
+                        crate::close_in_place(&mut guard);
                     }
                     finished
                 };
@@ -452,7 +452,7 @@ impl AppState {
             let r = yaddash_outbox::enroll(v, code, url, Arc::clone(cancel));
             // A lock during the enrollment: drop the vault now.
             if self.lock_requested.swap(false, Ordering::SeqCst) {
-                drop(guard.take());
+                crate::close_in_place(&mut guard);
             }
             Ok(r?)
         }
@@ -498,7 +498,7 @@ impl AppState {
                         Arc::clone(&cancel),
                     );
                     if self.lock_requested.swap(false, Ordering::SeqCst) {
-                        drop(guard.take());
+                        crate::close_in_place(&mut guard);
                     }
                     Ok(r?)
                 })

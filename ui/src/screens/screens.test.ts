@@ -96,6 +96,42 @@ describe('unlock', () => {
     expect(be.calls).toContain('panic_lock');
     expect(be.unlocked).toBe(false);
   });
+
+  it('the global panic shortcut, where it reaches the window, runs the chosen panic action', async () => {
+    be.unlocked = true;
+    render(App);
+    await screen.findByRole('heading', { name: 'Persons & cases' });
+    await fireEvent.keyDown(window, { key: 'L', code: 'KeyL', ctrlKey: true, altKey: true, shiftKey: true });
+    await screen.findByLabelText('Passphrase');
+    expect(be.calls).toContain('panic_now');
+    expect(be.calls).not.toContain('panic_lock');
+  });
+
+  it('Settings: the panic action is kept on this computer and given to the backend at start', async () => {
+    be.unlocked = true;
+    be.passphrase = 'quiet river lantern seventeen';
+    render(App);
+    await fireEvent.click(await screen.findByRole('button', { name: 'Settings' }));
+    const panel = await screen.findByTestId('panic-settings');
+    expect(panel.textContent).toContain('Ctrl+Alt+Shift+L works even while another program is in front');
+    const lockAndHide = (await screen.findByLabelText(/^Lock and hide/)) as HTMLInputElement;
+    expect(lockAndHide.checked).toBe(true);
+    // Quick delete is offered only where the backend can carry it out.
+    expect(((await screen.findByLabelText(/^Quick delete/)) as HTMLInputElement).disabled).toBe(true);
+    await fireEvent.click(lockAndHide);
+    await fireEvent.change(lockAndHide);
+    await waitFor(() => expect(be.calls).toContain('set_panic_action'));
+    expect(localStorage.getItem('yaddash.panic')).toBe('lock_and_hide');
+
+    cleanup();
+    localStorage.setItem('yaddash.panic', 'quick_delete');
+    be.calls = [];
+    app.phase = 'loading';
+    app.route = { name: 'records', tab: 'person' };
+    render(App);
+    await screen.findByRole('heading', { name: 'Persons & cases' });
+    expect(be.calls).toContain('set_panic_action');
+  });
 });
 
 describe('records', () => {

@@ -97,6 +97,8 @@ pub enum FormatArg {
     Pdf,
     /// CSV for Uwazi's CSV import (template in docs/register.md).
     Uwazi,
+    /// The cases as Uwazi entities: a second CSV, imported before the persons' (docs/register.md).
+    UwaziCases,
     /// JSON after the HURIDOCS Events Standard Formats.
     Esf,
 }
@@ -250,6 +252,7 @@ impl Command {
                     FormatArg::Html => Format::Html,
                     FormatArg::Pdf => Format::Pdf,
                     FormatArg::Uwazi => Format::Uwazi,
+                    FormatArg::UwaziCases => Format::UwaziCases,
                     FormatArg::Esf => Format::Esf,
                 };
                 let mut progress = CountProgress::new(format.as_str());

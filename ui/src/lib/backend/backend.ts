@@ -32,6 +32,7 @@ import type {
   RecordKind,
   RecordSummary,
   RegisterExported,
+  EvidenceExported,
   RegisterRow,
   RegisterStatus,
   Revision,
@@ -43,6 +44,8 @@ import type {
   TrustSource,
   TrustSummary,
   UnlockRequest,
+  PanicAction,
+  PanicInfo,
 } from './types';
 
 /**
@@ -58,6 +61,16 @@ export interface Backend {
   lock(): Promise<void>;
   /** Locks at once and minimises the window. */
   panicLock(): Promise<void>;
+  /** The panic shortcut: its action and whether it works outside the window. */
+  panicInfo(): Promise<PanicInfo>;
+  setPanicAction(action: PanicAction): Promise<PanicInfo>;
+  /** The panic action (the shortcut pressed inside the window, where the desktop gave no key grab). */
+  panicNow(): Promise<void>;
+  /**
+   * True when a lock also reloads the page in a fresh web process (the real
+   * app): the UI then waits for that instead of showing the unlock form.
+   */
+  readonly reloadsOnLock: boolean;
   /** Reports user activity (postpones the idle lock). */
   touch(): Promise<void>;
   setIdleLock(minutes: number): Promise<void>;
@@ -134,6 +147,8 @@ export interface Backend {
   registerSetStatus(personId: string, status: RegisterStatus | null, reason: string): Promise<void>;
   /** Coordinator: writes the register at a level, NOT encrypted. */
   registerExport(level: ExportLevel, format: ExportFormat, path: string): Promise<RegisterExported>;
+  /** Coordinator: an evidence pack of a person or case and the records about it, NOT encrypted. */
+  evidenceExport(record: string, level: ExportLevel, path: string): Promise<EvidenceExported>;
 
   /** The safety policy and where sync stands. Touches no network. */
   policyGet(): Promise<PolicyInfo>;

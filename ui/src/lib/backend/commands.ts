@@ -61,6 +61,10 @@ export const COMMANDS = [
   'register_mark_distinct',
   'register_set_status',
   'register_export',
+  'evidence_export',
+  'panic_info',
+  'set_panic_action',
+  'panic_now',
 ] as const;
 
 export type Command = (typeof COMMANDS)[number];

@@ -35,6 +35,7 @@ import type {
   RecordKind,
   RecordSummary,
   RegisterExported,
+  EvidenceExported,
   RegisterRow,
   RegisterStatus,
   Revision,
@@ -45,6 +46,8 @@ import type {
   TrustSource,
   TrustSummary,
   UnlockRequest,
+  PanicAction,
+  PanicInfo,
 } from './types';
 
 /**
@@ -165,6 +168,25 @@ export class MemoryBackend implements Backend {
 
   async panicLock(): Promise<void> {
     this.calls.push('panic_lock');
+    this.unlocked = false;
+  }
+
+  panicAction: PanicAction = 'lock_and_hide';
+  readonly reloadsOnLock = false;
+
+  async panicInfo(): Promise<PanicInfo> {
+    this.calls.push('panic_info');
+    return { action: this.panicAction, shortcut: 'Ctrl+Alt+Shift+L', global: 'active', quick_delete_available: false };
+  }
+
+  async setPanicAction(action: PanicAction): Promise<PanicInfo> {
+    this.calls.push('set_panic_action');
+    this.panicAction = action;
+    return this.panicInfo();
+  }
+
+  async panicNow(): Promise<void> {
+    this.calls.push('panic_now');
     this.unlocked = false;
   }
 
@@ -669,6 +691,16 @@ export class MemoryBackend implements Backend {
     const text = JSON.stringify({ level, format, persons: this.register.length });
     this.files.set(p, text);
     return { path: p, persons: this.register.length, bytes: text.length };
+  }
+
+  async evidenceExport(record: string, level: ExportLevel, path: string): Promise<EvidenceExported> {
+    this.need();
+    this.calls.push('evidence_export');
+    this.needRole('coordinator', 'evidence packs');
+    const p = this.path(path);
+    const text = JSON.stringify({ record, level });
+    this.files.set(p, text);
+    return { path: p, records: 1, attachments: 0, manifests: 0, left_out: 0, bytes: text.length, sha256: '0'.repeat(64) };
   }
 
   async policyGet(): Promise<PolicyInfo> {

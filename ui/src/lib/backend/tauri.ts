@@ -37,6 +37,7 @@ import type {
   RecordKind,
   RecordSummary,
   RegisterExported,
+  EvidenceExported,
   RegisterRow,
   RegisterStatus,
   Revision,
@@ -48,6 +49,8 @@ import type {
   TrustSource,
   TrustSummary,
   UnlockRequest,
+  PanicAction,
+  PanicInfo,
 } from './types';
 
 /** The scheme of src-tauri/src/protocol.rs. */
@@ -77,6 +80,10 @@ export class TauriBackend implements Backend {
   unlock = (req: UnlockRequest) => call<SessionInfo>('unlock', { req });
   lock = () => call<void>('lock');
   panicLock = () => call<void>('panic_lock');
+  panicInfo = () => call<PanicInfo>('panic_info');
+  setPanicAction = (action: PanicAction) => call<PanicInfo>('set_panic_action', { action });
+  panicNow = () => call<void>('panic_now');
+  readonly reloadsOnLock = true;
   touch = () => call<void>('touch');
   setIdleLock = (minutes: number) => call<void>('set_idle_lock', { minutes });
   sessionInfo = () => call<SessionInfo>('session_info');
@@ -149,6 +156,8 @@ export class TauriBackend implements Backend {
     call<void>('register_set_status', { req: { person_id: personId, status, reason } });
   registerExport = (level: ExportLevel, format: ExportFormat, path: string) =>
     call<RegisterExported>('register_export', { req: { level, format, path } });
+  evidenceExport = (record: string, level: ExportLevel, path: string) =>
+    call<EvidenceExported>('evidence_export', { req: { record, level, path } });
 
   policyGet = () => call<PolicyInfo>('policy_get');
   policySet = (form: PolicyForm) => call<PolicyInfo>('policy_set', { req: form });

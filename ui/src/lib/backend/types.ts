@@ -258,6 +258,20 @@ export interface AppStatus {
   idle_lock_minutes: number;
 }
 
+/** What the panic shortcut does (src-tauri/src/panic.rs). */
+export type PanicAction = 'lock_and_hide' | 'quick_delete';
+
+/** The panic shortcut, its action and whether it works outside the window. */
+export interface PanicInfo {
+  action: PanicAction;
+  /** The keys, as a label ("Ctrl+Alt+Shift+L"). */
+  shortcut: string;
+  /** active: works whatever window has the focus (X11); wayland / unavailable: only in this window. */
+  global: 'active' | 'wayland' | 'unavailable';
+  /** Whether this build can carry out a quick delete from the shortcut. */
+  quick_delete_available: boolean;
+}
+
 export interface SessionInfo {
   role: Role;
   device_id: string;
@@ -563,4 +577,15 @@ export interface RegisterExported {
   path: string;
   persons: number;
   bytes: number;
+}
+
+/** What an evidence pack holds (docs/evidence.md). */
+export interface EvidenceExported {
+  path: string;
+  records: number;
+  attachments: number;
+  manifests: number;
+  left_out: number;
+  bytes: number;
+  sha256: string;
 }
