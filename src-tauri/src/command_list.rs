@@ -37,6 +37,14 @@ macro_rules! with_app_commands {
             attach_bytes,
             list_attachments,
             check_vault,
+            // recording into an interview
+            recording_inputs,
+            recording_start,
+            recording_status,
+            recording_pause,
+            recording_resume,
+            recording_stop,
+            move_into_vault,
             // bundles, trust, devices, receipts
             outbox_status,
             export_bundle,

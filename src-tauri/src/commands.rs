@@ -199,6 +199,47 @@ pub fn check_vault(s: S<'_>) -> ApiResult<CheckReport> {
 }
 
 #[tauri::command(async)]
+pub fn recording_inputs(s: S<'_>) -> ApiResult<Vec<yaddash_api::InputInfo>> {
+    s.recording_inputs()
+}
+
+#[tauri::command(async)]
+pub fn recording_start(
+    s: S<'_>,
+    req: yaddash_api::RecordingStartRequest,
+) -> ApiResult<yaddash_api::RecordingStatus> {
+    s.recording_start(req)
+}
+
+#[tauri::command(async)]
+pub fn recording_status(s: S<'_>) -> ApiResult<yaddash_api::RecordingStatus> {
+    s.recording_status()
+}
+
+#[tauri::command(async)]
+pub fn recording_pause(s: S<'_>) -> ApiResult<yaddash_api::RecordingStatus> {
+    s.recording_pause()
+}
+
+#[tauri::command(async)]
+pub fn recording_resume(s: S<'_>) -> ApiResult<yaddash_api::RecordingStatus> {
+    s.recording_resume()
+}
+
+#[tauri::command(async)]
+pub fn recording_stop(s: S<'_>) -> ApiResult<yaddash_api::RecordingInfo> {
+    s.recording_stop()
+}
+
+#[tauri::command(async)]
+pub fn move_into_vault(
+    s: S<'_>,
+    req: yaddash_api::MoveIntoVaultRequest,
+) -> ApiResult<yaddash_api::MovedIntoVault> {
+    s.move_into_vault(req)
+}
+
+#[tauri::command(async)]
 pub fn outbox_status(s: S<'_>) -> ApiResult<OutboxStatus> {
     s.outbox_status()
 }

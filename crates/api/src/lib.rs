@@ -13,6 +13,7 @@ mod coercion;
 pub mod dto;
 mod error;
 mod evidence;
+mod recording;
 mod register;
 mod sync;
 
@@ -33,17 +34,20 @@ pub use coercion::{CoercionSettings, SetDuressRequest, Unsent};
 pub use dto::*;
 pub use error::{ApiError, ApiResult, ErrorCode};
 pub use evidence::{EvidenceExportRequest, EvidenceExported};
+pub use recording::{MoveIntoVaultRequest, MovedIntoVault, RecordingStartRequest, RecordingStatus};
 pub use register::MAX_REASON_CHARS;
 pub use sync::{
     AUTO_SYNC_EVERY, EnrollRequest, HqPullRequest, INVITE_HOURS_MAX, JobEvents, JobFinished,
     JobKind, JobProgress, MAX_TRAVEL_WAIT_SECS, PolicyForm, PolicyInfo, PullSummary,
     SyncStartRequest, TravelPrepareRequest,
 };
+pub use yaddash_audio::InputInfo;
 /// Types sent across IPC as they are.
 pub use yaddash_model::{Record, RecordKind};
 /// The outbox's types the app shows as they are.
 pub use yaddash_outbox::travel::{Report as TravelReport, Status as TravelStatus};
 pub use yaddash_outbox::{Enrolled, Entry as OutboxEntry, Event as SyncEvent, Invite, SyncReport};
+pub use yaddash_vault::RecordingInfo;
 pub use yaddash_vault::{AttachmentInfo, CheckReport, DestroyReport, Revision, StoredRecord};
 
 /// Environment variable naming the vault directory (overrides the default).

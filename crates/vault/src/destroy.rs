@@ -38,6 +38,7 @@ const VAULT_ENTRIES: &[&str] = &[
     "vault.db-shm",
     "vault.db-journal",
     ATTACHMENTS,
+    crate::recording::RECORDINGS,
     "outbox",
     "inbox",
     crate::recording::RECORDINGS,

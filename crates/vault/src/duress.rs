@@ -367,6 +367,9 @@ fn finish_promotion(dir: &Path) -> Result<()> {
     }
     remove_tree(&dir.join("outbox"));
     remove_tree(&dir.join("inbox"));
+    // The erased vault's unfinished recordings (the decoy would otherwise
+    // report them), before the decoy's own take their place.
+    remove_tree(&dir.join(crate::recording::RECORDINGS));
     let moves: [(PathBuf, PathBuf); 5] = [
         (
             keyslot::slot_path(&decoy, SlotKind::Passphrase),

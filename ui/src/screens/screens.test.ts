@@ -205,4 +205,23 @@ describe('records', () => {
     expect([...be.records.values()][0].kind).toBe('interview');
   });
 
+  it('records into a saved interview: pause, resume, stop saves an attachment', async () => {
+    app.route = { name: 'interview' };
+    render(App);
+    await type('Interviewer', 'A.');
+    await type('Account, as told', 'He was taken at night.');
+    await fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await screen.findByRole('heading', { name: 'Recording' });
+    await type('The first seconds hold the spoken consent', '15');
+    await fireEvent.click(await screen.findByRole('button', { name: 'Start recording' }));
+    expect((await screen.findByTestId('record-state')).textContent).toBe('Recording…');
+    await fireEvent.click(screen.getByRole('button', { name: 'Pause' }));
+    await waitFor(() => expect(screen.getByTestId('record-state').textContent).toBe('Paused'));
+    await fireEvent.click(screen.getByRole('button', { name: 'Resume' }));
+    await fireEvent.click(screen.getByRole('button', { name: 'Stop and save' }));
+    expect((await screen.findByTestId('record-notice')).textContent).toContain('Recording saved');
+    await waitFor(() => expect(screen.getAllByTestId('attachment')).toHaveLength(1));
+    expect([...be.attachments.values()][0].media_type).toBe('audio/ogg');
+  }, 30_000);
+
 });

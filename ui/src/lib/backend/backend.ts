@@ -1,6 +1,9 @@
 import type {
   AppStatus,
   AttachmentInfo,
+  InputInfo,
+  RecordingInfo,
+  RecordingStatus,
   BundleOutSummary,
   BundleSummary,
   CheckReport,
@@ -100,6 +103,18 @@ export interface Backend {
   /** A URL that shows the attachment, decrypted in memory by the backend. */
   attachmentUrl(id: string): string;
   checkVault(): Promise<CheckReport>;
+
+  /** Capture devices for the record panel. */
+  recordingInputs(): Promise<InputInfo[]>;
+  /** Starts recording into a saved interview (its consent level is set). */
+  recordingStart(recordId: string, input: string | null, consentSeconds: number | null): Promise<RecordingStatus>;
+  recordingStatus(): Promise<RecordingStatus>;
+  recordingPause(): Promise<RecordingStatus>;
+  recordingResume(): Promise<RecordingStatus>;
+  /** Stops and saves the recording as an attachment of its interview. */
+  recordingStop(): Promise<RecordingInfo>;
+  /** Imports a file, verifies it, then overwrites and removes the original. */
+  moveIntoVault(recordId: string, path: string): Promise<{ attachment: AttachmentInfo; original_removed: boolean }>;
 
   outboxStatus(): Promise<OutboxStatus>;
   exportBundle(path: string): Promise<BundleSummary>;

@@ -4,6 +4,9 @@ import { BackendError } from './types';
 import type {
   AppStatus,
   AttachmentInfo,
+  InputInfo,
+  RecordingInfo,
+  RecordingStatus,
   BundleOutSummary,
   BundleSummary,
   CoercionSettings,
@@ -414,6 +417,84 @@ export class MemoryBackend implements Backend {
     this.unlockLimit = limit;
     this.failedUnlocks = 0;
     return this.coercion();
+  }
+
+  // Recording: a simulated input whose level follows a sine (UI tests).
+  private rec: { recordId: string; started: number; pausedAt: number | null; pausedMs: number; consent: number | null } | null = null;
+
+  async recordingInputs(): Promise<InputInfo[]> {
+    return [{ id: 'default', name: 'Default input', default: true }];
+  }
+
+  async recordingStart(recordId: string, _input: string | null, consentSeconds: number | null): Promise<RecordingStatus> {
+    this.need();
+    const r = this.records.get(recordId);
+    if (!r) throw new BackendError('not_found', `no record with id ${recordId}`);
+    if (r.kind !== 'interview') throw new BackendError('invalid_input', 'recordings belong to an interview');
+    if (this.rec) throw new BackendError('invalid_input', 'a recording is already running');
+    this.rec = { recordId, started: Date.now(), pausedAt: null, pausedMs: 0, consent: consentSeconds };
+    return this.recordingStatus();
+  }
+
+  private recElapsed(): number {
+    if (!this.rec) return 0;
+    const end = this.rec.pausedAt ?? Date.now();
+    return Math.max(0, end - this.rec.started - this.rec.pausedMs);
+  }
+
+  async recordingStatus(): Promise<RecordingStatus> {
+    const r = this.rec;
+    return {
+      active: !!r,
+      paused: !!r?.pausedAt,
+      record_id: r?.recordId ?? null,
+      input: r ? 'default' : null,
+      elapsed_ms: this.recElapsed(),
+      level: r && !r.pausedAt ? 0.5 + 0.4 * Math.sin(Date.now() / 150) : 0,
+      free_bytes: 20 * 1024 ** 3,
+      min_free_bytes: 256 * 1024 ** 2,
+    };
+  }
+
+  async recordingPause(): Promise<RecordingStatus> {
+    if (this.rec && !this.rec.pausedAt) this.rec.pausedAt = Date.now();
+    return this.recordingStatus();
+  }
+
+  async recordingResume(): Promise<RecordingStatus> {
+    if (this.rec?.pausedAt) {
+      this.rec.pausedMs += Date.now() - this.rec.pausedAt;
+      this.rec.pausedAt = null;
+    }
+    return this.recordingStatus();
+  }
+
+  async recordingStop(): Promise<RecordingInfo> {
+    const r = this.rec;
+    if (!r) throw new BackendError('invalid_input', 'no recording is running');
+    const ms = this.recElapsed();
+    this.rec = null;
+    const stamp = new Date(r.started).toISOString();
+    const a = await this.attachBytes(r.recordId, `recording-${stamp.replace(/[^0-9A-Za-z]/g, '')}.ogg`, 'audio/ogg', new Uint8Array());
+    return {
+      attachment_id: a.id,
+      record_id: r.recordId,
+      started_at: stamp,
+      ended_at: new Date().toISOString(),
+      input: 'default',
+      duration_ms: ms,
+      codec: 'Opus 24 kbit/s CBR mono 48 kHz in Ogg (libopus)',
+      consent_seconds: r.consent,
+      segments: Math.max(1, Math.ceil(ms / 30000)),
+      recovered: false,
+      sha256: a.sha256,
+      size: 0,
+    };
+  }
+
+  async moveIntoVault(recordId: string, path: string) {
+    const attachment = await this.attachFile(recordId, path);
+    return { attachment, original_removed: true };
   }
 
   async checkVault() {

@@ -6,6 +6,9 @@ import { BackendError } from './types';
 import type {
   AppStatus,
   AttachmentInfo,
+  InputInfo,
+  RecordingInfo,
+  RecordingStatus,
   BundleOutSummary,
   BundleSummary,
   CheckReport,
@@ -117,6 +120,20 @@ export class TauriBackend implements Backend {
   setDuress = (passphrase: string) => call<CoercionSettings>('set_duress', { req: { passphrase } });
   clearDuress = () => call<CoercionSettings>('clear_duress');
   setUnlockLimit = (limit: number | null) => call<CoercionSettings>('set_unlock_limit', { limit });
+
+  recordingInputs = () => call<InputInfo[]>('recording_inputs');
+  recordingStart = (recordId: string, input: string | null, consentSeconds: number | null) =>
+    call<RecordingStatus>('recording_start', {
+      req: { record_id: recordId, input, consent_seconds: consentSeconds },
+    });
+  recordingStatus = () => call<RecordingStatus>('recording_status');
+  recordingPause = () => call<RecordingStatus>('recording_pause');
+  recordingResume = () => call<RecordingStatus>('recording_resume');
+  recordingStop = () => call<RecordingInfo>('recording_stop');
+  moveIntoVault = (recordId: string, path: string) =>
+    call<{ attachment: AttachmentInfo; original_removed: boolean }>('move_into_vault', {
+      req: { record_id: recordId, path },
+    });
 
   outboxStatus = () => call<OutboxStatus>('outbox_status');
   exportBundle = (path: string) => call<BundleSummary>('export_bundle', { req: { path } });

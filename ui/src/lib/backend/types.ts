@@ -220,6 +220,38 @@ export interface AttachmentInfo {
   captured_by: string;
 }
 
+export interface InputInfo {
+  id: string;
+  name: string;
+  default: boolean;
+}
+
+export interface RecordingStatus {
+  active: boolean;
+  paused: boolean;
+  record_id: string | null;
+  input: string | null;
+  elapsed_ms: number;
+  level: number;
+  free_bytes: number;
+  min_free_bytes: number;
+}
+
+export interface RecordingInfo {
+  attachment_id: string;
+  record_id: string;
+  started_at: string;
+  ended_at: string;
+  input: string;
+  duration_ms: number;
+  codec: string;
+  consent_seconds: number | null;
+  segments: number;
+  recovered: boolean;
+  sha256: string;
+  size: number;
+}
+
 export interface AppStatus {
   vault_exists: boolean;
   unlocked: boolean;
