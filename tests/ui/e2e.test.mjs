@@ -741,6 +741,9 @@ test('under coercion: quick delete, unlock limit, duress passphrase', async (t) 
   const toCard = () => s.execute(`document.querySelector('[data-testid=coercion-card]').scrollIntoView({ block: 'start' })`);
 
   await t.test('the countdown names what would be lost, in three languages, and Cancel stops it', async () => {
+    // The test before leaves its coordinator session open (the driver
+    // allows one session at a time).
+    await s?.quit();
     s = await Session.start(URL, app);
     await createVault('field', 'coercion-');
     await (await s.find('[data-testid=new-record]')).click();
