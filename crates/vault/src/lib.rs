@@ -446,37 +446,13 @@ impl Vault {
     pub fn get(&self, id: Uuid) -> Result<StoredRecord> {
         self.conn
             .query_row(
-                "SELECT kind, rev, body, body_sha256, created_at, created_by, updated_at, updated_by
-                 FROM records WHERE id = ?1",
+                &format!("SELECT {STORED_COLUMNS} FROM records WHERE id = ?1"),
                 [id.to_string()],
-                |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, String>(5)?,
-                        r.get::<_, String>(6)?,
-                        r.get::<_, String>(7)?,
-                    ))
-                },
+                StoredRow::read,
             )
             .optional()?
             .ok_or(VaultError::NotFound { kind: "record", id })
-            .and_then(|(kind, rev, body, body_sha256, ca, cb, ua, ub)| {
-                let record = parse_body(&kind, &body)?;
-                Ok(StoredRecord {
-                    id,
-                    rev,
-                    record,
-                    body_sha256,
-                    created_at: ca,
-                    created_by: cb,
-                    updated_at: ua,
-                    updated_by: ub,
-                })
-            })
+            .and_then(StoredRow::parse)
     }
 
     /// Whether a record with this id exists.
@@ -545,37 +521,13 @@ impl Vault {
     /// the exports read the whole vault; [`Vault::get`] per id costs a query
     /// and a parse each).
     pub fn all(&self, kind: RecordKind) -> Result<Vec<StoredRecord>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, rev, body, body_sha256, created_at, created_by, updated_at, updated_by
-             FROM records WHERE kind = ?1 ORDER BY id",
-        )?;
-        let rows = stmt.query_map([kind.as_str()], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, String>(6)?,
-                r.get::<_, String>(7)?,
-            ))
-        })?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {STORED_COLUMNS} FROM records WHERE kind = ?1 ORDER BY id"
+        ))?;
+        let rows = stmt.query_map([kind.as_str()], StoredRow::read)?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, rev, body, body_sha256, ca, cb, ua, ub) = row?;
-            let id = Uuid::parse_str(&id)
-                .map_err(|_| VaultError::Corrupt(format!("record id {id:?}")))?;
-            out.push(StoredRecord {
-                id,
-                rev,
-                record: parse_body(kind.as_str(), &body)?,
-                body_sha256,
-                created_at: ca,
-                created_by: cb,
-                updated_at: ua,
-                updated_by: ub,
-            });
+            out.push(row?.parse()?);
         }
         Ok(out)
     }
@@ -1320,6 +1272,54 @@ fn open_db(path: &Path, key: &MasterKey, create: bool) -> Result<Connection> {
          PRAGMA cache_size = -32768;",
     )?;
     Ok(conn)
+}
+
+/// The columns [`StoredRow::read`] reads, in its order.
+const STORED_COLUMNS: &str =
+    "id, kind, rev, body, body_sha256, created_at, created_by, updated_at, updated_by";
+
+/// A row of `records` as stored, before its id and body are parsed.
+struct StoredRow {
+    id: String,
+    kind: String,
+    rev: i64,
+    body: String,
+    body_sha256: String,
+    created_at: String,
+    created_by: String,
+    updated_at: String,
+    updated_by: String,
+}
+
+impl StoredRow {
+    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRow> {
+        Ok(StoredRow {
+            id: r.get(0)?,
+            kind: r.get(1)?,
+            rev: r.get(2)?,
+            body: r.get(3)?,
+            body_sha256: r.get(4)?,
+            created_at: r.get(5)?,
+            created_by: r.get(6)?,
+            updated_at: r.get(7)?,
+            updated_by: r.get(8)?,
+        })
+    }
+
+    fn parse(self) -> Result<StoredRecord> {
+        let id = Uuid::parse_str(&self.id)
+            .map_err(|_| VaultError::Corrupt(format!("record id {:?}", self.id)))?;
+        Ok(StoredRecord {
+            id,
+            rev: self.rev,
+            record: parse_body(&self.kind, &self.body)?,
+            body_sha256: self.body_sha256,
+            created_at: self.created_at,
+            created_by: self.created_by,
+            updated_at: self.updated_at,
+            updated_by: self.updated_by,
+        })
+    }
 }
 
 #[cfg(test)]
