@@ -169,7 +169,7 @@ fn only_what_headquarters_confirmed_is_removed_and_it_is_gone() {
         let v = open(f);
         let term = yaddash_model::fold::fold_word(CANARY);
         assert!(
-            !v.index_has_term(&term).expect("vocab"),
+            !v.travel().index_has_term(&term).expect("vocab"),
             "removed text still in the index"
         );
     }
@@ -195,7 +195,7 @@ fn forged_or_mismatched_receipts_remove_nothing() {
     // and plants receipts in the vault.
     let (bundle_id, seq) = {
         let v = open(f);
-        let b = v.bundles_out().expect("bundles").remove(0);
+        let b = v.exchange().bundles_out().expect("bundles").remove(0);
         (b.bundle_id, b.seq)
     };
     let device: uuid::Uuid = f.device_id.parse().expect("uuid");
@@ -243,7 +243,8 @@ fn forged_or_mismatched_receipts_remove_nothing() {
     for (what, text) in cases {
         {
             let mut v = open(f);
-            v.mark_bundles_imported(std::slice::from_ref(&bundle_id), "2026-11-25T00:00:00Z")
+            v.exchange_mut()
+                .mark_bundles_imported(std::slice::from_ref(&bundle_id), "2026-11-25T00:00:00Z")
                 .expect("mark");
             v.set_meta(&format!("import_receipt:{bundle_id}"), &text)
                 .expect("plant");

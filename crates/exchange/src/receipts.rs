@@ -34,7 +34,7 @@ pub struct ReceiptFile {
 pub fn receipt_export(vault: &mut Vault, device_id: Uuid) -> Result<ReceiptFile> {
     require_role(vault, VaultRole::Coordinator, "receipt export")?;
     let keys = device_keys(vault)?;
-    let bundles = vault.bundles_in_from(device_id)?;
+    let bundles = vault.exchange().bundles_in_from(device_id)?;
     if bundles.is_empty() {
         return Err(ExchangeError::Receipt(format!(
             "no bundle from device {device_id} was imported here"
@@ -42,7 +42,7 @@ pub fn receipt_export(vault: &mut Vault, device_id: Uuid) -> Result<ReceiptFile>
     }
     let mut receipts = Vec::new();
     for b in bundles {
-        let records = vault.records_from_bundle(&b.bundle_id)?;
+        let records = vault.exchange().records_from_bundle(&b.bundle_id)?;
         let id = Sha256Hash::from_str(&b.bundle_id)
             .map_err(|_| ExchangeError::Vault(VaultError::Corrupt("bad bundle id".into())))?;
         let r = Receipt::new(
@@ -94,6 +94,7 @@ pub fn receipt_import(vault: &mut Vault, text: &str) -> Result<ReceiptSummary> {
         )));
     }
     let ours: HashMap<String, BundleOut> = vault
+        .exchange()
         .bundles_out()?
         .into_iter()
         .map(|b| (b.bundle_id.clone(), b))
@@ -141,7 +142,9 @@ pub fn receipt_import(vault: &mut Vault, text: &str) -> Result<ReceiptSummary> {
         {
             summary.already += 1;
         } else {
-            vault.mark_bundles_imported(std::slice::from_ref(&bundle_id), &at)?;
+            vault
+                .exchange_mut()
+                .mark_bundles_imported(std::slice::from_ref(&bundle_id), &at)?;
             summary.confirmed.push(receipt.seq);
         }
     }

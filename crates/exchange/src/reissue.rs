@@ -49,7 +49,7 @@ pub fn reissue_bundle(
 ) -> Result<ReissueSummary> {
     require_role(vault, VaultRole::Coordinator, "bundle reissue")?;
     let keys = device_keys(vault)?;
-    let device = vault.device(device_id)?.ok_or_else(|| {
+    let device = vault.exchange().device(device_id)?.ok_or_else(|| {
         ExchangeError::Keys(format!(
             "device {device_id} is not enrolled in this vault (`yaddash device enroll`)"
         ))
@@ -70,7 +70,7 @@ pub fn reissue_bundle(
     let mut records = Vec::new();
     let mut attachments = Vec::new();
     for id in record_ids {
-        records.push(vault.record_changes(*id)?);
+        records.push(vault.exchange().record_changes(*id)?);
         attachments.extend(vault.attachments_of(*id)?);
     }
     let seq = vault

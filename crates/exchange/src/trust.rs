@@ -109,7 +109,7 @@ pub fn trust_import(vault: &mut Vault, text: &str) -> Result<TrustFile> {
     })?;
     t.check()?;
     let doc = serde_json::to_string(&t).map_err(|e| ExchangeError::Keys(e.to_string()))?;
-    vault.set_trust(&t.hq_id, &doc)?;
+    vault.exchange().set_trust(&t.hq_id, &doc)?;
     // Headquarters' preset applies unless the user already chose a policy.
     if let Some(preset) = &t.policy {
         let current = load_policy(vault)?;
@@ -162,6 +162,6 @@ pub fn trust_file(vault: &Vault) -> Result<TrustFile> {
 }
 
 pub(crate) fn trust(vault: &Vault) -> Result<TrustFile> {
-    let (_, doc) = vault.trust()?.ok_or(ExchangeError::NoTrust)?;
+    let (_, doc) = vault.exchange().trust()?.ok_or(ExchangeError::NoTrust)?;
     serde_json::from_str(&doc).map_err(|_| ExchangeError::NoTrust)
 }

@@ -102,7 +102,7 @@ pub fn pinned_server_key(vault: &Vault) -> Result<(String, String)> {
             "the trust file names no HQ server key, so this device cannot tell the real server from an impostor: ask a coordinator for a trust file that names the server's key, import it, compare its fingerprints by phone, then join again".into(),
         )
     };
-    let (_, doc) = vault.trust()?.ok_or_else(|| {
+    let (_, doc) = vault.exchange().trust()?.ok_or_else(|| {
         OutboxError::Setup(
             "import the coordinators' trust file first (`yaddash trust import FILE`): it names the HQ server's key".into(),
         )
@@ -446,7 +446,7 @@ pub fn revoke(
             "revoking a device needs a coordinator vault".into(),
         ));
     }
-    let in_vault = vault.device(device_id)?.is_some();
+    let in_vault = vault.exchange().device(device_id)?.is_some();
     // The vault keeps the rule (a revocation only ever moves earlier); the
     // server is told the time the vault now holds.
     let revoked_from = if in_vault {

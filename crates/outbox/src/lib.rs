@@ -274,7 +274,7 @@ pub struct Entry {
 /// Every bundle this device made, oldest first, with its state.
 pub fn entries(vault: &Vault) -> Result<Vec<Entry>> {
     let mut out = Vec::new();
-    for b in vault.bundles_out()? {
+    for b in vault.exchange().bundles_out()? {
         let in_outbox = outbox_file(vault, b.seq).is_file();
         let sent_bytes: u64 = vault
             .meta(&format!("{META_SENT}{}", b.seq))?
@@ -392,7 +392,11 @@ pub fn export_new(
     require_field(vault)?;
     let dir = outbox_dir(vault);
     fs::create_dir_all(&dir).map_err(io_err(format!("creating {}", dir.display())))?;
-    let next = vault.last_bundle_out()?.map(|(s, _)| s + 1).unwrap_or(1);
+    let next = vault
+        .exchange()
+        .last_bundle_out()?
+        .map(|(s, _)| s + 1)
+        .unwrap_or(1);
     let exported = yaddash_exchange::export_bundle(vault, &outbox_file(vault, next), &mut |d| {
         on(&Event::Exporting { bytes: d });
         !cancel.load(Ordering::SeqCst)
@@ -448,6 +452,7 @@ pub fn upload_outbox(
         ));
     }
     let made: std::collections::BTreeMap<u64, String> = vault
+        .exchange()
         .bundles_out()?
         .into_iter()
         .map(|b| (b.seq, b.bundle_id))
@@ -490,7 +495,7 @@ pub fn upload_outbox(
             .format(&Rfc3339)
             .unwrap_or_else(|_| now_rfc3339());
         vault.set_meta(&format!("{META_HQ_RECEIPT}{expected}"), &accepted.receipt)?;
-        vault.mark_bundle_received(expected, &at)?;
+        vault.exchange_mut().mark_bundle_received(expected, &at)?;
         vault.set_meta(&key, "0")?;
         // The server holds it and the vault still holds every record: the
         // outbox copy is not needed any more.

@@ -95,7 +95,7 @@ fn confirmed_bundles(vault: &Vault) -> Result<Verified> {
     let server_key = vault.meta(META_SERVER_KEY)?;
     let mut ok = HashMap::new();
     let mut bad = HashMap::new();
-    for b in vault.bundles_out()? {
+    for b in vault.exchange().bundles_out()? {
         if b.imported_at.is_none() {
             continue;
         }
@@ -155,7 +155,7 @@ pub fn plan(vault: &Vault) -> Result<Plan> {
     let (ok, bad) = confirmed_bundles(vault)?;
     // Per record: the first reason it must stay, if any.
     let mut records: BTreeMap<Uuid, (RecordKind, Option<Reason>)> = BTreeMap::new();
-    for c in vault.revision_coverage()? {
+    for c in vault.travel().revision_coverage()? {
         let entry = records.entry(c.record_id).or_insert((c.kind, None));
         if entry.1.is_some() {
             continue;
@@ -176,7 +176,7 @@ pub fn plan(vault: &Vault) -> Result<Plan> {
         };
     }
     let mut attachments_of: HashMap<Uuid, u64> = HashMap::new();
-    for a in vault.attachment_coverage()? {
+    for a in vault.travel().attachment_coverage()? {
         let confirmed = a.from_hq || a.seq.is_some_and(|s| ok.contains_key(&s));
         if let Some(entry) = records.get_mut(&a.record_id) {
             if !confirmed && entry.1.is_none() {
@@ -290,14 +290,16 @@ pub fn prepare(
         }
     }
     let plan = plan(vault)?;
-    let removed = vault.remove_records(&plan.removable, &mut |done, total| {
-        on(&Event::Removing { done, total })
-    })?;
+    let removed = vault
+        .travel_mut()
+        .remove_records(&plan.removable, &mut |done, total| {
+            on(&Event::Removing { done, total })
+        })?;
     let Compacted {
         free_pages,
         wal_bytes,
         ..
-    } = vault.compact()?;
+    } = vault.travel_mut().compact()?;
     report.removed_records = removed.records;
     report.removed_attachments = removed.attachments;
     report.removed_attachment_bytes = removed.attachment_bytes;

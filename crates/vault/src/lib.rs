@@ -40,12 +40,13 @@ use yaddash_model::{Record, RecordKind};
 pub use attachment::{guess_media_type, padme};
 pub use error::{Result, VaultError};
 pub use exchange::{
-    BundleIn, BundleOut, CurrentRule, DeviceRow, ImportCounts, ImportOverride, PendingExport,
-    RecordChanges, RevisionConflict, RevisionRow,
+    BundleIn, BundleOut, CurrentRule, DeviceRow, ExchangeStore, ImportCounts, ImportOverride,
+    PendingExport, RecordChanges, RevisionConflict, RevisionRow,
 };
 pub use keyslot::{DEFAULT_WORK_FACTOR, MIN_WORK_FACTOR, RecoveryCode};
+pub use register_store::RegisterStore;
 pub use schema::SCHEMA_VERSION;
-pub use travel::{AttachmentCoverage, Compacted, Removed, RevisionCoverage};
+pub use travel::{AttachmentCoverage, Compacted, Removed, RevisionCoverage, TravelStore};
 
 use error::{IoContext, io_error};
 use fsutil::{random_name, sync_dir};
@@ -318,7 +319,7 @@ impl Vault {
         }
         vault.remove_partial_files();
         // A travel-mode removal cut short by a crash is finished first.
-        vault.finish_pending_removals(&mut |_, _| {})?;
+        travel::finish_pending_removals(&mut vault, &mut |_, _| {})?;
         Ok(vault)
     }
 
@@ -460,6 +461,36 @@ impl Vault {
             .is_some())
     }
 
+    /// A value from the vault's metadata.
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Sets a metadata value (keys of higher layers: device keys, trust...).
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    /// Whether an attachment id is already in the vault.
+    pub fn has_attachment(&self, id: Uuid) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM attachments WHERE id = ?1",
+                [id.to_string()],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
     /// Every revision of a record, oldest first.
     pub fn history(&self, id: Uuid) -> Result<Vec<Revision>> {
         let mut stmt = self.conn.prepare(
@@ -1005,7 +1036,7 @@ impl Vault {
 pub mod bench_support {
     use yaddash_model::fold::fold_words;
 
-    pub use crate::schema::MIGRATIONS;
+    pub use crate::schema::migrations;
 
     /// The search query (FTS5 over folded keys, best matches first).
     pub const SEARCH_SQL: &str =
