@@ -246,7 +246,8 @@ fn forged_or_mismatched_receipts_remove_nothing() {
             v.exchange_mut()
                 .mark_bundles_imported(std::slice::from_ref(&bundle_id), "2026-11-25T00:00:00Z")
                 .expect("mark");
-            v.set_meta(&format!("import_receipt:{bundle_id}"), &text)
+            v.exchange()
+                .set_import_receipt(&bundle_id, &text)
                 .expect("plant");
         }
         let r = f.json(&["travel", "prepare", "--yes", "--offline"]);
@@ -265,20 +266,20 @@ fn forged_or_mismatched_receipts_remove_nothing() {
     // a genuine import receipt.
     {
         let v = open(f);
-        v.set_meta(
-            &format!("import_receipt:{bundle_id}"),
-            &receipt(&coord_keys, seq, device, vec![rec]),
-        )
-        .expect("genuine");
+        v.exchange()
+            .set_import_receipt(&bundle_id, &receipt(&coord_keys, seq, device, vec![rec]))
+            .expect("genuine");
         let good_server = v
-            .meta(&format!("hq_receipt:{bundle_id}"))
+            .exchange()
+            .hq_receipt(&bundle_id)
             .expect("m")
             .expect("kept");
-        v.set_meta(
-            &format!("hq_receipt:{bundle_id}"),
-            &good_server.replacen("hq-received", "hq-receivdd", 1),
-        )
-        .expect("tamper");
+        v.exchange()
+            .set_hq_receipt(
+                &bundle_id,
+                &good_server.replacen("hq-received", "hq-receivdd", 1),
+            )
+            .expect("tamper");
     }
     let r = f.json(&["travel", "prepare", "--yes", "--offline"]);
     assert_eq!(r["removed_records"], 0, "{r}");

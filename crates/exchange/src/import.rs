@@ -14,8 +14,8 @@ use yaddash_bundle::{
     OuterVerified, ReadError, ReceiptKind, VisitError, verify_receipt,
 };
 use yaddash_vault::{
-    AttachmentInfo, BundleIn, CurrentRule, ImportCounts, ImportOverride, RecordChanges, StagedFile,
-    Vault, VaultError, VaultRole,
+    AttachmentInfo, BundleIn, CurrentRule, ImportCounts, ImportOverride, RecordChanges, Setting,
+    StagedFile, Vault, VaultError, VaultRole,
 };
 
 use crate::error::{ExchangeError, ImportError, Result};
@@ -315,7 +315,7 @@ fn hq_received_before(
     from: OffsetDateTime,
     receipt: Option<&str>,
 ) -> Result<bool> {
-    let (Some(text), Some(key)) = (receipt, vault.meta(META_SERVER_KEY)?) else {
+    let (Some(text), Some(key)) = (receipt, vault.setting(Setting::HqServerKey)?) else {
         return Ok(false);
     };
     Ok(match verify_receipt(text, &key) {
@@ -328,10 +328,6 @@ fn hq_received_before(
         Err(_) => false,
     })
 }
-
-/// Vault setting: the HQ server's receipt-signing key (as `yaddash-outbox`
-/// stores it).
-const META_SERVER_KEY: &str = "hq_server_key";
 
 /// A visitor error that is one of ours, typed again.
 fn typed(e: ExchangeError) -> VisitError {

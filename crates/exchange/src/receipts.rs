@@ -14,11 +14,6 @@ use crate::error::{ExchangeError, Result};
 use crate::keys::{device_keys, now_rfc3339, require_role};
 use crate::trust::trust;
 
-/// Vault setting prefix: a coordinator's import receipt, by bundle id.
-pub const META_IMPORT_RECEIPT: &str = "import_receipt:";
-/// Vault setting prefix: the HQ server's hq-received receipt, by bundle id.
-pub const META_HQ_RECEIPT: &str = "hq_receipt:";
-
 /// A file of receipts for one device.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReceiptFile {
@@ -134,7 +129,7 @@ pub fn receipt_import(vault: &mut Vault, text: &str) -> Result<ReceiptSummary> {
     let at = now_rfc3339();
     for ((bundle_id, receipt), text) in verified.into_iter().zip(&file.receipts) {
         // Kept so travel mode can verify it again before removing anything.
-        vault.set_meta(&format!("{META_IMPORT_RECEIPT}{bundle_id}"), text)?;
+        vault.exchange().set_import_receipt(&bundle_id, text)?;
         if ours
             .get(&bundle_id)
             .and_then(|b| b.imported_at.as_ref())

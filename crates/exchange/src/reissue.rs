@@ -7,7 +7,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 use yaddash_bundle::{BundleSpec, PublicIdentity};
-use yaddash_vault::{Vault, VaultRole};
+use yaddash_vault::{Setting, Vault, VaultRole};
 
 use crate::error::{ExchangeError, Result};
 use crate::export::{Progress, write_bundle_file};
@@ -31,9 +31,6 @@ pub struct ReissueSummary {
     /// Attachments carried.
     pub attachments: u64,
 }
-
-/// Vault setting: the coordinator's last re-issue number.
-const META_REISSUE_SEQ: &str = "reissue_seq";
 
 /// Coordinator: a bundle that gives an enrolled field device back the
 /// records it needs (every revision, with their attachments) after travel
@@ -74,7 +71,7 @@ pub fn reissue_bundle(
         attachments.extend(vault.attachments_of(*id)?);
     }
     let seq = vault
-        .meta(META_REISSUE_SEQ)?
+        .setting(Setting::ReissueSeq)?
         .and_then(|s| s.parse::<u64>().ok())
         .unwrap_or(0)
         + 1;
@@ -87,7 +84,7 @@ pub fn reissue_bundle(
         recipients: vec![recipient],
     };
     let written = write_bundle_file(vault, &keys, &spec, &records, &attachments, out, progress)?;
-    vault.set_meta(META_REISSUE_SEQ, &seq.to_string())?;
+    vault.set_setting(Setting::ReissueSeq, &seq.to_string())?;
     Ok(ReissueSummary {
         path: out.to_path_buf(),
         device_id,

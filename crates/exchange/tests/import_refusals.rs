@@ -11,7 +11,7 @@ use time::{Duration, OffsetDateTime};
 use yaddash_bundle::{DeviceKeys, Receipt, ReceiptKind, sign_receipt};
 use yaddash_exchange::{ExchangeError, ImportError, ImportOptions};
 use yaddash_model::{Confidentiality, Person, Record, Reliability};
-use yaddash_vault::{CreateOptions, MIN_WORK_FACTOR, Vault, VaultRole};
+use yaddash_vault::{CreateOptions, MIN_WORK_FACTOR, Setting, Vault, VaultRole};
 
 fn create(dir: &Path, role: VaultRole) -> Vault {
     let options = CreateOptions {
@@ -115,7 +115,9 @@ fn bundle_id(w: &World, bundle: &Path) -> String {
 
 fn set_server_key(w: &World, server: &DeviceKeys) {
     let line = server.public_identity(uuid::Uuid::nil()).signing_key;
-    w.coord.set_meta("hq_server_key", &line).expect("meta");
+    w.coord
+        .set_setting(Setting::HqServerKey, &line)
+        .expect("meta");
 }
 
 #[test]

@@ -13,11 +13,11 @@ use uuid::Uuid;
 use yaddash_bundle::yaddash_wire::hq::DeviceKeysPublic;
 use yaddash_bundle::yaddash_wire::request::EnrollCode;
 use yaddash_exchange::{ExchangeError, ImportError};
-use yaddash_vault::{Vault, VaultRole};
+use yaddash_vault::{Setting, Vault, VaultRole};
 
 use crate::{
-    Connect, Event, META_SERVER_KEY, META_URL, OutboxError, Policy, Result, Route, Session, SetBy,
-    connect, enable_sync, load_policy, save_policy,
+    Connect, Event, OutboxError, Policy, Result, Route, Session, SetBy, connect, enable_sync,
+    load_policy, save_policy,
 };
 
 /// A session the user asked for (not the app on its own): `url` is an HQ
@@ -187,8 +187,8 @@ pub fn enroll(
         return Err(other_hq(&info.hq_id));
     }
     enable_sync(vault)?;
-    vault.set_meta(META_URL, url)?;
-    vault.set_meta(META_SERVER_KEY, &pinned)?;
+    vault.set_setting(Setting::HqUrl, url)?;
+    vault.set_setting(Setting::HqServerKey, &pinned)?;
     Ok(Enrolled {
         enrolled: true,
         hq_id: info.hq_id,
@@ -457,7 +457,7 @@ pub fn revoke(
         from.format(&Rfc3339)
             .map_err(|e| OutboxError::Setup(e.to_string()))?
     };
-    let server_known = url.is_some() || vault.meta(META_URL)?.is_some();
+    let server_known = url.is_some() || vault.setting(Setting::HqUrl)?.is_some();
     let mut r = Revoked {
         device_id,
         revoked_from,

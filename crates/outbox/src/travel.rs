@@ -22,17 +22,12 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use uuid::Uuid;
 use yaddash_bundle::{ReceiptKind, verify_receipt};
-use yaddash_exchange::{META_HQ_RECEIPT, META_IMPORT_RECEIPT};
 use yaddash_model::RecordKind;
-use yaddash_vault::{Compacted, Vault};
+use yaddash_vault::{Compacted, Setting, Vault};
 
 use crate::{
-    Event, META_SERVER_KEY, OutboxError, Result, Session, State, entries, fetch_receipts,
-    now_rfc3339, require_field,
+    Event, OutboxError, Result, Session, State, entries, fetch_receipts, now_rfc3339, require_field,
 };
-
-/// Vault setting: the summary of the last `travel prepare`.
-const META_LAST: &str = "travel_last";
 
 /// Why a record stays on the laptop.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -92,7 +87,7 @@ type Verified = (HashMap<u64, HashSet<Uuid>>, HashMap<u64, String>);
 
 fn confirmed_bundles(vault: &Vault) -> Result<Verified> {
     let trust = yaddash_exchange::trust_file(vault)?;
-    let server_key = vault.meta(META_SERVER_KEY)?;
+    let server_key = vault.setting(Setting::HqServerKey)?;
     let mut ok = HashMap::new();
     let mut bad = HashMap::new();
     for b in vault.exchange().bundles_out()? {
@@ -101,7 +96,8 @@ fn confirmed_bundles(vault: &Vault) -> Result<Verified> {
         }
         let check = || -> std::result::Result<HashSet<Uuid>, String> {
             let text = vault
-                .meta(&format!("{META_IMPORT_RECEIPT}{}", b.bundle_id))
+                .exchange()
+                .import_receipt(&b.bundle_id)
                 .map_err(|e| e.to_string())?
                 .ok_or(
                     "the import receipt is not kept in this vault; import the receipt file again",
@@ -123,7 +119,8 @@ fn confirmed_bundles(vault: &Vault) -> Result<Verified> {
                     .as_deref()
                     .ok_or("the HQ server's key is not known")?;
                 let text = vault
-                    .meta(&format!("{META_HQ_RECEIPT}{}", b.bundle_id))
+                    .exchange()
+                    .hq_receipt(&b.bundle_id)
                     .map_err(|e| e.to_string())?
                     .ok_or("the server's receipt is not kept in this vault")?;
                 let s = verify_receipt(&text, key)
@@ -314,7 +311,7 @@ pub fn prepare(
         "removed_attachments": report.removed_attachments,
         "remaining": report.remaining.len(),
     });
-    vault.set_meta(META_LAST, &summary.to_string())?;
+    vault.set_setting(Setting::TravelLast, &summary.to_string())?;
     Ok(report)
 }
 
@@ -335,7 +332,7 @@ pub fn status(vault: &Vault) -> Result<Status> {
         plan: plan(vault)?,
         unconfirmed_bundles: unconfirmed(vault)?,
         last_prepare: vault
-            .meta(META_LAST)?
+            .setting(Setting::TravelLast)?
             .and_then(|s| serde_json::from_str(&s).ok()),
     })
 }

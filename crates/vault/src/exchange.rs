@@ -142,6 +142,32 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     ) STRICT;
     "#,
     },
+    // 7: per-bundle facts as columns instead of `meta` rows.
+    Migration {
+        version: 7,
+        sql: r#"
+    -- Field: what the outbox had uploaded of a bundle (bytes, for a resumed
+    -- or interrupted upload), the HQ server's signed receipt for it and the
+    -- coordinator's signed import receipt. Before version 7 these were the
+    -- `meta` rows `outbox_sent:{seq}`, `hq_receipt:{bundle_id}` and
+    -- `import_receipt:{bundle_id}`; rows naming a bundle this vault has no
+    -- row for are left in `meta` as they were.
+    ALTER TABLE bundles_out ADD COLUMN sent_bytes INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE bundles_out ADD COLUMN hq_receipt TEXT;
+    ALTER TABLE bundles_out ADD COLUMN import_receipt TEXT;
+    UPDATE bundles_out SET
+        sent_bytes = COALESCE((SELECT CAST(m.value AS INTEGER) FROM meta m
+            WHERE m.key = 'outbox_sent:' || bundles_out.seq), 0),
+        hq_receipt = (SELECT m.value FROM meta m
+            WHERE m.key = 'hq_receipt:' || bundles_out.bundle_id),
+        import_receipt = (SELECT m.value FROM meta m
+            WHERE m.key = 'import_receipt:' || bundles_out.bundle_id);
+    DELETE FROM meta WHERE key IN (
+        SELECT 'outbox_sent:' || seq FROM bundles_out
+        UNION ALL SELECT 'hq_receipt:' || bundle_id FROM bundles_out
+        UNION ALL SELECT 'import_receipt:' || bundle_id FROM bundles_out);
+    "#,
+    },
 ];
 
 /// One revision as it travels in a bundle.
@@ -337,6 +363,16 @@ fn later_or_equal(a: &str, b: &str) -> bool {
         (Ok(a), Ok(b)) => a >= b,
         _ => a >= b,
     }
+}
+
+/// A fact about a bundle is kept only for a bundle this vault made.
+fn made_here(updated: usize, bundle: &str) -> Result<()> {
+    if updated == 0 {
+        return Err(VaultError::Refused(format!(
+            "bundle {bundle} is not one this vault made"
+        )));
+    }
+    Ok(())
 }
 
 fn bad(msg: &str) -> VaultError {
@@ -651,6 +687,74 @@ impl<V: Borrow<Vault>> ExchangeStore<V> {
         ids.iter()
             .map(|i| Uuid::parse_str(i).map_err(|_| bad("bad record id")))
             .collect()
+    }
+
+    /// Bytes of bundle `seq` the outbox had uploaded when it last noted its
+    /// progress (0 when none, or once the server confirmed it).
+    pub fn sent_bytes(&self, seq: u64) -> Result<u64> {
+        let n: Option<i64> = self
+            .0
+            .borrow()
+            .conn
+            .query_row(
+                "SELECT sent_bytes FROM bundles_out WHERE seq = ?1",
+                [seq as i64],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(n.unwrap_or(0).max(0) as u64)
+    }
+
+    /// Notes how much of bundle `seq` was uploaded.
+    pub fn set_sent_bytes(&self, seq: u64, bytes: u64) -> Result<()> {
+        let n = self.0.borrow().conn.execute(
+            "UPDATE bundles_out SET sent_bytes = ?2 WHERE seq = ?1",
+            params![seq as i64, i64::try_from(bytes).unwrap_or(i64::MAX)],
+        )?;
+        made_here(n, &seq.to_string())
+    }
+
+    /// The HQ server's signed receipt for one of this vault's bundles.
+    pub fn hq_receipt(&self, bundle_id: &str) -> Result<Option<String>> {
+        self.receipt("hq_receipt", bundle_id)
+    }
+
+    /// Keeps the HQ server's signed receipt for one of this vault's bundles.
+    pub fn set_hq_receipt(&self, bundle_id: &str, receipt: &str) -> Result<()> {
+        self.set_receipt("hq_receipt", bundle_id, receipt)
+    }
+
+    /// A coordinator's signed import receipt for one of this vault's bundles.
+    pub fn import_receipt(&self, bundle_id: &str) -> Result<Option<String>> {
+        self.receipt("import_receipt", bundle_id)
+    }
+
+    /// Keeps a coordinator's signed import receipt for one of this vault's
+    /// bundles (travel mode verifies it again before removing anything).
+    pub fn set_import_receipt(&self, bundle_id: &str, receipt: &str) -> Result<()> {
+        self.set_receipt("import_receipt", bundle_id, receipt)
+    }
+
+    fn receipt(&self, column: &'static str, bundle_id: &str) -> Result<Option<String>> {
+        Ok(self
+            .0
+            .borrow()
+            .conn
+            .query_row(
+                &format!("SELECT {column} FROM bundles_out WHERE bundle_id = ?1"),
+                [bundle_id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    fn set_receipt(&self, column: &'static str, bundle_id: &str, receipt: &str) -> Result<()> {
+        let n = self.0.borrow().conn.execute(
+            &format!("UPDATE bundles_out SET {column} = ?2 WHERE bundle_id = ?1"),
+            params![bundle_id, receipt],
+        )?;
+        made_here(n, bundle_id)
     }
 }
 
@@ -1112,4 +1216,56 @@ fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceRow> {
         held_through_bundle: r.get(8)?,
         server_held_bundle: r.get(9)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::SecretString;
+
+    use crate::{Unlock, Vault};
+
+    /// Schema 7 takes the per-bundle `meta` rows of the bundles the vault
+    /// made out of `meta`, and leaves a row naming no bundle of the vault as
+    /// it was (nothing stored is lost). The fixture is the e2e tests' schema-6
+    /// field vault (tests/fixtures/README.md).
+    #[test]
+    fn schema_7_moves_per_bundle_rows_out_of_meta_and_keeps_the_rest() {
+        let fixture =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/vault-v6");
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = tmp.path().join("v");
+        for sub in ["", "keyslots", "attachments"] {
+            std::fs::create_dir_all(dir.join(sub)).expect("mkdir");
+        }
+        for file in [
+            "vault.db",
+            "keyslots/passphrase.age",
+            "keyslots/recovery.age",
+        ] {
+            std::fs::copy(fixture.join(file), dir.join(file)).expect("copy");
+        }
+        let unlock = Unlock::Passphrase(SecretString::from("fixture passphrase v6"));
+        let v = Vault::open(&dir, &unlock).expect("open");
+        let b1 = "1".repeat(64);
+        for key in [
+            "outbox_sent:1".to_string(),
+            "outbox_sent:2".to_string(),
+            format!("hq_receipt:{b1}"),
+            format!("import_receipt:{b1}"),
+        ] {
+            assert_eq!(v.meta(&key).expect("meta"), None, "{key}");
+        }
+        assert_eq!(
+            v.meta("hq_receipt:3333").expect("meta").as_deref(),
+            Some("fixture orphan receipt")
+        );
+        assert_eq!(v.exchange().sent_bytes(2).expect("sent"), 1_048_576);
+        assert_eq!(
+            v.exchange().hq_receipt(&b1).expect("receipt").as_deref(),
+            Some("fixture HQ receipt for bundle 1")
+        );
+        // Facts are kept only for a bundle this vault made.
+        assert!(v.exchange().set_hq_receipt("3333", "x").is_err());
+        assert!(v.exchange().set_sent_bytes(9, 1).is_err());
+    }
 }

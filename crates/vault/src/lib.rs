@@ -21,6 +21,7 @@ mod fsutil;
 mod keyslot;
 pub mod register_store;
 mod schema;
+mod settings;
 mod travel;
 
 use std::collections::HashSet;
@@ -46,6 +47,7 @@ pub use exchange::{
 pub use keyslot::{DEFAULT_WORK_FACTOR, MIN_WORK_FACTOR, RecoveryCode};
 pub use register_store::RegisterStore;
 pub use schema::SCHEMA_VERSION;
+pub use settings::Setting;
 pub use travel::{AttachmentCoverage, Compacted, Removed, RevisionCoverage, TravelStore};
 
 use error::{IoContext, io_error};
@@ -260,14 +262,14 @@ impl Vault {
         let tx = conn.transaction()?;
         {
             let mut put = tx.prepare("INSERT INTO meta (key, value) VALUES (?1, ?2)")?;
-            put.execute(params!["device_id", device_id.to_string()])?;
-            put.execute(params!["role", options.role.as_str()])?;
-            put.execute(params!["created_at", now()])?;
+            put.execute(params![settings::DEVICE_ID, device_id.to_string()])?;
+            put.execute(params![settings::ROLE, options.role.as_str()])?;
+            put.execute(params![settings::CREATED_AT, now()])?;
             put.execute(params![
-                "storage_identity",
+                settings::STORAGE_IDENTITY,
                 storage.to_string().expose_secret()
             ])?;
-            put.execute(params!["fold_version", FOLD_VERSION.to_string()])?;
+            put.execute(params![settings::FOLD_VERSION, FOLD_VERSION.to_string()])?;
         }
         tx.commit()?;
         sync_dir(dir)?;
@@ -300,12 +302,12 @@ impl Vault {
                 .optional()?
                 .ok_or_else(|| VaultError::Corrupt(format!("vault metadata lacks {k}")))
         };
-        let device_id = Uuid::parse_str(&get("device_id")?)
+        let device_id = Uuid::parse_str(&get(settings::DEVICE_ID)?)
             .map_err(|_| VaultError::Corrupt("bad device id".into()))?;
-        let role = get("role")?.parse().map_err(VaultError::Corrupt)?;
-        let storage = age::x25519::Identity::from_str(&get("storage_identity")?)
+        let role = get(settings::ROLE)?.parse().map_err(VaultError::Corrupt)?;
+        let storage = age::x25519::Identity::from_str(&get(settings::STORAGE_IDENTITY)?)
             .map_err(|_| VaultError::Corrupt("bad storage key".into()))?;
-        let fold_version = get("fold_version")?;
+        let fold_version = get(settings::FOLD_VERSION)?;
         let mut vault = Vault {
             dir: dir.to_path_buf(),
             conn,
@@ -461,24 +463,6 @@ impl Vault {
             .is_some())
     }
 
-    /// A value from the vault's metadata.
-    pub fn meta(&self, key: &str) -> Result<Option<String>> {
-        Ok(self
-            .conn
-            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-            .optional()?)
-    }
-
-    /// Sets a metadata value (keys of higher layers: device keys, trust...).
-    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
-        self.conn.execute(
-            "INSERT INTO meta (key, value) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![key, value],
-        )?;
-        Ok(())
-    }
-
     /// Whether an attachment id is already in the vault.
     pub fn has_attachment(&self, id: Uuid) -> Result<bool> {
         Ok(self
@@ -632,8 +616,8 @@ impl Vault {
             }
         }
         tx.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES ('fold_version', ?1)",
-            [FOLD_VERSION.to_string()],
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+            params![settings::FOLD_VERSION, FOLD_VERSION.to_string()],
         )?;
         tx.commit()?;
         Ok(())

@@ -1,7 +1,7 @@
 //! Removal of records headquarters holds (travel mode), crash-safely.
 //!
 //! The database rows go in one transaction that also writes the list of
-//! attachment files to delete (`meta` key [`PENDING_FILES`]). The files are
+//! attachment files to delete (`meta` key `travel_pending_files`). The files are
 //! then overwritten and unlinked, and the key cleared. If the process dies
 //! in between, the next [`Vault::open`] finishes the deletion, so the vault
 //! never holds rows without files nor files without rows for long.
@@ -24,10 +24,8 @@ use yaddash_model::RecordKind;
 
 use crate::error::{IoContext, Result, VaultError};
 use crate::fsutil::sync_dir;
+use crate::settings::TRAVEL_PENDING_FILES as PENDING_FILES;
 use crate::{ATTACHMENTS, Vault};
-
-/// Meta key: attachment files whose rows are gone but whose bytes may not be.
-const PENDING_FILES: &str = "travel_pending_files";
 
 /// One revision of a local record and the bundle that carried it.
 #[derive(Debug, Clone, PartialEq, Eq)]
