@@ -57,6 +57,7 @@ const IDLE_CHECK_EVERY: Duration = Duration::from_secs(5);
 /// Builds and runs the app until its window closes.
 pub fn run() {
     let result = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
         .manage(AppState::new(Config::from_env()))
         .register_asynchronous_uri_scheme_protocol(protocol::SCHEME, protocol::handle)
         .invoke_handler(with_app_commands!(handler))

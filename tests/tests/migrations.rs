@@ -119,7 +119,7 @@ fn first_schema_vault_gets_its_persons_and_cases_in_the_list_index() {
     assert!(cases_seen > 0, "the fixture's case is in the list index");
 }
 
-/// Schema 7 moved the per-bundle facts out of `meta` rows
+/// Schema 9 moved the per-bundle facts out of `meta` rows
 /// (`outbox_sent:{seq}`, `hq_receipt:{id}`, `import_receipt:{id}`) into
 /// columns of `bundles_out`. A field vault written by schema 6 with such
 /// rows (tests/fixtures/make_vault_v6.rs) opens with the same facts.

@@ -142,13 +142,13 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     ) STRICT;
     "#,
     },
-    // 7: per-bundle facts as columns instead of `meta` rows.
+    // 9: per-bundle facts as columns instead of `meta` rows.
     Migration {
-        version: 7,
+        version: 9,
         sql: r#"
     -- Field: what the outbox had uploaded of a bundle (bytes, for a resumed
     -- or interrupted upload), the HQ server's signed receipt for it and the
-    -- coordinator's signed import receipt. Before version 7 these were the
+    -- coordinator's signed import receipt. Before version 9 these were the
     -- `meta` rows `outbox_sent:{seq}`, `hq_receipt:{bundle_id}` and
     -- `import_receipt:{bundle_id}`; rows naming a bundle this vault has no
     -- row for are left in `meta` as they were.
@@ -260,6 +260,10 @@ pub struct BundleIn {
     pub records: u64,
     /// Attachments it carried.
     pub attachments: u64,
+    /// What to keep as evidence (a coordinator's import; `None` when read
+    /// back from the vault).
+    #[serde(skip)]
+    pub evidence: Option<crate::evidence::BundleEvidence>,
 }
 
 /// An enrolled device.
@@ -618,7 +622,7 @@ impl<V: Borrow<Vault>> ExchangeStore<V> {
     /// Where each revision of a record came from: (local rev, device, source rev, bundle).
     pub fn provenance(&self, record_id: Uuid) -> Result<Vec<(i64, String, i64, String)>> {
         let vault = self.0.borrow();
-        let mut stmt = vault.conn.prepare(
+        let mut stmt = vault.conn.prepare_cached(
             "SELECT rev, device_id, source_rev, bundle_id FROM provenance WHERE record_id = ?1 ORDER BY rev",
         )?;
         let rows = stmt.query_map([record_id.to_string()], |r| {
@@ -1128,6 +1132,7 @@ impl<V: BorrowMut<Vault>> ExchangeStore<V> {
             )?;
             counts.new_attachments += 1;
         }
+        crate::evidence::keep(&tx, bundle)?;
         tx.commit()?;
         Ok(counts)
     }
@@ -1197,6 +1202,7 @@ fn bundle_in_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BundleIn> {
         imported_by: r.get(6)?,
         records: r.get::<_, i64>(7)? as u64,
         attachments: r.get::<_, i64>(8)? as u64,
+        evidence: None,
     })
 }
 
@@ -1224,7 +1230,7 @@ mod tests {
 
     use crate::{Unlock, Vault};
 
-    /// Schema 7 takes the per-bundle `meta` rows of the bundles the vault
+    /// Schema 9 takes the per-bundle `meta` rows of the bundles the vault
     /// made out of `meta`, and leaves a row naming no bundle of the vault as
     /// it was (nothing stored is lost). The fixture is the e2e tests' schema-6
     /// field vault (tests/fixtures/README.md).

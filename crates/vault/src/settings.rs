@@ -75,6 +75,8 @@ pub(crate) const STORAGE_IDENTITY: &str = "storage_identity";
 pub(crate) const FOLD_VERSION: &str = "fold_version";
 /// Travel mode: attachment files still to overwrite and unlink.
 pub(crate) const TRAVEL_PENDING_FILES: &str = "travel_pending_files";
+/// When a duress passphrase was set (absent when none is).
+pub(crate) const DURESS_SET_AT: &str = "duress_set_at";
 
 impl Vault {
     /// A setting's value, if set.
@@ -137,6 +139,7 @@ mod tests {
             STORAGE_IDENTITY,
             FOLD_VERSION,
             TRAVEL_PENDING_FILES,
+            DURESS_SET_AT,
         ];
         let keys: Vec<&str> = Setting::ALL.iter().map(|s| s.key()).chain(own).collect();
         for key in &keys {
