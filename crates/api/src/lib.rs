@@ -456,18 +456,19 @@ impl AppState {
     /// was imported). Revisions not listed were saved on this device.
     pub fn record_provenance(&self, id: Uuid) -> ApiResult<Vec<RevisionOrigin>> {
         self.with_vault(|v| {
-            let devices = v.devices()?;
-            let conflicts = v.revision_conflicts(Some(id))?;
+            let devices = v.exchange().devices()?;
+            let conflicts = v.exchange().revision_conflicts(Some(id))?;
             let mut out = Vec::new();
-            for (rev, device_id, source_rev, bundle_id) in v.provenance(id)? {
-                let accepted_after_revocation = v.import_override(&bundle_id)?.map(|o| o.reason);
+            for (rev, device_id, source_rev, bundle_id) in v.exchange().provenance(id)? {
+                let accepted_after_revocation =
+                    v.exchange().import_override(&bundle_id)?.map(|o| o.reason);
                 let pending_conflict = conflicts
                     .iter()
                     .any(|c| c.rev == rev && c.accepted_at.is_none());
                 let device = devices
                     .iter()
                     .find(|d| d.device_id.to_string() == device_id);
-                let bundle = v.bundle_in(&bundle_id)?;
+                let bundle = v.exchange().bundle_in(&bundle_id)?;
                 out.push(RevisionOrigin {
                     rev,
                     device_label: device.and_then(|d| d.label.clone()),
@@ -566,8 +567,8 @@ impl AppState {
     /// What is waiting to be sent.
     pub fn outbox_status(&self) -> ApiResult<OutboxStatus> {
         self.with_vault(|v| {
-            let pending = v.pending_export()?;
-            let last = v.bundles_out()?.pop();
+            let pending = v.exchange().pending_export()?;
+            let last = v.exchange().bundles_out()?.pop();
             Ok(OutboxStatus {
                 pending_records: pending.records.len() as u64,
                 pending_attachments: pending.attachments.len() as u64,
@@ -610,7 +611,8 @@ impl AppState {
     /// The devices enrolled with this coordinator vault.
     pub fn list_devices(&self) -> ApiResult<Vec<DeviceSummary>> {
         self.with_vault(|v| {
-            Ok(v.devices()?
+            Ok(v.exchange()
+                .devices()?
                 .into_iter()
                 .map(|d| {
                     let id = yaddash_exchange::PublicIdentity {
@@ -649,7 +651,7 @@ impl AppState {
     /// The trust file this vault holds, if any.
     pub fn trust_info(&self) -> ApiResult<Option<TrustSummary>> {
         self.with_vault(|v| {
-            let Some((_, doc)) = v.trust()? else {
+            let Some((_, doc)) = v.exchange().trust()? else {
                 return Ok(None);
             };
             let t: yaddash_exchange::TrustFile = serde_json::from_str(&doc).map_err(|_| {
@@ -776,7 +778,8 @@ impl AppState {
     /// headquarters confirmed.
     pub fn bundles_out(&self) -> ApiResult<Vec<BundleOutSummary>> {
         self.with_vault(|v| {
-            Ok(v.bundles_out()?
+            Ok(v.exchange()
+                .bundles_out()?
                 .into_iter()
                 .map(|b| BundleOutSummary {
                     seq: b.seq,

@@ -125,7 +125,8 @@ impl AppState {
             coordinator(v)?;
             let snap = Snapshot::load(v)?;
             let labels = labels(&snap);
-            Ok(v.register_merge_history()?
+            Ok(v.register()
+                .merge_history()?
                 .into_iter()
                 .filter(|m| m.undone_at.is_none())
                 .map(|m| MergeSummary {
@@ -165,7 +166,7 @@ impl AppState {
                     "a person cannot be distinct from itself; nothing was changed",
                 ));
             }
-            v.register_mark_distinct(req.primary, req.other)?;
+            v.register_mut().mark_distinct(req.primary, req.other)?;
             Ok(())
         })
     }
@@ -192,7 +193,7 @@ impl AppState {
                     "a status is set on a person, not on a case or an interview",
                 ));
             }
-            v.register_set_override(
+            v.register_mut().set_override(
                 req.person_id,
                 req.status.map(yaddash_register::Status::as_str),
                 reason,

@@ -183,7 +183,7 @@ fn extension(name: &str) -> String {
 
 /// Facts about one imported bundle for the custody trail.
 fn bundle_facts(vault: &Vault, bundle_id: &str, internal: bool) -> Result<Value> {
-    let Some(b) = vault.bundle_in(bundle_id)? else {
+    let Some(b) = vault.exchange().bundle_in(bundle_id)? else {
         return Ok(json!({ "bundle_id": bundle_id }));
     };
     let signed = vault.bundle_manifest(bundle_id)?.is_some();
@@ -239,7 +239,9 @@ pub fn export(
     let coordinator = vault.device_id();
     let coordinator_key = keys.public_identity(coordinator).signing_key;
     let coordinator_fpr = keys.signing_fingerprint();
-    let hq_id = vault.meta("hq_id")?.unwrap_or_default();
+    let hq_id = vault
+        .setting(yaddash_vault::Setting::HqId)?
+        .unwrap_or_default();
 
     let selection = view::select(vault, &request.records, request.related, level)?;
     let mut left_out = selection.left_out;
@@ -260,6 +262,7 @@ pub fn export(
         let kind = stored.record.kind();
         let mut events: Vec<Value> = Vec::new();
         let provenance: BTreeMap<i64, (String, i64, String)> = vault
+            .exchange()
             .provenance(id)?
             .into_iter()
             .map(|(rev, dev, src, b)| (rev, (dev, src, b)))
@@ -440,6 +443,7 @@ pub fn export(
             continue;
         };
         let key = vault
+            .exchange()
             .device(*dev)?
             .map(|d| d.signing_key)
             .ok_or_else(|| EvidenceError::Refused(format!("device {dev} is not enrolled here")))?;
@@ -495,7 +499,7 @@ pub fn export(
             key_only(key)
         ));
         let label = if internal {
-            vault.device(*dev)?.and_then(|d| d.label)
+            vault.exchange().device(*dev)?.and_then(|d| d.label)
         } else {
             None
         };

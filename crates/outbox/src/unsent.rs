@@ -38,7 +38,7 @@ pub fn unsent(vault: &Vault) -> Result<Unsent> {
         .collect();
     let held = |seq: u64| matches!(states.get(&seq), Some(State::Received | State::Imported));
     let mut records = HashSet::new();
-    for c in vault.revision_coverage()? {
+    for c in vault.travel().revision_coverage()? {
         if !c.from_hq && !c.seq.is_some_and(held) {
             records.insert(c.record_id);
         }

@@ -44,7 +44,7 @@ pub(crate) const ERASED_ATTACHMENTS: &str = "attachments.erased";
 pub(crate) const GUARD_FILE: &str = "attempts";
 /// Vault setting (inside the encrypted database): when the duress
 /// passphrase was set. Only someone who unlocked the vault sees it.
-const META_DURESS: &str = "duress_set_at";
+const META_DURESS: &str = crate::settings::DURESS_SET_AT;
 /// Pages every decoy database is grown to at creation (freed again, so
 /// records put in a decoy reuse them): 1 MiB. An empty decoy and one with a
 /// few dozen text records have the same size.

@@ -25,6 +25,7 @@ mod keyslot;
 mod recording;
 pub mod register_store;
 mod schema;
+mod settings;
 mod travel;
 
 use std::collections::HashSet;
@@ -48,16 +49,18 @@ pub use duress::{
 };
 pub use error::{Result, VaultError};
 pub use exchange::{
-    BundleIn, BundleOut, CurrentRule, DeviceRow, ImportCounts, ImportOverride, PendingExport,
-    RecordChanges, RevisionConflict, RevisionRow,
+    BundleIn, BundleOut, CurrentRule, DeviceRow, ExchangeStore, ImportCounts, ImportOverride,
+    PendingExport, RecordChanges, RevisionConflict, RevisionRow,
 };
 pub use keyslot::{DEFAULT_WORK_FACTOR, MIN_WORK_FACTOR, RecoveryCode};
 pub use recording::{
     MIN_FREE_SPACE_TO_START, MIN_FREE_SPACE_WHILE_RECORDING, RecordingInfo, RecordingStart,
     RecordingWriter,
 };
+pub use register_store::RegisterStore;
 pub use schema::SCHEMA_VERSION;
-pub use travel::{AttachmentCoverage, Compacted, Removed, RevisionCoverage};
+pub use settings::Setting;
+pub use travel::{AttachmentCoverage, Compacted, Removed, RevisionCoverage, TravelStore};
 
 use error::{IoContext, io_error};
 use fsutil::{random_name, sync_dir};
@@ -275,14 +278,14 @@ impl Vault {
         let tx = conn.transaction()?;
         {
             let mut put = tx.prepare("INSERT INTO meta (key, value) VALUES (?1, ?2)")?;
-            put.execute(params!["device_id", device_id.to_string()])?;
-            put.execute(params!["role", options.role.as_str()])?;
-            put.execute(params!["created_at", now()])?;
+            put.execute(params![settings::DEVICE_ID, device_id.to_string()])?;
+            put.execute(params![settings::ROLE, options.role.as_str()])?;
+            put.execute(params![settings::CREATED_AT, now()])?;
             put.execute(params![
-                "storage_identity",
+                settings::STORAGE_IDENTITY,
                 storage.to_string().expose_secret()
             ])?;
-            put.execute(params!["fold_version", FOLD_VERSION.to_string()])?;
+            put.execute(params![settings::FOLD_VERSION, FOLD_VERSION.to_string()])?;
         }
         tx.commit()?;
         duress::reserve_pages(&conn)?;
@@ -324,12 +327,12 @@ impl Vault {
                 .optional()?
                 .ok_or_else(|| VaultError::Corrupt(format!("vault metadata lacks {k}")))
         };
-        let device_id = Uuid::parse_str(&get("device_id")?)
+        let device_id = Uuid::parse_str(&get(settings::DEVICE_ID)?)
             .map_err(|_| VaultError::Corrupt("bad device id".into()))?;
-        let role = get("role")?.parse().map_err(VaultError::Corrupt)?;
-        let storage = age::x25519::Identity::from_str(&get("storage_identity")?)
+        let role = get(settings::ROLE)?.parse().map_err(VaultError::Corrupt)?;
+        let storage = age::x25519::Identity::from_str(&get(settings::STORAGE_IDENTITY)?)
             .map_err(|_| VaultError::Corrupt("bad storage key".into()))?;
-        let fold_version = get("fold_version")?;
+        let fold_version = get(settings::FOLD_VERSION)?;
         let mut vault = Vault {
             dir: dir.to_path_buf(),
             conn,
@@ -345,7 +348,7 @@ impl Vault {
         // A recording cut short by a crash is saved from its complete segments.
         vault.recover_recordings()?;
         // A travel-mode removal cut short by a crash is finished first.
-        vault.finish_pending_removals(&mut |_, _| {})?;
+        travel::finish_pending_removals(&mut vault, &mut |_, _| {})?;
         Ok(vault)
     }
 
@@ -468,6 +471,18 @@ impl Vault {
             .is_some())
     }
 
+    /// Whether an attachment id is already in the vault.
+    pub fn has_attachment(&self, id: Uuid) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM attachments WHERE id = ?1",
+                [id.to_string()],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
     /// Every revision of a record, oldest first.
     pub fn history(&self, id: Uuid) -> Result<Vec<Revision>> {
         let mut stmt = self.conn.prepare(
@@ -624,8 +639,8 @@ impl Vault {
             }
         }
         tx.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES ('fold_version', ?1)",
-            [FOLD_VERSION.to_string()],
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+            params![settings::FOLD_VERSION, FOLD_VERSION.to_string()],
         )?;
         tx.commit()?;
         Ok(())
@@ -1029,7 +1044,7 @@ impl Vault {
 pub mod bench_support {
     use yaddash_model::fold::fold_words;
 
-    pub use crate::schema::MIGRATIONS;
+    pub use crate::schema::migrations;
 
     /// The search query (FTS5 over folded keys, best matches first).
     pub const SEARCH_SQL: &str =
