@@ -8,6 +8,10 @@
 # xdotool, gcore (gdb), WebKitWebDriver (webkit2gtk-driver), tauri-driver
 # (cargo install tauri-driver --locked).
 #
+# tests/ui/recording.test.mjs records through the app from a virtual microphone
+# (scripts/virtual-mic.sh: pulseaudio, pulseaudio-utils, libasound2-plugins,
+# espeak-ng, sox, opus-tools, inotify-tools; scripts/dev setup installs them).
+#
 # tests/ui/panic.test.mjs presses the panic shortcut from another window and
 # images the locked app with gcore (ptrace: root, or the same user where the
 # kernel's Yama setting allows it); it prints what it found in each process.
@@ -21,7 +25,8 @@ die() { echo "error: $*" >&2; exit 1; }
 if ! command -v tauri-driver >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/tauri-driver" ]; then
   export PATH="$HOME/.cargo/bin:$PATH"
 fi
-for tool in node npm cargo Xvfb xwd xlogo xdotool gcore WebKitWebDriver tauri-driver; do
+for tool in node npm cargo Xvfb xwd xlogo xdotool gcore WebKitWebDriver tauri-driver \
+  pulseaudio pactl paplay espeak-ng sox soxi opusdec inotifywait; do
   command -v "$tool" >/dev/null 2>&1 || die "$tool is missing: run scripts/dev setup"
 done
 

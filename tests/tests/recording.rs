@@ -7,7 +7,8 @@
 //! figure is printed); the vault directory and `$TMPDIR` never hold a file
 //! that is not age ciphertext while recording (inotify names every file
 //! created, a poller reads every file); after `kill -9` every complete
-//! segment is kept and plays.
+//! segment is kept and plays, and docs/vault-format.md's stock-tool commands
+//! (`age -d` each segment, `cat` them) give a file `opusdec` decodes.
 //!
 //! Needs: pulseaudio, pulseaudio-utils, libasound2-plugins, espeak-ng, sox,
 //! opus-tools, inotify-tools (scripts/dev installs them). These tests share
@@ -22,6 +23,8 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use yaddash_e2e::{TestVault, files_under, utf8};
+
+mod stock_support;
 
 /// One microphone per test process; tests take turns with it.
 struct Mic {
@@ -498,6 +501,12 @@ fn kill_9_mid_recording_keeps_every_complete_segment_playable() {
     assert!(before >= 3, "only {before} segments closed in 30 s");
     let closed_after_kill = closed(&rec_dir);
 
+    // The stock-tool route first (the next open would recover the
+    // recording): docs/vault-format.md's procedure, then its commands for a
+    // recording's segments, run verbatim with the `age` CLI on a copy of the
+    // vault.
+    stock_tools_join_the_segments(&v.dir, &work, closed_after_kill);
+
     // The next command recovers it; `vault check` names it.
     let check = v.ok(&["vault", "check"]);
     println!("{check}");
@@ -517,6 +526,47 @@ fn kill_9_mid_recording_keeps_every_complete_segment_playable() {
     assert!(
         (got - want).abs() < 0.25,
         "decoded {got} s, expected {want} s"
+    );
+}
+
+/// docs/vault-format.md with stock tools only: steps 1 and 2 of the
+/// procedure give the storage key, then the documented `age -d` and `cat`
+/// commands join the complete segments of the recording left in `vault`;
+/// `opusdec` must decode the result, `closed` segments of 2 s long.
+fn stock_tools_join_the_segments(vault: &Path, work: &Path, closed: usize) {
+    let copy = work.join("stock-vault");
+    for f in files_under(vault) {
+        let dest = copy.join(f.strip_prefix(vault).expect("under"));
+        std::fs::create_dir_all(dest.parent().expect("parent")).expect("mkdir");
+        std::fs::copy(&f, &dest).expect("copy");
+    }
+    let dirs: Vec<_> = std::fs::read_dir(copy.join("recordings"))
+        .expect("recordings/")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(dirs.len(), 1, "one recording cut short: {dirs:?}");
+    let segments = stock_support::procedure("segments");
+    assert!(segments.contains("<dir>"), "{segments}");
+    let script = format!(
+        "{}\n{}",
+        stock_support::procedure("procedure"),
+        segments.replace("<dir>", &dirs[0])
+    );
+    let out = work.join("stock-work");
+    std::fs::create_dir_all(&out).expect("mkdir");
+    let (ok, text) = stock_support::run(&script, &copy, &out);
+    assert!(ok, "the documented commands failed:\n{text}");
+    let ogg = out.join("recording.ogg");
+    let decoded = work.join("stock.wav");
+    let warn = opusdec(&ogg, &decoded);
+    let got = seconds(&decoded);
+    println!(
+        "stock tools: {closed} segments joined with age -d and cat: {got:.3} s decoded ({warn})"
+    );
+    let want = 2.0 * closed as f64;
+    assert!(
+        (got - want).abs() < 0.25,
+        "stock tools: decoded {got} s, expected {want} s"
     );
 }
 
