@@ -9,6 +9,7 @@ use std::str::FromStr;
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use yaddash_bundle::PublicIdentityExt;
 use yaddash_bundle::{BundleSpec, DeviceKeys, EntrySource, Sha256Hash, write_bundle};
 use yaddash_vault::{AttachmentInfo, BundleOut, RecordChanges, Vault, VaultError};
 
