@@ -30,7 +30,7 @@ mod travel;
 
 use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -745,7 +745,10 @@ impl Vault {
             let encryptor = age::Encryptor::with_recipients(std::iter::once(&recipient as _))
                 .map_err(|e| VaultError::Corrupt(format!("cannot encrypt: {e}")))?;
             let mut w = encryptor
-                .wrap_output(BufWriter::with_capacity(attachment::COPY_BUFFER, out))
+                .wrap_output(
+                    attachment::WriteBehind::new(out)
+                        .ctx(|| "starting the attachment writer".into())?,
+                )
                 .ctx(|| "writing an attachment file".into())?;
             let (size, hash) = copy(&mut w).map_err(|e| {
                 if e.kind() == io::ErrorKind::Interrupted {
@@ -756,10 +759,10 @@ impl Vault {
             })?;
             attachment::write_zeros(&mut w, padme(size) - size)
                 .ctx(|| "writing an attachment file".into())?;
-            let buffered = w.finish().ctx(|| "writing an attachment file".into())?;
-            let file = buffered
-                .into_inner()
-                .map_err(|e| io_error(e.into_error(), || "writing an attachment file".into()))?;
+            let behind = w.finish().ctx(|| "writing an attachment file".into())?;
+            let file = behind
+                .finish()
+                .ctx(|| "writing an attachment file".into())?;
             file.sync_all()
                 .ctx(|| "syncing an attachment file".into())?;
             drop(file);
