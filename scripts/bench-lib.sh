@@ -13,7 +13,12 @@
 # print the verdict beside its table (`load_verdicts`).
 measured() {
   local label=$1; shift
-  MEASURE_LABEL=$label MEASURE_WAIT=${WAIT_QUIET:-0} MEASURE_EXTRA_PIDS="${PEER_PIDS:-}" python3 - "$@" <<'PY'
+  MEASURE_LABEL=$label MEASURE_WAIT=${WAIT_QUIET:-0} MEASURE_EXTRA_PIDS="${PEER_PIDS:-}" python3 -c "$_MEASURED_PY" "$@"
+}
+
+# The monitor (run with -c, so that the measured command keeps the shell's
+# standard input: `producer | measured label consumer` works).
+_MEASURED_PY=$(cat <<'PY'
 import os, resource, subprocess, sys, time
 hz = os.sysconf("SC_CLK_TCK")
 def busy():
@@ -68,7 +73,7 @@ print(f"   [{label}] load average before {l0:.2f}, after {l1:.2f}; "
       + verdict, flush=True)
 sys.exit(rc)
 PY
-}
+)
 
 # Prints the verdicts collected in BENCH_LOAD_LOG, and a warning line when any
 # step was under load.
