@@ -24,42 +24,76 @@ pub fn padme(len: u64) -> u64 {
     yaddash_os::padme(len).unwrap_or(len)
 }
 
-/// Copies `input` to `output` through a SHA-256, reporting progress.
-/// Returns (bytes, hash). `progress` returning false cancels.
-pub(crate) fn copy_hashing(
+/// Copies `input` to `output`, reporting progress (returning false cancels),
+/// and returns (bytes, SHA-256). The SHA-256 is computed on a second thread
+/// while this one reads (typically decrypts) and writes (typically
+/// encrypts), for readers that cannot cross threads. At most `DEPTH + 1`
+/// buffers exist; each is zeroed when dropped (they hold plaintext).
+pub(crate) fn copy_hashing_beside(
     input: &mut dyn Read,
     output: &mut dyn Write,
     limit: Option<u64>,
     progress: &mut dyn FnMut(u64) -> bool,
 ) -> io::Result<(u64, [u8; 32])> {
-    let mut hasher = Sha256::new();
-    let mut buf = Zeroizing::new(vec![0u8; COPY_BUFFER]);
-    let mut total: u64 = 0;
-    loop {
-        let want = match limit {
-            Some(l) => usize::try_from((l - total).min(COPY_BUFFER as u64)).unwrap_or(COPY_BUFFER),
-            None => COPY_BUFFER,
-        };
-        if want == 0 {
-            break;
-        }
-        let n = match input.read(&mut buf[..want]) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        hasher.update(&buf[..n]);
-        output.write_all(&buf[..n])?;
-        total += n as u64;
-        if !progress(total) {
-            return Err(io::Error::new(io::ErrorKind::Interrupted, "cancelled"));
-        }
+    const DEPTH: usize = 4;
+    type Buf = Zeroizing<Vec<u8>>;
+    let (full_tx, full_rx) = sync_channel::<(Buf, usize)>(DEPTH);
+    let (empty_tx, empty_rx) = sync_channel::<Buf>(DEPTH + 1);
+    for _ in 0..DEPTH + 1 {
+        let _ = empty_tx.send(Zeroizing::new(vec![0u8; COPY_BUFFER]));
     }
-    Ok((total, hasher.finalize().into()))
+    std::thread::scope(|scope| {
+        let hasher = scope.spawn(move || {
+            let mut hasher = Sha256::new();
+            for (buf, n) in full_rx {
+                hasher.update(&buf[..n]);
+                // Never blocks: the channel holds every buffer there is.
+                let _ = empty_tx.try_send(buf);
+            }
+            let hash: [u8; 32] = hasher.finalize().into();
+            hash
+        });
+        let stopped = || io::Error::other("the hashing thread stopped");
+        let mut total: u64 = 0;
+        let mut copy = || -> io::Result<()> {
+            loop {
+                let want = match limit {
+                    Some(l) => {
+                        usize::try_from((l - total).min(COPY_BUFFER as u64)).unwrap_or(COPY_BUFFER)
+                    }
+                    None => COPY_BUFFER,
+                };
+                if want == 0 {
+                    return Ok(());
+                }
+                let mut buf = empty_rx.recv().map_err(|_| stopped())?;
+                let n = loop {
+                    match input.read(&mut buf[..want]) {
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        other => break other?,
+                    }
+                };
+                if n == 0 {
+                    return Ok(());
+                }
+                output.write_all(&buf[..n])?;
+                total += n as u64;
+                full_tx.send((buf, n)).map_err(|_| stopped())?;
+                if !progress(total) {
+                    return Err(io::Error::new(io::ErrorKind::Interrupted, "cancelled"));
+                }
+            }
+        };
+        let result = copy();
+        drop(full_tx);
+        let hash = hasher
+            .join()
+            .map_err(|_| io::Error::other("the hashing thread failed"))?;
+        result.map(|()| (total, hash))
+    })
 }
 
-/// Like [`copy_hashing`] but reads and hashes on a second thread while this
+/// Like [`copy_hashing_beside`] but reads and hashes on a second thread while this
 /// one encrypts (and a [`WriteBehind`] writes), so hashing costs no wall time
 /// on a multi-core machine. Memory stays constant: at most `DEPTH + 1`
 /// buffers exist, and each is zeroed when dropped (they hold plaintext).
@@ -468,5 +502,30 @@ mod tests {
             err.kind() == io::ErrorKind::StorageFull || err.raw_os_error() == Some(28),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn a_damaged_chunk_midway_is_reported_by_check_and_export() {
+        let (_d, mut v, id) = vault();
+        let len = 6 * 1024 * 1024;
+        let mut src = Source {
+            left: len,
+            state: 3,
+            fail_at_end: false,
+        };
+        let info = v
+            .attach(id, "x.bin", None, &mut src, &mut |_| true)
+            .unwrap();
+        let path = v.dir.join(crate::ATTACHMENTS).join(&files_in(&v)[0]);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 1;
+        std::fs::write(&path, &bytes).unwrap();
+        let err = v
+            .export_attachment(info.id, &mut io::sink(), &mut |_| true)
+            .unwrap_err();
+        assert!(matches!(err, VaultError::AttachmentCorrupt { .. }), "{err}");
+        let report = v.check(&mut |_| true).unwrap();
+        assert!(!report.is_clean(), "{report:?}");
     }
 }

@@ -717,14 +717,15 @@ impl Vault {
         self.stage_with(|w| attachment::copy_hashing_pipelined(input, w, progress))
     }
 
-    /// Like [`Vault::stage_attachment`], hashing on this thread (for readers
-    /// that cannot cross threads, such as a bundle entry being decrypted).
+    /// Like [`Vault::stage_attachment`] for readers that cannot cross threads
+    /// (such as a bundle entry being decrypted): this thread reads and
+    /// encrypts, a second one hashes.
     pub fn stage_attachment_local(
         &self,
         input: &mut dyn Read,
         progress: Progress<'_>,
     ) -> Result<StagedFile> {
-        self.stage_with(|w| attachment::copy_hashing(input, w, None, progress))
+        self.stage_with(|w| attachment::copy_hashing_beside(input, w, None, progress))
     }
 
     fn stage_with(
@@ -888,14 +889,16 @@ impl Vault {
             problem: problem.to_string(),
         };
         let mut reader = self.decrypting_reader(id, file)?;
-        let (n, hash) = attachment::copy_hashing(&mut reader, out, Some(info.size), progress)
-            .map_err(|e| match e.kind() {
-                io::ErrorKind::Interrupted => VaultError::Cancelled,
-                io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof => {
-                    corrupt("the encrypted file is truncated or altered")
-                }
-                _ => io_error(e, || "writing the decrypted attachment".into()),
-            })?;
+        let (n, hash) =
+            attachment::copy_hashing_beside(&mut reader, out, Some(info.size), progress).map_err(
+                |e| match e.kind() {
+                    io::ErrorKind::Interrupted => VaultError::Cancelled,
+                    io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof => {
+                        corrupt("the encrypted file is truncated or altered")
+                    }
+                    _ => io_error(e, || "writing the decrypted attachment".into()),
+                },
+            )?;
         if n != info.size {
             return Err(corrupt("the encrypted file is shorter than recorded"));
         }
