@@ -13,6 +13,7 @@ pub mod dto;
 mod error;
 mod register;
 mod sync;
+pub mod typescript;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -22,12 +23,12 @@ use std::time::{Duration, Instant};
 use secrecy::SecretString;
 use uuid::Uuid;
 use yaddash_vault::{
-    CreateOptions, DEFAULT_WORK_FACTOR, MIN_WORK_FACTOR, RecoveryCode, Unlock, Vault, VaultRole,
+    CreateOptions, DEFAULT_WORK_FACTOR, MIN_WORK_FACTOR, RecoveryCode, Unlock, Vault,
 };
 use zeroize::Zeroizing;
 
 pub use dto::*;
-pub use error::{ApiError, ApiResult, ErrorCode};
+pub use error::{ApiError, ApiResult, Code, Param};
 pub use register::MAX_REASON_CHARS;
 pub use sync::{
     AUTO_SYNC_EVERY, EnrollRequest, HqPullRequest, INVITE_HOURS_MAX, JobEvents, JobFinished,
@@ -236,7 +237,7 @@ impl AppState {
                     }
                     Err(TryLockError::WouldBlock) => {
                         return Err(ApiError::new(
-                            ErrorCode::Busy,
+                            Code::Busy,
                             "a transfer to or from headquarters is using the vault: wait for it to finish or cancel it on the Sync screen",
                         ));
                     }
@@ -284,7 +285,7 @@ impl AppState {
         let passphrase = secret(req.passphrase);
         if self.vault_exists() {
             return Err(ApiError::new(
-                ErrorCode::VaultExists,
+                Code::VaultExists,
                 "a vault already exists on this computer: unlock it instead",
             ));
         }
@@ -316,13 +317,13 @@ impl AppState {
         };
         if !self.vault_exists() {
             return Err(ApiError::new(
-                ErrorCode::NotAVault,
+                Code::NotAVault,
                 "there is no vault on this computer yet: create one first",
             ));
         }
         if self.job_running() {
             return Err(ApiError::new(
-                ErrorCode::Busy,
+                Code::Busy,
                 "a transfer started before the lock is still stopping: try again in a moment",
             ));
         }
@@ -469,7 +470,10 @@ impl AppState {
     pub fn attach_file(&self, req: AttachFileRequest) -> ApiResult<AttachmentInfo> {
         let path = PathBuf::from(&req.path);
         if !path.is_absolute() {
-            return Err(ApiError::invalid("the attachment path must be absolute"));
+            return Err(ApiError::new(
+                Code::PathNotAbsolute,
+                "the attachment path must be absolute",
+            ));
         }
         self.with_vault(|v| {
             Ok(
@@ -495,7 +499,8 @@ impl AppState {
             .filter(|n| !n.trim().is_empty())
             .ok_or_else(|| ApiError::invalid("the attachment needs a file name"))?;
         if bytes.len() > MAX_ATTACHMENT_BYTES {
-            return Err(ApiError::invalid(
+            return Err(ApiError::new(
+                Code::FileTooLarge,
                 "the file is too large to add from the window (512 MiB at most)",
             ));
         }
@@ -560,7 +565,7 @@ impl AppState {
                     sha256: s.bundle_id,
                 }),
                 None => Err(ApiError::new(
-                    ErrorCode::InvalidInput,
+                    Code::NothingToExport,
                     "nothing new since the last bundle: no file was written",
                 )),
             }
@@ -626,7 +631,7 @@ impl AppState {
             };
             let t: yaddash_exchange::TrustFile = serde_json::from_str(&doc).map_err(|_| {
                 ApiError::new(
-                    ErrorCode::Corrupt,
+                    Code::TrustFileInvalid,
                     "the stored trust file is unreadable: import it again",
                 )
             })?;
@@ -642,7 +647,7 @@ impl AppState {
             Some(k) => {
                 yaddash_wire::signing_key_fingerprint(k).map_err(|_| {
                     ApiError::new(
-                        ErrorCode::InvalidInput,
+                        Code::ServerKeyInvalid,
                         "the HQ server key is not an OpenSSH Ed25519 public key: paste the whole line `yaddash-hq init` printed (ssh-ed25519 AAAA…)",
                     )
                 })?;
@@ -652,7 +657,7 @@ impl AppState {
         self.with_vault(|v| {
             let t = yaddash_exchange::trust_export(v, &[], server_key, None)?;
             let text = serde_json::to_string_pretty(&t)
-                .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+                .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?;
             yaddash_exchange::write_file(&path, text.as_bytes())?;
             Ok(trust_summary(&t, Some(path.display().to_string())))
         })
@@ -686,7 +691,7 @@ impl AppState {
                 age_recipient: d.age_recipient,
             };
             let text = serde_json::to_string_pretty(&id)
-                .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+                .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?;
             yaddash_exchange::write_file(&path, text.as_bytes())?;
             Ok(path.display().to_string())
         })
@@ -696,8 +701,9 @@ impl AppState {
     pub fn enroll_device(&self, req: EnrollDeviceRequest) -> ApiResult<DeviceSummary> {
         let text = read_small_file(&req.path, "the device file")?;
         let id: yaddash_exchange::PublicIdentity = serde_json::from_str(&text).map_err(|_| {
-            ApiError::invalid(
-                "the device file is not a Yaddash device identity (`device show --json`)",
+            ApiError::new(
+                Code::DeviceFileInvalid,
+                "the device file is not a Yaddash device identity",
             )
         })?;
         let label = req
@@ -722,7 +728,7 @@ impl AppState {
         self.with_vault(|v| {
             let file = yaddash_exchange::receipt_export(v, req.device_id)?;
             let text = serde_json::to_string_pretty(&file)
-                .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+                .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?;
             yaddash_exchange::write_file(&path, text.as_bytes())?;
             Ok(ReceiptsExported {
                 path: path.display().to_string(),
@@ -779,7 +785,8 @@ const MAX_SMALL_FILE: u64 = 4 << 20;
 fn absolute(path: &str) -> ApiResult<PathBuf> {
     let p = PathBuf::from(path.trim());
     if p.as_os_str().is_empty() || !p.is_absolute() {
-        return Err(ApiError::invalid(
+        return Err(ApiError::new(
+            Code::PathNotAbsolute,
             "the path must be absolute (start with /)",
         ));
     }
@@ -790,19 +797,24 @@ fn read_small_file(path: &str, what: &str) -> ApiResult<String> {
     let p = absolute(path)?;
     let meta = std::fs::metadata(&p).map_err(|e| io_error(what, &p, &e))?;
     if meta.len() > MAX_SMALL_FILE {
-        return Err(ApiError::invalid(format!("{what} is too large to be one")));
+        return Err(ApiError::new(
+            Code::FileTooLarge,
+            format!("{what} is too large to be one"),
+        ));
     }
     let bytes = std::fs::read(&p).map_err(|e| io_error(what, &p, &e))?;
-    String::from_utf8(bytes).map_err(|_| ApiError::invalid(format!("{what} is not text")))
+    String::from_utf8(bytes)
+        .map_err(|_| ApiError::new(Code::FileUnreadable, format!("{what} is not text")))
 }
 
-fn io_error(what: &str, p: &Path, e: &std::io::Error) -> ApiError {
+fn io_error(what: &str, _p: &Path, e: &std::io::Error) -> ApiError {
+    // The path stays out of the detail: a file name can name a person.
     let code = if e.kind() == std::io::ErrorKind::NotFound {
-        ErrorCode::NotFound
+        Code::FileNotFound
     } else {
-        ErrorCode::Internal
+        Code::FileUnreadable
     };
-    ApiError::new(code, format!("cannot read {what} {}: {e}", p.display()))
+    ApiError::new(code, format!("cannot read {what}: {e}"))
 }
 
 fn trust_summary(t: &yaddash_exchange::TrustFile, path: Option<String>) -> TrustSummary {
@@ -840,24 +852,6 @@ fn session_info(v: &mut Vault) -> SessionInfo {
     }
 }
 
-impl From<VaultRole> for Role {
-    fn from(r: VaultRole) -> Self {
-        match r {
-            VaultRole::Field => Role::Field,
-            VaultRole::Coordinator => Role::Coordinator,
-        }
-    }
-}
-
-impl From<Role> for VaultRole {
-    fn from(r: Role) -> Self {
-        match r {
-            Role::Field => VaultRole::Field,
-            Role::Coordinator => VaultRole::Coordinator,
-        }
-    }
-}
-
 /// Convenience for the shell: a record kind from its snake_case name.
 pub fn parse_kind(s: &str) -> ApiResult<RecordKind> {
     RecordKind::parse(s).ok_or_else(|| ApiError::invalid("kind must be person, case or interview"))
@@ -870,5 +864,7 @@ pub fn validate_record(record: &Record) -> ApiResult<()> {
         .map_err(|e| ApiError::invalid(e.to_string()))
 }
 
+#[cfg(test)]
+mod error_tests;
 #[cfg(test)]
 mod tests;

@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 use yaddash_bundle::PublicIdentity;
 use yaddash_vault::{Vault, VaultRole};
 
-use crate::error::{ExchangeError, Result};
+use crate::error::{ExchangeError, FileKind, Result};
 use crate::keys::{device_keys, hq_id, require_role};
 use crate::{Policy, SetBy};
 
@@ -49,7 +49,7 @@ impl TrustFile {
     /// Checks what `trust_import` checks before storing (the fuzz target uses it).
     pub fn check(&self) -> Result<()> {
         let bad = |problem: &str| ExchangeError::BadFile {
-            what: "the trust file",
+            what: FileKind::Trust,
             problem: problem.into(),
         };
         if self.format != "yaddash-trust" || self.version != 1 {
@@ -100,7 +100,7 @@ pub fn trust_export(
 /// and each coordinator's fingerprint for the user to compare.
 pub fn trust_import(vault: &mut Vault, text: &str) -> Result<TrustFile> {
     let t: TrustFile = serde_json::from_str(text).map_err(|e| ExchangeError::BadFile {
-        what: "the trust file",
+        what: FileKind::Trust,
         problem: format!(
             "line {}, column {}: not the expected JSON",
             e.line(),
@@ -135,7 +135,7 @@ const META_POLICY: &str = "sync_policy";
 pub fn load_policy(vault: &Vault) -> Result<Policy> {
     match vault.meta(META_POLICY)? {
         Some(json) => serde_json::from_str(&json).map_err(|e| ExchangeError::BadFile {
-            what: "the stored safety policy",
+            what: FileKind::StoredPolicy,
             problem: e.to_string(),
         }),
         None => Ok(Policy {
@@ -148,7 +148,7 @@ pub fn load_policy(vault: &Vault) -> Result<Policy> {
 /// Stores the safety policy after checking it.
 pub fn save_policy(vault: &Vault, policy: &Policy) -> Result<()> {
     policy.check().map_err(|e| ExchangeError::BadFile {
-        what: "the safety policy",
+        what: FileKind::Policy,
         problem: e.to_string(),
     })?;
     let json = serde_json::to_string(policy).map_err(|e| ExchangeError::Keys(e.to_string()))?;
