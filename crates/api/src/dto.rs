@@ -474,8 +474,8 @@ pub struct DuplicateSuggestion {
     pub b: RegisterPerson,
     /// 0 to 1.
     pub score: f64,
-    /// Why, for the coordinator.
-    pub reasons: Vec<String>,
+    /// Why, for the coordinator (structured: the app words them).
+    pub reasons: Vec<yaddash_register::dup::Reason>,
 }
 
 /// A merge in force: `merged` is the same person as `primary`.

@@ -290,7 +290,7 @@ impl AppState {
             ));
         }
         let options = CreateOptions {
-            role: req.role.into(),
+            role: req.role,
             kdf_work_factor: self.config.kdf_work_factor,
         };
         let mut guard = lock_ignoring_poison(&self.vault);
@@ -669,7 +669,7 @@ impl AppState {
             let d = yaddash_exchange::device_info(v)?;
             Ok(DeviceIdentity {
                 device_id: d.device_id.to_string(),
-                role: d.role.into(),
+                role: d.role,
                 signing_key: d.signing_key,
                 age_recipient: d.age_recipient,
                 fingerprint: d.fingerprint.short,
@@ -844,7 +844,7 @@ fn trust_summary(t: &yaddash_exchange::TrustFile, path: Option<String>) -> Trust
 fn session_info(v: &mut Vault) -> SessionInfo {
     let id = v.device_id();
     SessionInfo {
-        role: v.role().into(),
+        role: v.role(),
         device_id: id.to_string(),
         device_fingerprint: yaddash_exchange::device_info(v)
             .map(|d| d.fingerprint.short)

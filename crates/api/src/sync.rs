@@ -148,8 +148,9 @@ pub struct PullSummary {
     pub imported: usize,
     /// The ids of the bundles imported.
     pub bundles: Vec<String>,
-    /// Bundles refused and left at the server, with why.
-    pub refused: Vec<String>,
+    /// Bundles refused and left at the server, with why (one error each,
+    /// its detail naming the bundle and the device).
+    pub refused: Vec<ApiError>,
     /// Receipts sent back to the devices.
     pub receipts_posted: usize,
 }
@@ -220,7 +221,7 @@ fn info_of(v: &Vault, p: &Policy) -> ApiResult<PolicyInfo> {
         set_by: p.set_by,
         enrolled: v.meta(META_SERVER_KEY)?.is_some(),
         hq_url: v.meta(META_URL)?,
-        role: v.role().into(),
+        role: v.role(),
     })
 }
 
@@ -705,11 +706,7 @@ impl AppState {
                     pull: Some(PullSummary {
                         imported: r.imported.len(),
                         bundles: r.imported.iter().map(|b| b.bundle_id.clone()).collect(),
-                        refused: r
-                            .refused
-                            .iter()
-                            .map(|x| format!("{} ({}): {}", x.bundle_id, x.device_id, x.error))
-                            .collect(),
+                        refused: r.refused.into_iter().map(refusal).collect(),
                         receipts_posted: r.receipts_posted,
                     }),
                     ..JobFinished::done(JobKind::Pull)
@@ -718,6 +715,20 @@ impl AppState {
             })
         })
     }
+}
+
+/// A bundle a pull refused, as the app shows it: the refusal's own code.
+fn refusal(x: yaddash_outbox::hq::Refused) -> ApiError {
+    let cause = x.cause.and_then(|c| std::sync::Arc::try_unwrap(c).ok());
+    let mut e = match cause {
+        Some(c) => ApiError::from(c),
+        None => ApiError::new(Code::Internal, x.error.clone()),
+    };
+    e.detail = format!(
+        "bundle {} (device {}): {}",
+        x.bundle_id, x.device_id, e.detail
+    );
+    e
 }
 
 /// Send now ([`yaddash_outbox::send_now`]): a stopped send says which

@@ -101,6 +101,7 @@ pub fn generate() -> String {
         dto::RegisterOverride,
         dto::RegisterRow,
         dto::RegisterPerson,
+        yaddash_register::dup::Reason,
         dto::DuplicateSuggestion,
         dto::MergeSummary,
         dto::RegisterPairRequest,

@@ -214,8 +214,23 @@ pub struct Refused {
     pub bundle_id: String,
     /// The device the server says sent it.
     pub device_id: Uuid,
-    /// Why it was refused.
+    /// Why it was refused (English, for logs and the CLI).
     pub error: String,
+    /// The refusal itself, for callers that map it to a code of their own
+    /// (the app's catalogue).
+    #[serde(skip)]
+    pub cause: Option<Arc<ExchangeError>>,
+}
+
+impl Refused {
+    fn new(b: &yaddash_bundle::yaddash_wire::hq::BundleInfo, e: ExchangeError) -> Refused {
+        Refused {
+            bundle_id: b.bundle_id.clone(),
+            device_id: b.device_id,
+            error: e.to_string(),
+            cause: Some(Arc::new(e)),
+        }
+    }
 }
 
 /// What a coordinator's pull did.
@@ -273,16 +288,12 @@ pub fn pull(vault: &mut Vault, s: &Session, on: &mut dyn FnMut(&Event)) -> Resul
                     devices.insert(device_id);
                 }
                 Err(e @ ExchangeError::Import(ImportError::AfterRevocation { .. })) => {
-                    retry.push((b, e.to_string()));
+                    retry.push((b, e));
                     continue;
                 }
                 Err(e) => {
                     // Not acknowledged: it stays at the server for a human to look at.
-                    report.refused.push(Refused {
-                        bundle_id: b.bundle_id,
-                        device_id: b.device_id,
-                        error: e.to_string(),
-                    });
+                    report.refused.push(Refused::new(&b, e));
                     continue;
                 }
             }
@@ -310,18 +321,14 @@ pub fn pull(vault: &mut Vault, s: &Session, on: &mut dyn FnMut(&Event)) -> Resul
                     s.client.ack(&b.bundle_id)?;
                     remove_quietly(&path);
                 }
-                Err(e) => still.push((b, e.to_string())),
+                Err(e) => still.push((b, e)),
             }
         }
         still.reverse();
         retry = still;
     }
     for (b, error) in retry {
-        report.refused.push(Refused {
-            bundle_id: b.bundle_id,
-            device_id: b.device_id,
-            error,
-        });
+        report.refused.push(Refused::new(&b, error));
     }
     for d in &devices {
         let file = yaddash_exchange::receipt_export(vault, *d)?;

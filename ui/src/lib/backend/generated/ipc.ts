@@ -1071,6 +1071,61 @@ id: string,
 label: string, };
 
 /**
+ * One reason two persons are probably the same (or not): structured, so
+ * the app says it in the user's language; `Display` is the CLI's English.
+ * Names and facilities are for the coordinator's eyes only.
+ */
+export type DuplicateReason = { "reason": "names_alike", 
+/**
+ * 60 to 100.
+ */
+percent: number, 
+/**
+ * A name of the first person.
+ */
+a: string, 
+/**
+ * A name of the second.
+ */
+b: string, } | { "reason": "same_birth_year", 
+/**
+ * The year.
+ */
+year: number, } | { "reason": "birth_years_one_apart", 
+/**
+ * The first person's.
+ */
+a: number, 
+/**
+ * The second's.
+ */
+b: number, } | { "reason": "birth_years_two_apart", 
+/**
+ * The first person's.
+ */
+a: number, 
+/**
+ * The second's.
+ */
+b: number, } | { "reason": "birth_years_differ", 
+/**
+ * The first person's.
+ */
+a: number, 
+/**
+ * The second's.
+ */
+b: number, } | { "reason": "birth_year_unknown" } | { "reason": "arrested_same_date", 
+/**
+ * `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
+ */
+date: string, } | { "reason": "same_facility", 
+/**
+ * The facility as written.
+ */
+facility: string, } | { "reason": "relative_spoke_about_both" };
+
+/**
  * Two persons who are probably the same, with the score and the reasons.
  */
 export type DuplicateSuggestion = { 
@@ -1087,9 +1142,9 @@ b: RegisterPerson,
  */
 score: number, 
 /**
- * Why, for the coordinator.
+ * Why, for the coordinator (structured: the app words them).
  */
-reasons: Array<string>, };
+reasons: Array<DuplicateReason>, };
 
 /**
  * A merge in force: `merged` is the same person as `primary`.
@@ -1664,9 +1719,10 @@ imported: number,
  */
 bundles: Array<string>, 
 /**
- * Bundles refused and left at the server, with why.
+ * Bundles refused and left at the server, with why (one error each,
+ * its detail naming the bundle and the device).
  */
-refused: Array<string>, 
+refused: Array<ApiError>, 
 /**
  * Receipts sent back to the devices.
  */
