@@ -240,6 +240,54 @@ fn a_signature_for_another_path_is_refused() {
     s.honest_still_served();
 }
 
+/// Two instances behave as one: a request accepted by one is a replay at
+/// the other, and a device's rate is counted across both (nonces and rate
+/// windows live in the shared database). With one instance this is the
+/// same check against it alone.
+#[test]
+fn replays_and_rates_are_shared_by_the_instances() {
+    let s = Scene::with(&[("YADDASH_HQ_RATE_PER_MINUTE", "20")]);
+    let first = s.server.instances[0].addr;
+    let last = s.server.instances[s.server.instances.len() - 1].addr;
+    let h = signed_headers(
+        s.mallory.keys.signing_key(),
+        s.mallory.id,
+        "GET",
+        "/v1/receipts?after=0",
+        b"",
+    );
+    let r = raw(first, "GET", "/v1/receipts?after=0", &h, b"");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = raw(last, "GET", "/v1/receipts?after=0", &h, b"");
+    assert_eq!(code(&r), (401, "replayed".into()), "{}", r.text());
+    // 20 a minute: two used above (the replay counts too: its signature
+    // verified), 18 more alternating, then refused at either instance.
+    for i in 0..18 {
+        let addr = s.server.instances[i % s.server.instances.len()].addr;
+        let r = signed(
+            addr,
+            s.mallory.keys.signing_key(),
+            s.mallory.id,
+            "GET",
+            "/v1/receipts?after=0",
+            b"",
+        );
+        assert_eq!(r.status, 200, "request {i}: {}", r.text());
+    }
+    for addr in [first, last] {
+        let r = signed(
+            addr,
+            s.mallory.keys.signing_key(),
+            s.mallory.id,
+            "GET",
+            "/v1/receipts?after=0",
+            b"",
+        );
+        assert_eq!(code(&r), (429, "rate_limited".into()), "{}", r.text());
+    }
+    s.honest_still_served();
+}
+
 #[test]
 fn a_replayed_request_is_refused() {
     let s = Scene::new();

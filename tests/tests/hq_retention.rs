@@ -32,8 +32,7 @@ fn acknowledged_bundles_are_deleted_after_retention_and_others_kept() {
         .bundle_id;
     let coord = hq.coordinator_client(&server.url());
     coord.ack(&acked).expect("ack");
-    let blobs = hq.data.join("blobs");
-    let blob = |id: &str| blobs.join(format!("{id}.yaddash"));
+    let blob = |id: &str| hq_support::blob_file(&hq.data, id);
     let start = Instant::now();
     while blob(&acked).exists() {
         assert!(

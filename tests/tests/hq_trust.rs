@@ -130,7 +130,7 @@ fn one_coordinators_ack_does_not_delete_what_another_has_not_collected() {
         .upload_bundle(&p, &mut |_, _| {})
         .expect("upload")
         .bundle_id;
-    let blob = hq.data.join("blobs").join(format!("{id}.yaddash"));
+    let blob = hq_support::blob_file(&hq.data, &id);
     // A seized key of coordinator 0 acknowledges everything it sees.
     hq.client_of(0, &url).ack(&id).expect("ack by 0");
     std::thread::sleep(Duration::from_secs(4));

@@ -22,6 +22,9 @@ pub struct AppStatus {
     pub unlocked: bool,
     /// Minutes of inactivity before it locks itself.
     pub idle_lock_minutes: u32,
+    /// Failed unlocks left before the vault is erased, if its owner set a
+    /// limit (the unlock screen warns at 3 or fewer).
+    pub attempts_left: Option<u32>,
 }
 
 /// `create_vault` arguments.

@@ -40,6 +40,8 @@ codes! {
     // ----- the vault and the session -----
     /// The passphrase or recovery code opens nothing.
     WrongPassphrase,
+    /// A wrong passphrase was the last attempt allowed: the vault was erased.
+    VaultErased,
     /// The recovery code or new passphrase is unusable (too short, malformed).
     BadSecret,
     /// The vault is locked: unlock first.

@@ -53,6 +53,7 @@ fn example(code: Code, dir: &Path) -> ApiError {
             })
             .expect_err("wrong passphrase")
         }
+        Code::VaultErased => ApiError::new(code, "that was the last attempt allowed"),
         Code::BadSecret => api(VaultError::BadSecret("the recovery code is malformed")),
         Code::Locked => {
             let s = field_state(&dir.join("locked"));

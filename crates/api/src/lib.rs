@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod coercion;
 pub mod dto;
 mod error;
 mod register;
@@ -23,10 +24,11 @@ use std::time::{Duration, Instant};
 use secrecy::SecretString;
 use uuid::Uuid;
 use yaddash_vault::{
-    CreateOptions, DEFAULT_WORK_FACTOR, MIN_WORK_FACTOR, RecoveryCode, Unlock, Vault,
+    CreateOptions, DEFAULT_WORK_FACTOR, MIN_WORK_FACTOR, RecoveryCode, Unlock, Vault, VaultError,
 };
 use zeroize::Zeroizing;
 
+pub use coercion::{CoercionSettings, SetDuressRequest, Unsent};
 pub use dto::*;
 pub use error::{ApiError, ApiResult, Code, Param};
 pub use register::MAX_REASON_CHARS;
@@ -40,7 +42,7 @@ pub use yaddash_model::{Record, RecordKind};
 /// The outbox's types the app shows as they are.
 pub use yaddash_outbox::travel::{Report as TravelReport, Status as TravelStatus};
 pub use yaddash_outbox::{Enrolled, Entry as OutboxEntry, Event as SyncEvent, Invite, SyncReport};
-pub use yaddash_vault::{AttachmentInfo, CheckReport, Revision, StoredRecord};
+pub use yaddash_vault::{AttachmentInfo, CheckReport, DestroyReport, Revision, StoredRecord};
 
 /// Environment variable naming the vault directory (overrides the default).
 pub const ENV_VAULT: &str = "YADDASH_VAULT";
@@ -275,6 +277,7 @@ impl AppState {
             unlocked,
             idle_lock_minutes: u32::try_from(self.idle_lock_minutes.load(Ordering::Relaxed))
                 .unwrap_or(DEFAULT_IDLE_LOCK_MINUTES),
+            attempts_left: yaddash_vault::guard_state(&self.config.vault_dir).remaining(),
         })
     }
 
@@ -327,7 +330,18 @@ impl AppState {
                 "a transfer started before the lock is still stopping: try again in a moment",
             ));
         }
-        let mut vault = Vault::open(&self.config.vault_dir, &unlock)?;
+        // The unlock a person does: counts failures, honours the limit on
+        // them, and opens the decoy for the duress passphrase.
+        let mut vault = match yaddash_vault::unlock(&self.config.vault_dir, &unlock)? {
+            yaddash_vault::Unlocked::Open(v) => *v,
+            yaddash_vault::Unlocked::Refused(r) if r.wiped => {
+                return Err(ApiError::new(
+                    Code::VaultErased,
+                    "wrong passphrase or recovery code: that was the last attempt allowed, and the vault was erased",
+                ));
+            }
+            yaddash_vault::Unlocked::Refused(_) => return Err(VaultError::WrongPassphrase.into()),
+        };
         let info = session_info(&mut vault);
         self.lock_requested.store(false, Ordering::SeqCst);
         *lock_ignoring_poison(&self.vault) = Some(vault);

@@ -53,6 +53,9 @@ pub struct VerifiedBundle {
     pub outer: OuterVerified,
     /// The verified manifest (seq, prev hash, created_at, entries...).
     pub manifest: Manifest,
+    /// `manifest.json` exactly as signed, and `manifest.json.sig`: kept by
+    /// an importer as evidence (`ssh-keygen -Y verify` checks them later).
+    pub signed_manifest: (Vec<u8>, Vec<u8>),
 }
 
 /// An error returned by a visitor.
@@ -194,7 +197,7 @@ impl<R: Read + Seek> BundleReader<R> {
                 _ => ReadError::PayloadCorrupt,
             })?;
 
-        let manifest = read_manifest(&mut stream, &sender_key)?;
+        let (manifest, signed_manifest) = read_manifest(&mut stream, &sender_key)?;
         check_manifest(&outer, x25519_stanzas, &manifest, config)?;
         visitor
             .manifest(&manifest, &outer)
@@ -281,7 +284,11 @@ impl<R: Read + Seek> BundleReader<R> {
         if seen != outer.payload_len || Sha256Hash(hasher.finalize().into()) != outer.bundle_id {
             return Err(ReadError::ChangedWhileReading);
         }
-        Ok(VerifiedBundle { outer, manifest })
+        Ok(VerifiedBundle {
+            outer,
+            manifest,
+            signed_manifest,
+        })
     }
 }
 
@@ -343,7 +350,13 @@ pub fn read_bundle(
     BundleReader::open_path(path, senders)?.decrypt(config, visitor)
 }
 
-fn read_manifest(stream: &mut impl Read, sender_key: &PublicKey) -> Result<Manifest, ReadError> {
+/// The verified manifest, with its bytes and signature as read.
+type SignedManifest = (Manifest, (Vec<u8>, Vec<u8>));
+
+fn read_manifest(
+    stream: &mut impl Read,
+    sender_key: &PublicKey,
+) -> Result<SignedManifest, ReadError> {
     let h = tar::read_entry_header(stream)
         .map_err(inner_tar_err)?
         .ok_or(ReadError::MalformedPayload {
@@ -380,9 +393,11 @@ fn read_manifest(stream: &mut impl Read, sender_key: &PublicKey) -> Result<Manif
     if version != FORMAT_VERSION {
         return Err(ReadError::UnsupportedVersion { found: version });
     }
-    serde_json::from_slice(&manifest_bytes).map_err(|_| ReadError::ManifestInvalid {
-        reason: "does not match the manifest schema",
-    })
+    let manifest =
+        serde_json::from_slice(&manifest_bytes).map_err(|_| ReadError::ManifestInvalid {
+            reason: "does not match the manifest schema",
+        })?;
+    Ok((manifest, (manifest_bytes, sig_bytes)))
 }
 
 fn inner_io_kind(kind: io::ErrorKind) -> ReadError {

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use yaddash_model::{Record, RecordKind};
-use yaddash_vault::{RecoveryCode, Unlock, Vault, VaultError};
+use yaddash_vault::{RecoveryCode, Unlock, Unlocked, Vault, VaultError};
 use zeroize::Zeroizing;
 
 /// A CLI error: a message for the user.
@@ -119,12 +119,28 @@ impl Context {
     /// Opens the vault, asking for the passphrase if no file was given.
     pub fn open(&self) -> CliResult<Vault> {
         let dir = self.vault_dir()?;
+        let guard = yaddash_vault::guard_state(dir);
+        if let Some(n) = guard.remaining().filter(|&n| n <= 3) {
+            eprintln!("{}", attempts_warning(n));
+        }
         let unlock = if let Some(f) = &self.recovery_code_file {
             Unlock::Recovery(RecoveryCode::parse(read_secret_file(f)?.expose_secret())?)
         } else {
             Unlock::Passphrase(self.passphrase("Passphrase: ")?)
         };
-        Ok(Vault::open(dir, &unlock)?)
+        match yaddash_vault::unlock(dir, &unlock)? {
+            Unlocked::Open(v) => Ok(*v),
+            Unlocked::Refused(r) if r.wiped => fail(
+                "wrong passphrase or recovery code: that was the last attempt allowed, and the vault was erased as its owner had chosen",
+            ),
+            Unlocked::Refused(r) => {
+                let mut msg = VaultError::WrongPassphrase.to_string();
+                if let Some(n) = r.remaining.filter(|&n| n <= 3) {
+                    msg.push_str(&format!(". {}", attempts_warning(n)));
+                }
+                fail(msg)
+            }
+        }
     }
 
     /// The passphrase from --passphrase-file, or asked for without echo.
@@ -144,6 +160,14 @@ impl Context {
             human()
         };
         writeln!(out, "{text}").map_err(|e| CliError(format!("writing output: {e}")))
+    }
+}
+
+/// The warning shown when a limit on failed unlocks is set.
+pub fn attempts_warning(remaining: u32) -> String {
+    match remaining {
+        1 => "warning: 1 failed attempt left; after it this vault is erased".into(),
+        n => format!("warning: {n} failed attempts left; after them this vault is erased"),
     }
 }
 

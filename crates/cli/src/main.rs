@@ -67,6 +67,10 @@ enum Command {
     /// Attachments: export (decrypt) one.
     #[command(subcommand)]
     Attachment(cmd::attachment::Command),
+    /// Record audio into an interview, encrypted while it is recorded; Ctrl-C stops and saves.
+    Record(cmd::record::Args),
+    /// List the audio inputs `record --input` takes.
+    Inputs(cmd::record::InputsArgs),
     /// Search names and text, across scripts and spelling variants.
     Search(cmd::search::Args),
     /// List records of one kind.
@@ -75,9 +79,15 @@ enum Command {
     Show(cmd::show::Args),
     /// Show every revision of a record.
     History(cmd::history::Args),
-    /// Vault maintenance: check.
+    /// Vault maintenance: check; destroy (quick delete).
     #[command(subcommand)]
     Vault(cmd::vault::Command),
+    /// The duress passphrase: typed at unlock, it erases the vault and opens a decoy.
+    #[command(subcommand)]
+    Duress(cmd::duress::Command),
+    /// Erase the vault after a number of failed unlocks (off by default).
+    #[command(subcommand)]
+    UnlockLimit(cmd::duress::LimitCommand),
     /// Change the passphrase.
     #[command(subcommand)]
     Passphrase(cmd::passphrase::Command),
@@ -96,6 +106,9 @@ enum Command {
     /// The register of political prisoners: list, duplicates, merge, export.
     #[command(subcommand)]
     Register(cmd::register::Command),
+    /// Evidence packs for litigation: export (coordinator).
+    #[command(subcommand)]
+    Evidence(cmd::evidence::Command),
     /// HQ server: invite, enroll, pull (coordinator), revoke.
     #[command(subcommand)]
     Hq(cmd::hq::Command),
@@ -140,17 +153,22 @@ fn run(cli: Cli) -> common::CliResult {
         Command::Edit(a) => a.run(&ctx),
         Command::Attach(a) => a.run(&ctx),
         Command::Attachment(c) => c.run(&ctx),
+        Command::Record(a) => a.run(&ctx),
+        Command::Inputs(a) => a.run(&ctx),
         Command::Search(a) => a.run(&ctx),
         Command::List(a) => a.run(&ctx),
         Command::Show(a) => a.run(&ctx),
         Command::History(a) => a.run(&ctx),
         Command::Vault(c) => c.run(&ctx),
+        Command::Duress(c) => c.run(&ctx),
+        Command::UnlockLimit(c) => c.run(&ctx),
         Command::Passphrase(c) => c.run(&ctx),
         Command::Device(c) => c.run(&ctx),
         Command::Trust(c) => c.run(&ctx),
         Command::Bundle(c) => c.run(&ctx),
         Command::Receipt(c) => c.run(&ctx),
         Command::Register(c) => c.run(&ctx),
+        Command::Evidence(c) => c.run(&ctx),
         Command::Hq(c) => c.run(&ctx),
         Command::Sync(a) => a.run(&ctx),
         Command::Policy(c) => c.run(&ctx),

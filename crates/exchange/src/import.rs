@@ -13,6 +13,7 @@ use yaddash_bundle::{
     BundleReader, BundleVisitor, DecryptConfig, KnownSender, Manifest, ManifestEntry,
     OuterVerified, ReadError, ReceiptKind, VisitError, verify_receipt,
 };
+use yaddash_vault::evidence::BundleEvidence;
 use yaddash_vault::{
     AttachmentInfo, BundleIn, CurrentRule, ImportCounts, ImportOverride, RecordChanges, StagedFile,
     Vault, VaultError, VaultRole,
@@ -128,6 +129,10 @@ struct Importer<'v, 'p> {
     records: Vec<RecordChanges>,
     metas: HashMap<Uuid, AttachmentInfo>,
     staged: Vec<(AttachmentInfo, StagedFile)>,
+    /// A coordinator keeps the JSON entries exactly as received: with the
+    /// signed manifest they are the evidence of who sent what
+    /// (`yaddash_vault::evidence`).
+    kept: Vec<(String, Vec<u8>)>,
 }
 
 impl Importer<'_, '_> {
@@ -138,14 +143,23 @@ impl Importer<'_, '_> {
     }
 
     /// Parses a JSON entry as it streams (sizes were checked against the
-    /// limits at the manifest; the reader enforces the declared size).
+    /// limits at the manifest; the reader enforces the declared size). A
+    /// coordinator reads it whole and keeps the bytes as evidence.
     fn read_json<T: for<'de> Deserialize<'de>>(
+        &mut self,
         entry: &ManifestEntry,
         data: &mut dyn Read,
     ) -> Result<T, VisitError> {
-        let reader = std::io::BufReader::with_capacity(64 * 1024, data.take(entry.size));
-        serde_json::from_reader(reader)
-            .map_err(|_| format!("{} is not the expected JSON", entry.path).into())
+        let bad = || -> VisitError { format!("{} is not the expected JSON", entry.path).into() };
+        if !self.bind_to_sender {
+            let reader = std::io::BufReader::with_capacity(64 * 1024, data.take(entry.size));
+            return serde_json::from_reader(reader).map_err(|_| bad());
+        }
+        let mut bytes = Vec::with_capacity(usize::try_from(entry.size).unwrap_or(0));
+        data.take(entry.size).read_to_end(&mut bytes)?;
+        let parsed = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+        self.kept.push((entry.path.clone(), bytes));
+        Ok(parsed)
     }
 
     /// A time in the bundle: strict RFC 3339, not after the bundle's own
@@ -354,14 +368,14 @@ impl BundleVisitor for Importer<'_, '_> {
     fn entry(&mut self, entry: &ManifestEntry, data: &mut dyn Read) -> Result<(), VisitError> {
         let path = entry.path.as_str();
         if let Some(id) = Self::id_from(path, "records/", ".json") {
-            let rc: RecordChanges = Self::read_json(entry, data)?;
+            let rc: RecordChanges = self.read_json(entry, data)?;
             if rc.id != id || rc.revisions.is_empty() {
                 return Err(format!("{path} does not hold that record").into());
             }
             self.check_record(path, &rc)?;
             self.records.push(rc);
         } else if let Some(id) = Self::id_from(path, "attachments/", ".json") {
-            let info: AttachmentInfo = Self::read_json(entry, data)?;
+            let info: AttachmentInfo = self.read_json(entry, data)?;
             if info.id != id {
                 return Err(format!("{path} does not describe that attachment").into());
             }
@@ -493,6 +507,7 @@ pub fn import_bundle_with(
         records: Vec::new(),
         metas: HashMap::new(),
         staged: Vec::new(),
+        kept: Vec::new(),
     };
     let config = DecryptConfig {
         identity: keys.age_identity(),
@@ -503,6 +518,7 @@ pub fn import_bundle_with(
         records,
         staged,
         accepted,
+        kept,
         ..
     } = importer;
     let verified = match verified {
@@ -523,6 +539,11 @@ pub fn import_bundle_with(
         imported_by: vault.device_id().to_string(),
         records: records.len() as u64,
         attachments: staged.len() as u64,
+        evidence: coordinator.then(|| BundleEvidence {
+            manifest: verified.signed_manifest.0.clone(),
+            signature: verified.signed_manifest.1.clone(),
+            entries: kept,
+        }),
     };
     let rule = if coordinator {
         CurrentRule::SenderOwnsItsRecords

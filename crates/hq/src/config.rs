@@ -15,6 +15,17 @@ pub struct Settings {
     /// Metadata store: `sqlite` (default, `DIR/hq.sqlite`), `sqlite:PATH` or
     /// `postgres://...`.
     pub database_url: String,
+    /// Where chunks and bundles live: `fs` (default: under the data
+    /// directory) or `s3://BUCKET[/PREFIX]` (any S3-compatible store).
+    pub blob_store: String,
+    /// S3 endpoint URL (empty: AWS, or `AWS_ENDPOINT`), e.g.
+    /// `https://minio.internal:9000`.
+    pub s3_endpoint: String,
+    /// S3 region (empty: `AWS_REGION`, else `us-east-1`).
+    pub s3_region: String,
+    /// Allow a plain-http S3 endpoint (loopback tests, a store on the same
+    /// host). The blobs are ciphertext, but the credentials are not.
+    pub s3_allow_http: bool,
     /// Largest accepted bundle.
     pub max_bundle_bytes: u64,
     /// Largest accepted chunk (and so request body).
@@ -54,6 +65,10 @@ impl Default for Settings {
         Self {
             listen: "127.0.0.1:8440".into(),
             database_url: "sqlite".into(),
+            blob_store: "fs".into(),
+            s3_endpoint: String::new(),
+            s3_region: String::new(),
+            s3_allow_http: false,
             max_bundle_bytes: 4 << 30,
             max_chunk_bytes: 8 << 20,
             max_json_bytes: 1 << 20,
@@ -109,6 +124,15 @@ impl Settings {
             let env = format!("YADDASH_HQ_{}", key.to_ascii_uppercase());
             if let Ok(v) = std::env::var(&env) {
                 let value = match default {
+                    toml::Value::Boolean(_) => match v.trim() {
+                        "1" | "true" | "yes" => toml::Value::Boolean(true),
+                        "0" | "false" | "no" | "" => toml::Value::Boolean(false),
+                        _ => {
+                            return Err(SettingsError(format!(
+                                "{env} must be true or false, not {v:?}"
+                            )));
+                        }
+                    },
                     toml::Value::Integer(_) => {
                         toml::Value::Integer(v.trim().parse().map_err(|_| {
                             SettingsError(format!("{env} must be a whole number, not {v:?}"))
@@ -128,9 +152,13 @@ impl Settings {
 impl serde::Serialize for Settings {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("Settings", 17)?;
+        let mut st = s.serialize_struct("Settings", 21)?;
         st.serialize_field("listen", &self.listen)?;
         st.serialize_field("database_url", &self.database_url)?;
+        st.serialize_field("blob_store", &self.blob_store)?;
+        st.serialize_field("s3_endpoint", &self.s3_endpoint)?;
+        st.serialize_field("s3_region", &self.s3_region)?;
+        st.serialize_field("s3_allow_http", &self.s3_allow_http)?;
         st.serialize_field("max_bundle_bytes", &(self.max_bundle_bytes as i64))?;
         st.serialize_field("max_chunk_bytes", &(self.max_chunk_bytes as i64))?;
         st.serialize_field("max_json_bytes", &(self.max_json_bytes as i64))?;
@@ -172,6 +200,11 @@ impl DataDir {
     /// Chunks of unfinished uploads.
     pub fn uploads(&self) -> PathBuf {
         self.0.join("uploads")
+    }
+    /// Request bodies being received, and bundles being assembled for a
+    /// remote blob store (this instance's own; never shared).
+    pub fn tmp(&self) -> PathBuf {
+        self.0.join("tmp")
     }
 }
 

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod blobs;
 pub mod config;
 pub mod server;
 pub mod store;

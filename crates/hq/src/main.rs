@@ -60,6 +60,13 @@ enum Command {
         /// Settings file (TOML).
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Where chunks and bundles live: `fs` (default, under --data) or
+        /// `s3://BUCKET[/PREFIX]` for any S3-compatible store (overrides the
+        /// `blob_store` setting; endpoint and region: `s3_endpoint`,
+        /// `s3_region`, `s3_allow_http`; credentials: AWS_ACCESS_KEY_ID,
+        /// AWS_SECRET_ACCESS_KEY).
+        #[arg(long)]
+        blob_store: Option<String>,
     },
 }
 
@@ -117,10 +124,14 @@ fn run(cli: Cli) -> Result<(), String> {
             data,
             listen,
             config,
+            blob_store,
         } => {
             let mut settings = Settings::load(config.as_deref()).map_err(|e| e.to_string())?;
             if let Some(l) = listen {
                 settings.listen = l;
+            }
+            if let Some(b) = blob_store {
+                settings.blob_store = b;
             }
             let store =
                 store::open(Some(&settings.database_url), &data).map_err(|e| e.to_string())?;

@@ -9,6 +9,10 @@
 //! * [`parse_duration`]: one reading of `30s`, `10m`, `24h`, `7d` for every
 //!   command (a bare number is refused: its unit would be a guess).
 //! * [`padme`]: the Padmé padding rule used for attachments and bundles.
+//! * [`overwrite_and_remove`]: overwrite a file, then remove it (with what
+//!   that cannot guarantee).
+//! * [`available_space`]: free bytes on a file system (recordings refuse to
+//!   start below a minimum).
 //!
 //! It depends on nothing else of Yaddash: every crate may use it.
 #![forbid(unsafe_code)]
@@ -18,8 +22,12 @@ mod durable;
 mod duration;
 mod hardening;
 mod pad;
+mod shred;
+mod space;
 
 pub use durable::{random_name, sync_dir, write_atomic};
 pub use duration::{DurationError, parse_duration};
 pub use hardening::{Hardening, harden_process, hardening_state};
 pub use pad::padme;
+pub use shred::overwrite_and_remove;
+pub use space::available_space;

@@ -11,6 +11,7 @@
 
 pub mod hq;
 pub mod travel;
+mod unsent;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -29,6 +30,7 @@ pub use hq::{
     Enrolled, Invite, PullReport, Revoked, enroll, invite, pull, revoke, same_key, set_user_policy,
     user_session,
 };
+pub use unsent::{Unsent, unsent};
 pub use yaddash_bundle::yaddash_wire::policy::{
     Mode, PolicyError, Refusal, Route, Window, format_utc_offset, normalise_proxy, parse_utc_offset,
 };

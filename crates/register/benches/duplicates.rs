@@ -1,4 +1,4 @@
-//! Duplicate suggestions over synthetic registers of 12,500 to 50,000
+//! Duplicate suggestions over synthetic registers of 12,500 to 200,000
 //! persons: wall time, pairs compared (against all n(n−1)/2 pairs) and
 //! peak RSS. Run with
 //!
@@ -277,10 +277,10 @@ impl Rng {
     }
 }
 
-fn synthetic(n: usize) -> (Vec<Candidate>, usize) {
+fn synthetic(n: usize) -> (Vec<Candidate>, Vec<(Uuid, Uuid)>) {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut out = Vec::with_capacity(n);
-    let mut planted = 0;
+    let mut planted = Vec::new();
     let mut id = 1u128;
     while out.len() < n {
         // Skewed towards the first entries, as real names are.
@@ -315,7 +315,7 @@ fn synthetic(n: usize) -> (Vec<Candidate>, usize) {
                 ..Candidate::default()
             });
             id += 1;
-            planted += 1;
+            planted.push((Uuid::from_u128(id - 2), Uuid::from_u128(id - 1)));
         }
     }
     (out, planted)
@@ -327,26 +327,55 @@ fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
 fn main() {
+    let before = loadavg();
+    println!("load average before: {before}");
     println!(
-        "persons  wall_ms  comparisons  all_pairs  compared_%  per_person  suggestions  planted  skipped_blocks"
+        "persons  wall_ms  comparisons  all_pairs  compared_%  per_person  suggestions  planted  found  skipped_blocks"
     );
-    for n in [12_500usize, 25_000, 50_000] {
+    let sizes: Vec<usize> = std::env::var("YADDASH_DUP_SIZES")
+        .ok()
+        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![12_500, 25_000, 50_000, 100_000, 200_000]);
+    for n in sizes {
         let (cands, planted) = synthetic(n);
         let t = Instant::now();
         let (sugg, stats) = suggest(&cands, &HashSet::new(), DEFAULT_THRESHOLD);
         let ms = t.elapsed().as_secs_f64() * 1000.0;
         let all = (n as u64) * (n as u64 - 1) / 2;
+        let got: HashSet<(Uuid, Uuid)> =
+            sugg.iter().map(|s| (s.a.min(s.b), s.a.max(s.b))).collect();
+        let found = planted.iter().filter(|p| got.contains(p)).count();
         println!(
-            "{n:>7}  {ms:>7.0}  {:>11}  {all:>10}  {:>9.3}%  {:>10.1}  {:>11}  {planted:>7}  {:>14}",
+            "{n:>7}  {ms:>7.0}  {:>11}  {all:>10}  {:>9.3}%  {:>10.1}  {:>11}  {:>7}  {found:>5}  {:>14}",
             stats.comparisons,
             stats.comparisons as f64 * 100.0 / all as f64,
             stats.comparisons as f64 / n as f64,
             sugg.len(),
+            planted.len(),
             stats.skipped_blocks,
         );
     }
     if let Some(kib) = peak_rss_kib() {
         println!("peak RSS: {:.1} MiB", kib as f64 / 1024.0);
+    }
+    let after = loadavg();
+    println!("load average after: {after}");
+    let busy = |l: &str| {
+        l.split(' ')
+            .next()
+            .and_then(|x| x.parse::<f64>().ok())
+            .is_none_or(|x| x > 1.0)
+    };
+    if busy(&before) || busy(&after) {
+        println!(
+            "NOT EVIDENCE: something else was using the cores (1-minute load average above 1.0)"
+        );
     }
 }

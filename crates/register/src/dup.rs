@@ -6,15 +6,26 @@
 //!    word is stemmed: the surname endings -ov/-ova/-ev/-eva, -li/-lı and
 //!    -zadə are cut, so Ismayilova, Ismayilov and the short form Ismayil share
 //!    the stem `ismail`; a word that lost such an ending is marked a surname.
+//!    A name written in Latin letters with the marks of a German or French
+//!    rendering of a Russian form (`sch`, `tsch`, `dsch`, `w`, `j` for й;
+//!    `ou`, `tch`, `dj`, `ch` for ш) is also read the German or French way
+//!    (Dschafarow → Dzhafarov, Youssoupov → Yusupov), and each reading is
+//!    matched as one more spelling of that name.
 //! 2. **Blocking.** A person gets keys: each unordered pair of stems of a
 //!    name, and each pair of 3-letter stem prefixes (typos in endings). Only
-//!    persons sharing a key are compared; a block larger than [`MAX_BLOCK`]
-//!    is skipped and counted in the statistics. A name of one word (rare:
-//!    "Leyla") is compared with everybody sharing that word.
+//!    persons sharing a key are compared, and among those only persons whose
+//!    birth years are at most two apart (birth-year windows of three years,
+//!    each person in its window and the next), or of whom one has no known
+//!    birth year (compared with the whole key). A window larger than
+//!    [`MAX_BLOCK`] is skipped and counted in the statistics. A name of one
+//!    word (rare: "Leyla") is compared with everybody sharing that word.
+//!    The pairs found are deduplicated, then scored on all cores.
 //! 3. **Scoring.** Names: surnames are compared with surnames when both have
 //!    one, the other words order-insensitively; a word scores 1 when the
 //!    stems are equal (0.85 when the surname endings differ in kind, -ov
-//!    against -li), otherwise by edit distance (≥ 0.85 or nothing). Then
+//!    against -li), otherwise by edit distance (≥ 0.85 or nothing), where a
+//!    voiced consonant for its voiceless pair (d/t, b/p, z/s, v/f) costs half
+//!    an edit (Russian writes Mehdiyev as Мехтиев). Then
 //!    the other evidence: birth year (equal +0.1, one apart +0.05, two apart
 //!    −0.1, further −0.5), a shared arrest date +0.1, a shared facility
 //!    +0.05, a shared relative +0.15. Pairs scoring at least the threshold
@@ -169,7 +180,9 @@ struct Token {
 
 #[derive(Debug, Clone)]
 struct Prepared {
-    names: Vec<Vec<Token>>,
+    /// Each reading of each name: the index of the name as written, and its
+    /// tokens.
+    names: Vec<(usize, Vec<Token>)>,
     facilities: Vec<String>,
 }
 
@@ -207,6 +220,10 @@ fn tokens(name: &str) -> Vec<Token> {
 }
 
 fn stem(word: &str) -> Token {
+    // A glide between two a-class vowels is written by some and not others
+    // (Nurullayev / Нуруллаев, Mirzəyev / Мирзаев).
+    let glided = word.replace("aia", "a");
+    let word = glided.as_str();
     for (e, class) in SURNAME_ENDINGS {
         if let Some(s) = word.strip_suffix(e)
             && s.chars().count() >= 3
@@ -225,16 +242,101 @@ fn stem(word: &str) -> Token {
     }
 }
 
-fn levenshtein(a: &str, b: &str) -> usize {
+/// Rewrites a Latin spelling by the first matching rule at each position.
+fn rewrite(word: &str, rules: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(word.len() + 4);
+    let mut rest = word;
+    'outer: while !rest.is_empty() {
+        for (from, to) in rules {
+            if let Some(r) = rest.strip_prefix(from) {
+                out.push_str(to);
+                rest = r;
+                continue 'outer;
+            }
+        }
+        let mut chars = rest.chars();
+        if let Some(c) = chars.next() {
+            out.push(c);
+        }
+        rest = chars.as_str();
+    }
+    out
+}
+
+/// German rendering of Russian letters, read back to the English one.
+const GERMAN: [(&str, &str); 7] = [
+    ("tsch", "ch"),
+    ("dsch", "dzh"),
+    ("sch", "sh"),
+    ("ch", "kh"),
+    ("j", "y"),
+    ("w", "v"),
+    ("ss", "s"),
+];
+/// French rendering of Russian letters, read back to the English one.
+const FRENCH: [(&str, &str); 8] = [
+    ("tch", "ch"),
+    ("dj", "dzh"),
+    ("ch", "sh"),
+    ("ou", "u"),
+    ("gui", "gi"),
+    ("gue", "ge"),
+    ("j", "zh"),
+    ("ss", "s"),
+];
+
+/// The German and French readings of a name written in Latin letters, when
+/// it carries their marks (none for Cyrillic or Azerbaijani spellings).
+fn readings(name: &str) -> Vec<String> {
+    let lower = name.to_lowercase();
+    let mut out = Vec::new();
+    let english_j =
+        lower.matches('j').count() == lower.matches("dj").count() + lower.matches("dzh").count();
+    if lower.contains("sch") || lower.contains('w') || !english_j {
+        out.push(rewrite(&lower, &GERMAN));
+    }
+    let mute_e = lower.split(' ').any(|w| w.ends_with("ine"));
+    if lower.contains("ou") || lower.contains("tch") || lower.contains("dj") || mute_e {
+        let mut french = rewrite(&lower, &FRENCH);
+        // A mute final e (Chahine, Amine).
+        french = french
+            .split(' ')
+            .map(|w| {
+                w.strip_suffix("ine")
+                    .map_or(w.to_string(), |s| format!("{s}in"))
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        out.push(french);
+    }
+    out.retain(|r| *r != lower);
+    out
+}
+
+/// Substitution cost: a consonant for its voicing pair costs half.
+fn sub_cost(a: char, b: char) -> f64 {
+    if a == b {
+        return 0.0;
+    }
+    let pair = |x, y| (a == x && b == y) || (a == y && b == x);
+    if pair('d', 't') || pair('b', 'p') || pair('z', 's') || pair('v', 'f') {
+        0.5
+    } else {
+        1.0
+    }
+}
+
+/// Edit distance with [`sub_cost`] for substitutions.
+fn levenshtein(a: &str, b: &str) -> f64 {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
+    let mut prev: Vec<f64> = (0..=b.len()).map(|n| n as f64).collect();
+    let mut cur = vec![0.0; b.len() + 1];
     for (i, ca) in a.iter().enumerate() {
-        cur[0] = i + 1;
+        cur[0] = (i + 1) as f64;
         for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != cb);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+            let sub = prev[j] + sub_cost(*ca, *cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1.0).min(cur[j] + 1.0);
         }
         std::mem::swap(&mut prev, &mut cur);
     }
@@ -253,11 +355,14 @@ fn word_sim(x: &Token, y: &Token) -> f64 {
             1.0
         };
     }
-    let len = a.chars().count().max(b.chars().count());
-    if len < 4 {
+    let (la, lb) = (a.chars().count(), b.chars().count());
+    let len = la.max(lb);
+    // Too short to tell, or the lengths alone already differ by more than
+    // the 15% that an edit may cost.
+    if len < 4 || la.abs_diff(lb) as f64 > 0.15 * len as f64 {
         return 0.0;
     }
-    let s = 1.0 - levenshtein(a, b) as f64 / len as f64;
+    let s = 1.0 - levenshtein(a, b) / len as f64;
     if s >= 0.85 { s } else { 0.0 }
 }
 
@@ -314,8 +419,13 @@ fn prepare(c: &Candidate) -> Prepared {
         names: c
             .names
             .iter()
-            .map(|n| tokens(n))
-            .filter(|t| !t.is_empty())
+            .enumerate()
+            .flat_map(|(i, n)| {
+                std::iter::once(tokens(n))
+                    .chain(readings(n).into_iter().map(|r| tokens(&r)))
+                    .filter(|t| !t.is_empty())
+                    .map(move |t| (i, t))
+            })
             .collect(),
         facilities: c
             .facilities
@@ -338,7 +448,7 @@ fn prefix(s: &str, n: usize) -> &str {
 /// everybody (see [`suggest`]).
 fn keys(p: &Prepared) -> HashSet<String> {
     let mut out = HashSet::new();
-    for name in &p.names {
+    for (_, name) in &p.names {
         for (i, t) in name.iter().enumerate() {
             out.insert(format!("t:{}", t.stem));
             for u in &name[i + 1..] {
@@ -358,13 +468,19 @@ fn keys(p: &Prepared) -> HashSet<String> {
 }
 
 /// Scores one pair; `None` when the names are too far apart to suggest.
-fn score(a: &Candidate, pa: &Prepared, b: &Candidate, pb: &Prepared) -> Option<(f64, Vec<Reason>)> {
+/// Returns the score and which names matched (for [`reasons`]).
+fn score(
+    a: &Candidate,
+    pa: &Prepared,
+    b: &Candidate,
+    pb: &Prepared,
+) -> Option<(f64, f64, usize, usize)> {
     let mut best = (0.0, 0, 0);
-    for (i, x) in pa.names.iter().enumerate() {
-        for (j, y) in pb.names.iter().enumerate() {
+    for (i, x) in &pa.names {
+        for (j, y) in &pb.names {
             let s = name_sim(x, y);
             if s > best.0 {
-                best = (s, i, j);
+                best = (s, *i, *j);
             }
         }
     }
@@ -372,24 +488,53 @@ fn score(a: &Candidate, pa: &Prepared, b: &Candidate, pb: &Prepared) -> Option<(
     if name < 0.6 {
         return None;
     }
+    let mut s = name;
+    if let (Some(x), Some(y)) = (a.birth_year, b.birth_year) {
+        s += match (x - y).abs() {
+            0 => 0.1,
+            1 => 0.05,
+            2 => -0.1,
+            _ => -0.5,
+        };
+    }
+    if a.arrest_dates
+        .iter()
+        .any(|d| b.arrest_dates.iter().any(|e| compatible(*d, *e)))
+    {
+        s += 0.1;
+    }
+    if pa.facilities.iter().any(|f| pb.facilities.contains(f)) {
+        s += 0.05;
+    }
+    if a.relatives.iter().any(|r| b.relatives.contains(r)) {
+        s += 0.15;
+    }
+    Some((s.clamp(0.0, 1.0), name, i, j))
+}
+
+/// Why a pair scored as it did, for the coordinator (built only for the
+/// pairs suggested).
+fn reasons(
+    a: &Candidate,
+    pa: &Prepared,
+    b: &Candidate,
+    pb: &Prepared,
+    name: f64,
+    i: usize,
+    j: usize,
+) -> Vec<Reason> {
     let mut reasons = vec![Reason::NamesAlike {
         percent: (name * 100.0).round() as u32,
         a: a.names.get(i).cloned().unwrap_or_default(),
         b: b.names.get(j).cloned().unwrap_or_default(),
     }];
-    let mut s = name;
     match (a.birth_year, b.birth_year) {
-        (Some(x), Some(y)) => {
-            let d = (x - y).abs();
-            let (adj, why) = match d {
-                0 => (0.1, Reason::SameBirthYear { year: x }),
-                1 => (0.05, Reason::BirthYearsOneApart { a: x, b: y }),
-                2 => (-0.1, Reason::BirthYearsTwoApart { a: x, b: y }),
-                _ => (-0.5, Reason::BirthYearsDiffer { a: x, b: y }),
-            };
-            s += adj;
-            reasons.push(why);
-        }
+        (Some(x), Some(y)) => reasons.push(match (x - y).abs() {
+            0 => Reason::SameBirthYear { year: x },
+            1 => Reason::BirthYearsOneApart { a: x, b: y },
+            2 => Reason::BirthYearsTwoApart { a: x, b: y },
+            _ => Reason::BirthYearsDiffer { a: x, b: y },
+        }),
         _ => reasons.push(Reason::BirthYearUnknown),
     }
     if let Some(d) = a
@@ -397,26 +542,68 @@ fn score(a: &Candidate, pa: &Prepared, b: &Candidate, pb: &Prepared) -> Option<(
         .iter()
         .find(|d| b.arrest_dates.iter().any(|e| compatible(**d, *e)))
     {
-        s += 0.1;
         reasons.push(Reason::ArrestedSameDate {
             date: d.to_string(),
         });
     }
     if let Some(k) = pa.facilities.iter().position(|f| pb.facilities.contains(f)) {
-        s += 0.05;
         reasons.push(Reason::SameFacility {
             facility: a.facilities.get(k).cloned().unwrap_or_default(),
         });
     }
     if a.relatives.iter().any(|r| b.relatives.contains(r)) {
-        s += 0.15;
         reasons.push(Reason::RelativeSpokeAboutBoth);
     }
-    Some((s.clamp(0.0, 1.0), reasons))
+    reasons
 }
 
 fn pair(a: Uuid, b: Uuid) -> (Uuid, Uuid) {
     if a <= b { (a, b) } else { (b, a) }
+}
+
+/// Candidate pairs within one block: persons whose birth years are at most
+/// two apart (each known year goes into its three-year window and the next,
+/// so two such persons always share one), and every person of unknown birth
+/// year with the whole block. Windows larger than [`MAX_BLOCK`] are skipped.
+fn block_pairs(
+    members: &[u32],
+    years: &[Option<i32>],
+    out: &mut Vec<(u32, u32)>,
+    skipped: &mut usize,
+) {
+    let mut windows: HashMap<i32, Vec<u32>> = HashMap::new();
+    let mut unknown = Vec::new();
+    for &i in members {
+        match years[i as usize] {
+            Some(y) => {
+                let w = y.div_euclid(3);
+                windows.entry(w).or_default().push(i);
+                windows.entry(w + 1).or_default().push(i);
+            }
+            None => unknown.push(i),
+        }
+    }
+    for window in windows.values() {
+        if window.len() > MAX_BLOCK {
+            *skipped += 1;
+            continue;
+        }
+        for (x, &i) in window.iter().enumerate() {
+            out.extend(window[x + 1..].iter().map(|&j| (i.min(j), i.max(j))));
+        }
+    }
+    if !unknown.is_empty() && members.len() > MAX_BLOCK {
+        *skipped += 1;
+        return;
+    }
+    for &i in &unknown {
+        out.extend(
+            members
+                .iter()
+                .filter(|&&j| j != i)
+                .map(|&j| (i.min(j), i.max(j))),
+        );
+    }
 }
 
 /// Suggests pairs scoring at least `threshold`, best first, leaving out
@@ -429,8 +616,9 @@ pub fn suggest(
     let prepared: Vec<Prepared> = candidates.iter().map(prepare).collect();
     let single: Vec<bool> = prepared
         .iter()
-        .map(|p| p.names.iter().any(|n| n.len() == 1))
+        .map(|p| p.names.iter().any(|(_, n)| n.len() == 1))
         .collect();
+    let years: Vec<Option<i32>> = candidates.iter().map(|c| c.birth_year).collect();
     let mut blocks: HashMap<String, Vec<u32>> = HashMap::new();
     for (i, p) in prepared.iter().enumerate() {
         for k in keys(p) {
@@ -441,8 +629,7 @@ pub fn suggest(
         persons: candidates.len(),
         ..DupStats::default()
     };
-    let mut seen: HashSet<(u32, u32)> = HashSet::new();
-    let mut out = Vec::new();
+    let mut pairs: Vec<(u32, u32)> = Vec::new();
     for (key, members) in &blocks {
         // A one-word key only pairs a one-word name with the others.
         let word_key = key.starts_with("t:");
@@ -450,48 +637,73 @@ pub fn suggest(
             continue;
         }
         stats.blocks += 1;
-        if members.len() > MAX_BLOCK && !word_key {
-            stats.skipped_blocks += 1;
-            continue;
-        }
-        let mut pairs: Vec<(u32, u32)> = Vec::new();
         if word_key {
             for &i in members.iter().filter(|&&i| single[i as usize]) {
-                pairs.extend(members.iter().filter(|&&j| j != i).map(|&j| (i, j)));
+                pairs.extend(
+                    members
+                        .iter()
+                        .filter(|&&j| j != i)
+                        .map(|&j| (i.min(j), i.max(j))),
+                );
             }
         } else {
-            for (x, &i) in members.iter().enumerate() {
-                pairs.extend(members[x + 1..].iter().map(|&j| (i, j)));
-            }
+            block_pairs(members, &years, &mut pairs, &mut stats.skipped_blocks);
         }
-        for (i, j) in pairs {
-            let (i, j) = if i < j { (i, j) } else { (j, i) };
-            if i == j || !seen.insert((i, j)) {
-                continue;
-            }
-            stats.comparisons += 1;
-            let (a, b) = (&candidates[i as usize], &candidates[j as usize]);
-            if a.id == b.id {
-                continue;
-            }
-            let Some((s, reasons)) = score(a, &prepared[i as usize], b, &prepared[j as usize])
-            else {
-                continue;
-            };
-            if s < threshold {
-                continue;
-            }
-            if distinct.contains(&pair(a.id, b.id)) {
-                stats.suppressed_distinct += 1;
-                continue;
-            }
-            out.push(Suggestion {
-                a: a.id,
-                b: b.id,
-                score: (s * 1000.0).round() / 1000.0,
-                reasons,
-            });
-        }
+    }
+    drop(blocks);
+    pairs.sort_unstable();
+    pairs.dedup();
+    stats.comparisons = pairs.len() as u64;
+
+    // Score on every core: the pairs are independent.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    let chunk = pairs.len().div_ceil(threads).max(1);
+    let results: Vec<(Vec<Suggestion>, usize)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = pairs
+            .chunks(chunk)
+            .map(|part| {
+                let (candidates, prepared) = (candidates, &prepared);
+                scope.spawn(move || {
+                    let mut out = Vec::new();
+                    let mut suppressed = 0;
+                    for &(i, j) in part {
+                        let (a, b) = (&candidates[i as usize], &candidates[j as usize]);
+                        if a.id == b.id {
+                            continue;
+                        }
+                        let (pa, pb) = (&prepared[i as usize], &prepared[j as usize]);
+                        let Some((s, name, ni, nj)) = score(a, pa, b, pb) else {
+                            continue;
+                        };
+                        if s < threshold {
+                            continue;
+                        }
+                        if distinct.contains(&pair(a.id, b.id)) {
+                            suppressed += 1;
+                            continue;
+                        }
+                        out.push(Suggestion {
+                            a: a.id,
+                            b: b.id,
+                            score: (s * 1000.0).round() / 1000.0,
+                            reasons: reasons(a, pa, b, pb, name, ni, nj),
+                        });
+                    }
+                    (out, suppressed)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    let mut out = Vec::new();
+    for (part, suppressed) in results {
+        out.extend(part);
+        stats.suppressed_distinct += suppressed;
     }
     out.sort_by(|x, y| {
         y.score
@@ -532,7 +744,8 @@ mod tests {
             .map(|t| t.stem)
             .collect();
         assert_eq!(t, ["aljin", "mamad"]);
-        assert_eq!(levenshtein("kitten", "sitting"), 3);
+        assert_eq!(levenshtein("kitten", "sitting"), 3.0);
+        assert_eq!(levenshtein("megdi", "megti"), 0.5);
     }
 
     #[test]
@@ -576,5 +789,42 @@ mod tests {
         let b = cand(2, &["Rauf Mirkadirov"], Some(1990));
         let (s, _) = suggest(&[a, b], &HashSet::new(), DEFAULT_THRESHOLD);
         assert!(s.is_empty());
+    }
+
+    #[test]
+    fn birth_year_windows_bound_the_comparisons() {
+        // Two apart: compared and suggested; three apart: never compared
+        // (namesakes); unknown: compared with everybody in the block.
+        let a = cand(1, &["Elçin Məmmədov"], Some(1980));
+        let b = cand(2, &["Elchin Mammadov"], Some(1982));
+        let c = cand(3, &["Elçin Məmmədov"], Some(1950));
+        let d = cand(4, &["Эльчин Мамедов"], None);
+        let (s, st) = suggest(&[a, b, c, d], &HashSet::new(), DEFAULT_THRESHOLD);
+        let got: HashSet<(u128, u128)> = s
+            .iter()
+            .map(|s| {
+                (
+                    s.a.as_u128().min(s.b.as_u128()),
+                    s.a.as_u128().max(s.b.as_u128()),
+                )
+            })
+            .collect();
+        assert!(
+            got.contains(&(1, 4)) && got.contains(&(2, 4)) && got.contains(&(3, 4)),
+            "{s:?}"
+        );
+        assert!(!got.contains(&(1, 3)) && !got.contains(&(2, 3)), "{s:?}");
+        // 1-2, 1-4, 2-4, 3-4: the pair 1950/1980 and 1950/1982 are not scored.
+        assert_eq!(st.comparisons, 4, "{st:?}");
+    }
+
+    #[test]
+    fn german_and_french_readings() {
+        assert!(readings("Rassul Dschafarow").contains(&"rasul dzhafarov".to_string()));
+        assert!(readings("Raouf Youssoupov").contains(&"rauf yusupov".to_string()));
+        assert!(readings("Chahine Hassanov").contains(&"shahin hasanov".to_string()));
+        // Azerbaijani and Cyrillic spellings have no other reading.
+        assert!(readings("Rəsul Cəfərov").is_empty());
+        assert!(readings("Расул Джафаров").is_empty());
     }
 }

@@ -145,6 +145,14 @@ pub fn render(
     })
 }
 
+pub use pdf::DocBlock;
+
+/// A plain document (headings and paragraphs) as PDF, in the report's
+/// embedded font: the evidence pack's printable summary.
+pub fn document_pdf(title: &str, blocks: &[DocBlock]) -> Result<Vec<u8>> {
+    pdf::document(title, blocks)
+}
+
 /// The text the PDF report draws, line by line (for tests).
 #[cfg(test)]
 pub(crate) fn pdf_text(entries: &[Entry], level: Level) -> Result<Vec<String>> {

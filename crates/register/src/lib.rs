@@ -145,29 +145,17 @@ impl Snapshot {
             ..Snapshot::default()
         };
         for kind in [RecordKind::Person, RecordKind::Case, RecordKind::Interview] {
-            for hit in vault.list(kind)? {
-                let stored = vault.get(hit.id)?;
+            for stored in vault.all(kind)? {
+                let id = stored.id;
                 let device = vault
-                    .provenance(hit.id)?
+                    .provenance(id)?
                     .first()
                     .map(|p| p.1.clone())
                     .unwrap_or(stored.created_by);
                 match stored.record {
-                    Record::Person(body) => s.persons.push(Sourced {
-                        id: hit.id,
-                        body,
-                        device,
-                    }),
-                    Record::Case(body) => s.cases.push(Sourced {
-                        id: hit.id,
-                        body,
-                        device,
-                    }),
-                    Record::Interview(body) => s.interviews.push(Sourced {
-                        id: hit.id,
-                        body,
-                        device,
-                    }),
+                    Record::Person(body) => s.persons.push(Sourced { id, body, device }),
+                    Record::Case(body) => s.cases.push(Sourced { id, body, device }),
+                    Record::Interview(body) => s.interviews.push(Sourced { id, body, device }),
                 }
             }
         }

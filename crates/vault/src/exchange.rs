@@ -104,6 +104,10 @@ pub struct BundleIn {
     pub records: u64,
     /// Attachments it carried.
     pub attachments: u64,
+    /// What to keep as evidence (a coordinator's import; `None` when read
+    /// back from the vault).
+    #[serde(skip)]
+    pub evidence: Option<crate::evidence::BundleEvidence>,
 }
 
 /// An enrolled device.
@@ -628,7 +632,7 @@ impl Vault {
 
     /// Where each revision of a record came from: (local rev, device, source rev, bundle).
     pub fn provenance(&self, record_id: Uuid) -> Result<Vec<(i64, String, i64, String)>> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT rev, device_id, source_rev, bundle_id FROM provenance WHERE record_id = ?1 ORDER BY rev",
         )?;
         let rows = stmt.query_map([record_id.to_string()], |r| {
@@ -812,6 +816,7 @@ impl Vault {
             )?;
             counts.new_attachments += 1;
         }
+        crate::evidence::keep(&tx, bundle)?;
         tx.commit()?;
         Ok(counts)
     }
@@ -965,6 +970,7 @@ fn bundle_in_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BundleIn> {
         imported_by: r.get(6)?,
         records: r.get::<_, i64>(7)? as u64,
         attachments: r.get::<_, i64>(8)? as u64,
+        evidence: None,
     })
 }
 

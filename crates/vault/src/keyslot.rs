@@ -53,7 +53,7 @@ pub enum SlotKind {
 }
 
 impl SlotKind {
-    fn file_name(self) -> &'static str {
+    pub(crate) fn file_name(self) -> &'static str {
         match self {
             SlotKind::Passphrase => "passphrase.age",
             SlotKind::Recovery => "recovery.age",
@@ -96,24 +96,36 @@ pub(crate) fn open_slot(
     kind: SlotKind,
     secret: &SecretString,
 ) -> Result<Option<MasterKey>> {
-    let path = slot_path(dir, kind);
-    let file = match File::open(&path) {
+    match read_slot_file(&slot_path(dir, kind))? {
+        Some(bytes) => open_slot_bytes(&bytes, kind.file_name(), secret),
+        None => Ok(None),
+    }
+}
+
+/// Reads a keyslot file (at most 64 KiB: a keyslot is tiny). `Ok(None)`
+/// when it does not exist.
+pub(crate) fn read_slot_file(path: &Path) -> Result<Option<Vec<u8>>> {
+    let file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e).ctx(|| format!("reading keyslot {}", path.display())),
     };
-    // A keyslot is tiny; refuse anything that is not.
     let mut bytes = Vec::new();
     file.take(64 * 1024)
         .read_to_end(&mut bytes)
         .ctx(|| format!("reading keyslot {}", path.display()))?;
-    let damaged = || {
-        VaultError::Corrupt(format!(
-            "keyslot {} is not a valid age file",
-            kind.file_name()
-        ))
-    };
-    let decryptor = age::Decryptor::new_buffered(&bytes[..]).map_err(|_| damaged())?;
+    Ok(Some(bytes))
+}
+
+/// Opens a keyslot's bytes with a secret. `Ok(None)` means the secret does
+/// not fit.
+pub(crate) fn open_slot_bytes(
+    bytes: &[u8],
+    name: &str,
+    secret: &SecretString,
+) -> Result<Option<MasterKey>> {
+    let damaged = || VaultError::Corrupt(format!("keyslot {name} is not a valid age file"));
+    let decryptor = age::Decryptor::new_buffered(bytes).map_err(|_| damaged())?;
     let mut identity = age::scrypt::Identity::new(secret.clone());
     identity.set_max_work_factor(MAX_WORK_FACTOR);
     let mut reader = match decryptor.decrypt(std::iter::once(&identity as _)) {
@@ -123,8 +135,7 @@ pub(crate) fn open_slot(
         }
         Err(age::DecryptError::ExcessiveWork { .. }) => {
             return Err(VaultError::Corrupt(format!(
-                "keyslot {} demands an excessive scrypt work factor",
-                kind.file_name()
+                "keyslot {name} demands an excessive scrypt work factor"
             )));
         }
         Err(_) => return Err(damaged()),
@@ -140,6 +151,55 @@ pub(crate) fn open_slot(
     let mut key = Zeroizing::new([0u8; 32]);
     hex::decode_to_slice(hex_key, &mut key[..]).map_err(|_| damaged())?;
     Ok(Some(MasterKey(key)))
+}
+
+/// The scrypt work factor (log2 N) a keyslot's header names, if it is one.
+pub(crate) fn slot_work_factor(bytes: &[u8]) -> Option<u8> {
+    const TAG: &[u8] = b"\n-> scrypt ";
+    let start = bytes.windows(TAG.len()).position(|w| w == TAG)? + TAG.len();
+    let rest = bytes.get(start..)?;
+    let end = rest.iter().position(|&b| b == b'\n')?;
+    let line = std::str::from_utf8(&rest[..end]).ok()?;
+    line.rsplit(' ').next()?.parse().ok()
+}
+
+/// A keyslot-shaped file that no secret opens: a real age scrypt file (made
+/// at the lowest work factor, with a random throwaway passphrase, over a
+/// random key in the keyslot's plaintext format) whose header then names
+/// `work_factor`. Same size and same structure as a keyslot made with that
+/// work factor; its header MAC can verify for no one, so `age -d` fails
+/// after the same scrypt work as with any wrong passphrase.
+pub(crate) fn filler_slot(work_factor: u8) -> Result<Vec<u8>> {
+    let mut throwaway = Zeroizing::new([0u8; 32]);
+    rand::rngs::OsRng.fill_bytes(&mut throwaway[..]);
+    let secret = SecretString::from(hex::encode(&throwaway[..]));
+    let mut recipient = age::scrypt::Recipient::new(secret);
+    recipient.set_work_factor(MIN_WORK_FACTOR);
+    let encryptor = age::Encryptor::with_recipients(std::iter::once(&recipient as _))
+        .map_err(|e| VaultError::Corrupt(format!("cannot create keyslot: {e}")))?;
+    let key = MasterKey::generate();
+    let plaintext = Zeroizing::new(format!("{HEADER}{}\n", hex::encode(&key.0[..])));
+    let mut out = Vec::new();
+    let mut w = encryptor
+        .wrap_output(&mut out)
+        .ctx(|| "encrypting keyslot".into())?;
+    w.write_all(plaintext.as_bytes())
+        .ctx(|| "encrypting keyslot".into())?;
+    w.finish().ctx(|| "encrypting keyslot".into())?;
+    let wf = work_factor.clamp(MIN_WORK_FACTOR, MAX_WORK_FACTOR);
+    // Both numbers have two digits (10..=22), so the size does not change.
+    let from = format!(" {MIN_WORK_FACTOR}\n");
+    let to = format!(" {wf}\n");
+    let header_end = out
+        .windows(4)
+        .position(|w| w == b"\n---")
+        .ok_or_else(|| VaultError::Corrupt("unexpected age header".into()))?;
+    let at = out[..header_end]
+        .windows(from.len())
+        .position(|w| w == from.as_bytes())
+        .ok_or_else(|| VaultError::Corrupt("unexpected age header".into()))?;
+    out[at..at + to.len()].copy_from_slice(to.as_bytes());
+    Ok(out)
 }
 
 /// A recovery code: 160 random bits as 32 base32 characters in groups of four.

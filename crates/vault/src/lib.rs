@@ -15,10 +15,14 @@
 #![deny(missing_docs)]
 
 mod attachment;
+mod destroy;
+mod duress;
 mod error;
+pub mod evidence;
 mod exchange;
 mod fsutil;
 mod keyslot;
+mod recording;
 pub mod register_store;
 mod schema;
 mod travel;
@@ -38,12 +42,20 @@ use yaddash_model::fold::FOLD_VERSION;
 use yaddash_model::{Record, RecordKind};
 
 pub use attachment::{guess_media_type, padme};
+pub use destroy::{DestroyReport, destroy};
+pub use duress::{
+    GuardState, Refusal, UNLOCK_LIMIT_RANGE, Unlocked, guard_state, is_decoy_dir, unlock,
+};
 pub use error::{Result, VaultError};
 pub use exchange::{
     BundleIn, BundleOut, CurrentRule, DeviceRow, ImportCounts, ImportOverride, PendingExport,
     RecordChanges, RevisionConflict, RevisionRow,
 };
 pub use keyslot::{DEFAULT_WORK_FACTOR, MIN_WORK_FACTOR, RecoveryCode};
+pub use recording::{
+    MIN_FREE_SPACE_TO_START, MIN_FREE_SPACE_WHILE_RECORDING, RecordingInfo, RecordingStart,
+    RecordingWriter,
+};
 pub use schema::SCHEMA_VERSION;
 pub use travel::{AttachmentCoverage, Compacted, Removed, RevisionCoverage};
 
@@ -196,6 +208,10 @@ pub struct CheckReport {
     /// Encrypted files in attachments/ that no record refers to (left by an
     /// interrupted import); harmless, reported for completeness.
     pub orphan_files: u64,
+    /// Facts that are not problems but must be named: recordings cut short
+    /// and recovered from their complete segments, recordings in progress.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl CheckReport {
@@ -271,6 +287,9 @@ impl Vault {
             put.execute(params!["fold_version", FOLD_VERSION.to_string()])?;
         }
         tx.commit()?;
+        duress::reserve_pages(&conn)?;
+        // Always there, whether or not they are used (see duress.rs).
+        duress::prepare_layout(dir, options.role, wf)?;
         sync_dir(dir)?;
         let vault = Vault {
             dir: dir.to_path_buf(),
@@ -294,6 +313,12 @@ impl Vault {
             Unlock::Recovery(code) => keyslot::open_slot(dir, SlotKind::Recovery, code.secret())?,
         }
         .ok_or(VaultError::WrongPassphrase)?;
+        Vault::open_keyed(dir, key)
+    }
+
+    /// Opens the database with a key a keyslot gave.
+    pub(crate) fn open_keyed(dir: &Path, key: MasterKey) -> Result<Vault> {
+        let db_path = dir.join(DB_FILE);
         let mut conn = open_db(&db_path, &key, false)?;
         schema::migrate(&mut conn)?;
         let get = |k: &str| -> Result<String> {
@@ -319,6 +344,8 @@ impl Vault {
             vault.rebuild_search_index()?;
         }
         vault.remove_partial_files();
+        // A recording cut short by a crash is saved from its complete segments.
+        vault.recover_recordings()?;
         // A travel-mode removal cut short by a crash is finished first.
         vault.finish_pending_removals(&mut |_, _| {})?;
         Ok(vault)
@@ -342,6 +369,11 @@ impl Vault {
     /// Replaces the passphrase. Only the passphrase keyslot is rewritten.
     pub fn change_passphrase(&self, new: &SecretString, work_factor: u8) -> Result<()> {
         check_passphrase(new)?;
+        if self.fits_decoy(new) {
+            return Err(VaultError::BadSecret(
+                "the new passphrase must differ from the duress passphrase; nothing was changed",
+            ));
+        }
         keyslot::write_slot(&self.dir, SlotKind::Passphrase, new, &self.key, work_factor)
     }
 
@@ -507,6 +539,45 @@ impl Vault {
         for row in rows {
             let (id, body) = row?;
             out.push(hit(&id, kind.as_str(), &body)?);
+        }
+        Ok(out)
+    }
+
+    /// Every current record of `kind`, read in one query (the register and
+    /// the exports read the whole vault; [`Vault::get`] per id costs a query
+    /// and a parse each).
+    pub fn all(&self, kind: RecordKind) -> Result<Vec<StoredRecord>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, rev, body, body_sha256, created_at, created_by, updated_at, updated_by
+             FROM records WHERE kind = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([kind.as_str()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, String>(7)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, rev, body, body_sha256, ca, cb, ua, ub) = row?;
+            let id = Uuid::parse_str(&id)
+                .map_err(|_| VaultError::Corrupt(format!("record id {id:?}")))?;
+            out.push(StoredRecord {
+                id,
+                rev,
+                record: parse_body(kind.as_str(), &body)?,
+                body_sha256,
+                created_at: ca,
+                created_by: cb,
+                updated_at: ua,
+                updated_by: ub,
+            });
         }
         Ok(out)
     }
@@ -972,6 +1043,7 @@ impl Vault {
                 report.orphan_files += 1;
             }
         }
+        self.check_recordings(&mut report)?;
         Ok(report)
     }
 

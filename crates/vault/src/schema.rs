@@ -243,6 +243,45 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (record_id, rev)
     ) STRICT;
     "#,
+    // 7: evidence kept from each imported bundle (see crate::evidence).
+    r#"
+    -- Coordinator: the device-signed manifest of each bundle imported from
+    -- now on (manifest.json exactly as signed, and manifest.json.sig), so an
+    -- evidence pack can prove with ssh-keygen which device sent what.
+    -- Bundles imported before this version have no row here.
+    CREATE TABLE bundle_manifests (
+        bundle_id TEXT PRIMARY KEY REFERENCES bundles_in (bundle_id),
+        manifest  BLOB NOT NULL,
+        signature BLOB NOT NULL
+    ) STRICT;
+    -- Coordinator: the JSON entries of those bundles exactly as received
+    -- (records/<id>.json with the revisions, attachments/<id>.json with the
+    -- capture metadata): their SHA-256 is in the signed manifest. The
+    -- attachments' bytes are the vault's attachments (their hash is the
+    -- capture hash).
+    CREATE TABLE bundle_entries (
+        bundle_id TEXT NOT NULL REFERENCES bundles_in (bundle_id),
+        path      TEXT NOT NULL,
+        bytes     BLOB NOT NULL,
+        PRIMARY KEY (bundle_id, path)
+    ) STRICT;
+    "#,
+    // 8: recordings made in the vault (docs/vault-format.md, "Recordings").
+    r#"
+    -- The capture metadata of an attachment that is a recording. Removed
+    -- with its attachment.
+    CREATE TABLE recordings (
+        attachment_id   TEXT PRIMARY KEY REFERENCES attachments (id) ON DELETE CASCADE,
+        started_at      TEXT NOT NULL,
+        ended_at        TEXT NOT NULL,
+        input           TEXT NOT NULL,
+        duration_ms     INTEGER NOT NULL,
+        codec           TEXT NOT NULL,
+        consent_seconds INTEGER,
+        segments        INTEGER NOT NULL,
+        recovered       INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    "#,
 ];
 
 /// The schema version this build writes.

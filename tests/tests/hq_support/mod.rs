@@ -66,41 +66,78 @@ pub fn db_url(data: &Path) -> Option<String> {
     Some(format!("{}/{name}", base.trim_end_matches('/')))
 }
 
-/// A running server process.
-pub struct Server {
+/// Two-instance mode (`scripts/test-hq.sh --multi`): with
+/// `YADDASH_HQ_TEST_S3_ENDPOINT` set (an S3-compatible server on loopback,
+/// credentials in `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`) and
+/// `YADDASH_HQ_TEST_PG_BASE`, every [`Server`] is two `yaddash-hq`
+/// processes with data directories of their own (only `server.key` copied)
+/// sharing one PostgreSQL database and one bucket prefix, behind a
+/// round-robin TCP balancer (one instance per connection).
+pub fn two_instances() -> bool {
+    std::env::var_os("YADDASH_HQ_TEST_S3_ENDPOINT").is_some()
+}
+
+/// The bucket the test script creates for the two-instance mode.
+pub const TEST_BUCKET: &str = "yaddash-hq-test";
+
+/// Blob-store settings for `data` in two-instance mode (a bucket prefix
+/// per headquarters).
+fn blob_env(data: &Path) -> Vec<(String, String)> {
+    let Ok(endpoint) = std::env::var("YADDASH_HQ_TEST_S3_ENDPOINT") else {
+        return Vec::new();
+    };
+    vec![
+        (
+            "YADDASH_HQ_BLOB_STORE".into(),
+            format!("s3://{TEST_BUCKET}/{}", blob_prefix(data)),
+        ),
+        ("YADDASH_HQ_S3_ENDPOINT".into(), endpoint),
+        ("YADDASH_HQ_S3_REGION".into(), "us-east-1".into()),
+        ("YADDASH_HQ_S3_ALLOW_HTTP".into(), "true".into()),
+    ]
+}
+
+fn blob_prefix(data: &Path) -> String {
+    use sha2::Digest;
+    format!(
+        "hq{}",
+        &hex::encode(sha2::Sha256::digest(data.to_string_lossy().as_bytes()))[..16]
+    )
+}
+
+/// Where an accepted bundle's bytes are, as a file: under the data
+/// directory, or (two-instance mode) in the S3 server's own directory
+/// (`YADDASH_HQ_TEST_S3_ROOT`, s3s-fs keeps an object as a file).
+pub fn blob_file(data: &Path, bundle_id: &str) -> PathBuf {
+    match std::env::var_os("YADDASH_HQ_TEST_S3_ROOT") {
+        Some(root) if two_instances() => PathBuf::from(root)
+            .join(TEST_BUCKET)
+            .join(blob_prefix(data))
+            .join("blobs")
+            .join(format!("{bundle_id}.yaddash")),
+        _ => data.join("blobs").join(format!("{bundle_id}.yaddash")),
+    }
+}
+
+/// One `yaddash-hq serve` process.
+pub struct Instance {
     pub child: Child,
     pub addr: SocketAddr,
     pub data: PathBuf,
-    pub env: Vec<(String, String)>,
 }
 
-impl Server {
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// Starts `yaddash-hq serve` on an ephemeral loopback port.
-    pub fn start(data: &Path, env: &[(&str, &str)]) -> Server {
-        Self::start_on(
-            data,
-            "127.0.0.1:0",
-            env.iter()
-                .map(|(a, b)| (a.to_string(), b.to_string()))
-                .collect(),
-        )
-    }
-
-    pub fn start_on(data: &Path, listen: &str, env: Vec<(String, String)>) -> Server {
+impl Instance {
+    fn start(data: &Path, listen: &str, env: &[(String, String)], db_of: &Path) -> Instance {
         let mut cmd = Command::new(hq_bin());
         cmd.args(["serve", "--data"])
             .arg(data)
             .args(["--listen", listen])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
-        for (k, v) in &env {
+        for (k, v) in blob_env(db_of).iter().chain(env) {
             cmd.env(k, v);
         }
-        if let Some(url) = db_url(data) {
+        if let Some(url) = db_url(db_of) {
             cmd.env("YADDASH_HQ_DATABASE_URL", url);
         }
         let mut child = cmd.spawn().expect("start yaddash-hq");
@@ -115,11 +152,10 @@ impl Server {
             .unwrap_or_else(|| panic!("unexpected server output {line:?}"))
             .parse()
             .expect("address");
-        Server {
+        Instance {
             child,
             addr,
             data: data.to_owned(),
-            env,
         }
     }
 
@@ -128,19 +164,99 @@ impl Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
 
-    /// Restarts on the same port.
+/// A running server: one process, or two behind a balancer (see
+/// [`two_instances`]).
+pub struct Server {
+    /// Where tests send requests: the process, or the balancer.
+    pub addr: SocketAddr,
+    pub data: PathBuf,
+    pub env: Vec<(String, String)>,
+    pub instances: Vec<Instance>,
+    balancer: Option<Balancer>,
+}
+
+impl Server {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The URL of instance `i` itself (not through the balancer).
+    pub fn instance_url(&self, i: usize) -> String {
+        format!("http://{}", self.instances[i].addr)
+    }
+
+    /// Starts `yaddash-hq serve` on an ephemeral loopback port (two of
+    /// them in two-instance mode).
+    pub fn start(data: &Path, env: &[(&str, &str)]) -> Server {
+        Self::start_on(
+            data,
+            "127.0.0.1:0",
+            env.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
+        )
+    }
+
+    pub fn start_on(data: &Path, listen: &str, env: Vec<(String, String)>) -> Server {
+        if !two_instances() {
+            let one = Instance::start(data, listen, &env, data);
+            return Server {
+                addr: one.addr,
+                data: data.to_owned(),
+                env,
+                instances: vec![one],
+                balancer: None,
+            };
+        }
+        // Instance B: a data directory of its own holding only the key.
+        let b_data = second_data_dir(data);
+        let a = Instance::start(data, "127.0.0.1:0", &env, data);
+        let b = Instance::start(&b_data, "127.0.0.1:0", &env, data);
+        let balancer = Balancer::start(listen, vec![a.addr, b.addr]);
+        Server {
+            addr: balancer.addr,
+            data: data.to_owned(),
+            env,
+            instances: vec![a, b],
+            balancer: Some(balancer),
+        }
+    }
+
+    /// kill -9 (every instance).
+    pub fn kill(&mut self) {
+        for i in &mut self.instances {
+            i.kill();
+        }
+    }
+
+    /// kill -9 one instance (the balancer then sends everything to the
+    /// others).
+    pub fn kill_instance(&mut self, i: usize) {
+        self.instances[i].kill();
+    }
+
+    /// Restarts (every instance) on the same address(es).
     pub fn restart(&mut self) {
         self.kill();
-        let listen = self.addr.to_string();
+        for i in 0..self.instances.len() {
+            self.restart_instance(i);
+        }
+    }
+
+    /// kill -9 instance `i`, then start it again on the same port.
+    pub fn restart_instance(&mut self, i: usize) {
+        self.instances[i].kill();
+        let listen = self.instances[i].addr.to_string();
+        let data = self.instances[i].data.clone();
         let mut last = None;
         for _ in 0..50 {
-            let s = std::panic::catch_unwind(|| {
-                Server::start_on(&self.data, &listen, self.env.clone())
-            });
+            let s =
+                std::panic::catch_unwind(|| Instance::start(&data, &listen, &self.env, &self.data));
             match s {
                 Ok(s) => {
-                    *self = s;
+                    self.instances[i] = s;
                     return;
                 }
                 Err(e) => {
@@ -152,17 +268,101 @@ impl Server {
         std::panic::resume_unwind(last.expect("error"));
     }
 
-    /// GET /v1/health as JSON.
+    /// GET /v1/health as JSON. With two instances: the shared counts from
+    /// the database (the same at each), and each instance's own counters
+    /// (`requests`, `refused`, ...) summed.
     pub fn health(&self) -> serde_json::Value {
-        let r = raw(self.addr, "GET", "/v1/health", &[], b"");
-        assert_eq!(r.status, 200, "{}", r.text());
-        serde_json::from_slice(&r.body).expect("health json")
+        let mut total: Option<serde_json::Value> = None;
+        for inst in &self.instances {
+            let r = raw(inst.addr, "GET", "/v1/health", &[], b"");
+            assert_eq!(r.status, 200, "{}", r.text());
+            let h: serde_json::Value = serde_json::from_slice(&r.body).expect("health json");
+            match &mut total {
+                None => total = Some(h),
+                Some(t) => {
+                    for k in ["requests", "refused", "bundles_accepted", "bytes_received"] {
+                        let sum = t[k].as_u64().unwrap_or(0) + h[k].as_u64().unwrap_or(0);
+                        t[k] = sum.into();
+                    }
+                }
+            }
+        }
+        total.expect("an instance")
     }
+}
+
+/// `DATA-b`: instance B's data directory, with a copy of the server key
+/// (what an operator distributes to each instance) and nothing else.
+fn second_data_dir(data: &Path) -> PathBuf {
+    let mut name = data.file_name().expect("name").to_owned();
+    name.push("-b");
+    let b = data.with_file_name(name);
+    std::fs::create_dir_all(&b).expect("mkdir");
+    std::fs::copy(data.join("server.key"), b.join("server.key")).expect("copy key");
+    b
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
+        drop(self.balancer.take());
+    }
+}
+
+/// A round-robin TCP balancer: each connection goes to the next instance
+/// that accepts it.
+pub struct Balancer {
+    pub addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+}
+
+impl Balancer {
+    pub fn start(listen: &str, upstream: Vec<SocketAddr>) -> Balancer {
+        let listener = TcpListener::bind(listen).expect("bind balancer");
+        let addr = listener.local_addr().expect("addr");
+        let stop = Arc::new(AtomicBool::new(false));
+        let s2 = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let mut next = 0usize;
+            for conn in listener.incoming() {
+                if s2.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(client) = conn else { continue };
+                let mut server = None;
+                for k in 0..upstream.len() {
+                    let target = upstream[(next + k) % upstream.len()];
+                    if let Ok(s) = TcpStream::connect(target) {
+                        server = Some(s);
+                        next = (next + k + 1) % upstream.len();
+                        break;
+                    }
+                }
+                let Some(server) = server else { continue };
+                let _ = client.set_nodelay(true);
+                let _ = server.set_nodelay(true);
+                for (mut from, mut to) in [
+                    (
+                        client.try_clone().expect("clone"),
+                        server.try_clone().expect("clone"),
+                    ),
+                    (server, client),
+                ] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Write);
+                    });
+                }
+            }
+        });
+        Balancer { addr, stop }
+    }
+}
+
+impl Drop for Balancer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(self.addr);
     }
 }
 

@@ -64,20 +64,77 @@ impl<R: Seek> Seek for HashingReader<R> {
     }
 }
 
+/// Reads an upload's chunks in order and writes what it reads to the
+/// assembly file, hashing it: the outer-signature check reads through it,
+/// so chunks are read once. It pretends to seek only where
+/// `verify_outer` needs it (the length, then back to the start).
+pub(crate) struct TeeChunks<'a> {
+    blobs: &'a dyn crate::blobs::BlobStore,
+    upload: &'a str,
+    count: u64,
+    next: u64,
+    current: Option<crate::blobs::BlobReader>,
+    out: File,
+    hasher: Sha256,
+    pos: u64,
+    len: u64,
+}
+
+impl Read for TeeChunks<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if self.current.is_none() {
+                if self.next == self.count {
+                    return Ok(0);
+                }
+                self.current = Some(self.blobs.open_chunk(self.upload, self.next)?);
+                self.next += 1;
+            }
+            let Some(r) = self.current.as_mut() else {
+                return Ok(0);
+            };
+            let n = r.read(buf)?;
+            if n == 0 {
+                self.current = None;
+                continue;
+            }
+            self.out.write_all(&buf[..n])?;
+            self.hasher.update(&buf[..n]);
+            self.pos += n as u64;
+            return Ok(n);
+        }
+    }
+}
+
+impl Seek for TeeChunks<'_> {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        match to {
+            SeekFrom::End(0) => Ok(self.len),
+            SeekFrom::Current(0) => Ok(self.pos),
+            SeekFrom::Start(p) if p == self.pos => Ok(self.pos),
+            _ => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "assembly reads the chunks in order only",
+            )),
+        }
+    }
+}
+
 /// Concatenates the chunks, checks the whole-file hash and the outer
 /// signature, and fsyncs: all before anything is acknowledged.
 pub(crate) fn assemble(app: &App, u: &Upload, device: &Principal) -> Result<Assembled, ApiError> {
-    let dir = app.upload_dir(&u.id);
-    let have = received_chunks(&dir);
+    let blobs = &*app.blobs;
+    let have = blobs.chunks(&u.id).map_err(ApiError::internal)?;
     let missing: Vec<u64> = (0..u.chunks.len() as u64)
         .filter(|i| have.binary_search(i).is_err())
         .collect();
     if !missing.is_empty() {
         return Ok(Assembled::Missing(missing));
     }
-    let tmp = app.dir.blobs().join(format!(".{}.partial", u.id));
+    let tmp = blobs.assembly_path(&u.id);
     let chunk_ok = |i: usize| -> bool {
-        File::open(dir.join(i.to_string()))
+        blobs
+            .open_chunk(&u.id, i as u64)
             .and_then(|mut f| {
                 let mut h = Sha256::new();
                 io::copy(&mut f, &mut h)?;
@@ -85,49 +142,69 @@ pub(crate) fn assemble(app: &App, u: &Upload, device: &Principal) -> Result<Asse
             })
             .unwrap_or(false)
     };
-    if u.chunks.len() == 1 {
-        // One chunk: it was checked and fsynced when it arrived; move it.
-        fs::rename(dir.join("0"), &tmp).map_err(ApiError::internal)?;
+    let single = u.chunks.len() == 1 && blobs.take_only_chunk(&u.id, &tmp).unwrap_or(false);
+    let (verified, whole_hex) = if single {
+        // One chunk: it was checked and fsynced when it arrived and was
+        // moved here; read it once for the signature and the hash.
+        let mut hashed = HashingReader::new(File::open(&tmp).map_err(ApiError::internal)?);
+        let verified = verify_outer(
+            &mut BufReader::with_capacity(1 << 20, &mut hashed),
+            &OnlySigner(device.clone()),
+        );
+        let whole_hex = if hashed.hashed == u.size {
+            hashed.hex()
+        } else {
+            // The check stopped early (a refused bundle): hash the rest the slow way.
+            File::open(&tmp)
+                .and_then(|mut f| {
+                    let mut h = Sha256::new();
+                    io::copy(&mut f, &mut h)?;
+                    Ok(hex::encode(h.finalize()))
+                })
+                .map_err(ApiError::internal)?
+        };
+        (verified, whole_hex)
     } else {
-        let mut out = File::create(&tmp).map_err(ApiError::internal)?;
-        for i in 0..u.chunks.len() {
-            let mut f = File::open(dir.join(i.to_string())).map_err(ApiError::internal)?;
-            io::copy(&mut f, &mut out).map_err(ApiError::internal)?;
+        // One pass over the chunks: written to the assembly file, hashed,
+        // and the outer signature checked, as they are read.
+        let mut tee = TeeChunks {
+            blobs,
+            upload: &u.id,
+            count: u.chunks.len() as u64,
+            next: 0,
+            current: None,
+            out: File::create(&tmp).map_err(ApiError::internal)?,
+            hasher: Sha256::new(),
+            pos: 0,
+            len: u.size,
+        };
+        let verified = verify_outer(
+            &mut BufReader::with_capacity(1 << 20, &mut tee),
+            &OnlySigner(device.clone()),
+        );
+        // Whatever the check did not need (a refused bundle) still goes
+        // through, for the whole-file hash.
+        let drained = io::copy(&mut tee, &mut io::sink());
+        if let Err(e) = drained.and_then(|_| tee.out.sync_all()) {
+            let _ = fs::remove_file(&tmp);
+            return Err(ApiError::internal(e));
         }
-        out.sync_all().map_err(ApiError::internal)?;
-    }
-    // One pass: the outer signature check, and the whole-file SHA-256.
-    let mut hashed = HashingReader::new(File::open(&tmp).map_err(ApiError::internal)?);
-    let verified = verify_outer(
-        &mut BufReader::with_capacity(1 << 20, &mut hashed),
-        &OnlySigner(device.clone()),
-    );
-    let whole_hex = if hashed.hashed == u.size {
-        hashed.hex()
-    } else {
-        // The check stopped early (a refused bundle): hash the rest the slow way.
-        File::open(&tmp)
-            .and_then(|mut f| {
-                let mut h = Sha256::new();
-                io::copy(&mut f, &mut h)?;
-                Ok(hex::encode(h.finalize()))
-            })
-            .map_err(ApiError::internal)?
+        (verified, hex::encode(tee.hasher.finalize()))
     };
     let whole_ok = whole_hex == u.sha256;
     if !whole_ok {
         let _ = fs::remove_file(&tmp);
-        if u.chunks.len() == 1 {
+        if single {
             return Ok(Assembled::Missing(vec![0]));
         }
-        // A chunk damaged on our disk since it arrived: drop it so the
+        // A chunk damaged in storage since it arrived: drop it so the
         // client sends it again.
         let damaged: Vec<u64> = (0..u.chunks.len())
             .filter(|&i| !chunk_ok(i))
             .map(|i| i as u64)
             .collect();
         for i in &damaged {
-            let _ = fs::remove_file(dir.join(i.to_string()));
+            let _ = blobs.delete_chunk(&u.id, *i);
         }
         if !damaged.is_empty() {
             return Ok(Assembled::Missing(damaged));

@@ -59,12 +59,17 @@ fn rate_limited(per_minute: u32) -> ApiError {
     )
 }
 
-/// Per-signer request counts over one-minute windows, in a table of fixed
-/// capacity. Only enrolled signers ever get an entry (the signer is looked
-/// up first), and a full table first forgets windows that are over; if it
-/// is still full, new signers are refused (`rate_limited`) rather than
-/// letting it grow. Enrollment, whose signer is not known yet, never gets
-/// an entry: it shares one server-wide window.
+/// Per-signer request counts over one-minute windows.
+///
+/// With a store that keeps them ([`Store::shared_rate`]: PostgreSQL) the
+/// windows live in the database, so every instance using it counts into
+/// the same windows and two instances behave as one. Otherwise (SQLite, one
+/// instance) they live here, in a table of fixed capacity: only enrolled
+/// signers ever get an entry (the signer is looked up first), and a full
+/// table first forgets windows that are over; if it is still full, new
+/// signers are refused (`rate_limited`) rather than letting it grow.
+/// Enrollment, whose signer is not known yet, never gets an entry: it
+/// shares one server-wide window (`enroll`).
 #[derive(Debug)]
 pub(crate) struct RateLimiter {
     table: Mutex<HashMap<Uuid, (Instant, u32)>>,
@@ -72,29 +77,51 @@ pub(crate) struct RateLimiter {
     per_minute: u32,
     enroll_per_minute: u32,
     capacity: usize,
+    shared: bool,
 }
 
 const WINDOW: Duration = Duration::from_secs(60);
 
+fn too_many_enrollments(per_minute: u32) -> ApiError {
+    ApiError::new(
+        429,
+        "rate_limited",
+        format!(
+            "more than {per_minute} enrollment attempts in a minute at this server; retry in a minute"
+        ),
+    )
+}
+
 impl RateLimiter {
-    pub(crate) fn new(s: &Settings) -> Self {
+    pub(crate) fn new(s: &Settings, shared: bool) -> Self {
         Self {
             table: Mutex::new(HashMap::new()),
             enroll: Mutex::new((Instant::now(), 0)),
             per_minute: s.rate_per_minute,
             enroll_per_minute: s.enroll_per_minute,
             capacity: usize::try_from(s.max_rate_entries.max(1)).unwrap_or(usize::MAX),
+            shared,
         }
     }
 
     /// Entries in the table (health endpoint).
-    pub(crate) fn entries(&self) -> usize {
-        self.table.lock().map(|t| t.len()).unwrap_or(0)
+    pub(crate) async fn entries(&self, app: &Arc<App>) -> ApiResult<u64> {
+        if self.shared {
+            return app.db(|s| s.rate_entries()).await;
+        }
+        Ok(self.table.lock().map(|t| t.len()).unwrap_or(0) as u64)
     }
 
     /// Before the body: refuses a signer already over its rate, without
     /// counting (a forged request must not use up a device's budget).
-    pub(crate) fn precheck(&self, signer: Uuid) -> ApiResult<()> {
+    pub(crate) async fn precheck(&self, app: &Arc<App>, signer: Uuid) -> ApiResult<()> {
+        if self.shared {
+            let n = app.db(move |s| s.rate_peek(&signer.to_string())).await?;
+            if n >= self.per_minute {
+                return Err(rate_limited(self.per_minute));
+            }
+            return Ok(());
+        }
         let table = self
             .table
             .lock()
@@ -108,7 +135,14 @@ impl RateLimiter {
     }
 
     /// After the signature verified: counts the request.
-    pub(crate) fn count(&self, signer: Uuid) -> ApiResult<()> {
+    pub(crate) async fn count(&self, app: &Arc<App>, signer: Uuid) -> ApiResult<()> {
+        if self.shared {
+            let n = app.db(move |s| s.rate_hit(&signer.to_string())).await?;
+            if n > self.per_minute {
+                return Err(rate_limited(self.per_minute));
+            }
+            return Ok(());
+        }
         let mut table = self
             .table
             .lock()
@@ -135,7 +169,14 @@ impl RateLimiter {
     }
 
     /// One server-wide window for enrollment attempts.
-    pub(crate) fn enroll(&self) -> ApiResult<()> {
+    pub(crate) async fn enroll(&self, app: &Arc<App>) -> ApiResult<()> {
+        if self.shared {
+            let n = app.db(|s| s.rate_hit("enroll")).await?;
+            if n > self.enroll_per_minute {
+                return Err(too_many_enrollments(self.enroll_per_minute));
+            }
+            return Ok(());
+        }
         let mut w = self
             .enroll
             .lock()
@@ -144,14 +185,7 @@ impl RateLimiter {
             *w = (Instant::now(), 0);
         }
         if w.1 >= self.enroll_per_minute {
-            return Err(ApiError::new(
-                429,
-                "rate_limited",
-                format!(
-                    "more than {} enrollment attempts in a minute at this server; retry in a minute",
-                    self.enroll_per_minute
-                ),
-            ));
+            return Err(too_many_enrollments(self.enroll_per_minute));
         }
         w.1 += 1;
         Ok(())
@@ -161,7 +195,7 @@ impl RateLimiter {
 /// Verifies the signature over the body with `signing_key`.
 pub(crate) fn verify_signature(
     parts: &Parts,
-    body: &ReadBody,
+    body_hash: &Sha256Hash,
     auth: &RequestAuth,
     signing_key: &str,
 ) -> ApiResult<()> {
@@ -176,7 +210,7 @@ pub(crate) fn verify_signature(
         &key,
         parts.method.as_str(),
         path_and_query(parts),
-        &body.hash,
+        body_hash,
     )
     .map_err(|_| {
         ApiError::new(
@@ -200,17 +234,14 @@ pub(crate) async fn use_nonce(app: &Arc<App>, auth: &RequestAuth) -> ApiResult<(
     Ok(())
 }
 
-/// Every signed endpoint starts the same way: from the headers, the
-/// signer's standing; then the body (at most `limit` bytes), the signature,
-/// the rate and the nonce.
-pub(crate) async fn signed_request(
+/// From the headers alone: well-formed, in the time window, an enrolled
+/// signer in `role`, not revoked, not over its rate.
+pub(crate) async fn check_headers(
     app: &Arc<App>,
-    req: Request,
-    limit: u64,
+    parts: &Parts,
     role: Role,
-) -> ApiResult<(Parts, ReadBody, Principal)> {
-    let (parts, body) = req.into_parts();
-    let auth = parse_auth(&parts)?;
+) -> ApiResult<(RequestAuth, Principal)> {
+    let auth = parse_auth(parts)?;
     check_time(&auth)?;
     let signer = auth.signer;
     let principal = app.db(move |s| s.principal(signer)).await?.ok_or_else(|| {
@@ -242,11 +273,52 @@ pub(crate) async fn signed_request(
             },
         ));
     }
-    app.rate.precheck(principal.id)?;
-    let body = read_body(app, body, &parts, limit).await?;
-    verify_signature(&parts, &body, &auth, &principal.signing_key)?;
-    app.rate.count(principal.id)?;
-    use_nonce(app, &auth).await?;
+    app.rate.precheck(app, principal.id).await?;
+    Ok((auth, principal))
+}
+
+/// After the body: the signature over it, then the rate and the nonce.
+pub(crate) async fn check_body(
+    app: &Arc<App>,
+    parts: &Parts,
+    auth: &RequestAuth,
+    principal: &Principal,
+    body_hash: &Sha256Hash,
+) -> ApiResult<()> {
+    verify_signature(parts, body_hash, auth, &principal.signing_key)?;
+    app.rate.count(app, principal.id).await?;
+    use_nonce(app, auth).await?;
     app.metrics.requests.fetch_add(1, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Every signed endpoint starts the same way: from the headers, the
+/// signer's standing; then the body (at most `limit` bytes, in memory), the
+/// signature, the rate and the nonce.
+pub(crate) async fn signed_request(
+    app: &Arc<App>,
+    req: Request,
+    limit: u64,
+    role: Role,
+) -> ApiResult<(Parts, ReadBody, Principal)> {
+    let (parts, body) = req.into_parts();
+    let (auth, principal) = check_headers(app, &parts, role).await?;
+    let body = read_body(app, body, &parts, limit).await?;
+    check_body(app, &parts, &auth, &principal, &body.hash).await?;
+    Ok((parts, body, principal))
+}
+
+/// [`signed_request`] for a chunk: the body is streamed into a staging
+/// file instead of memory.
+pub(crate) async fn signed_upload(
+    app: &Arc<App>,
+    req: Request,
+    limit: u64,
+    role: Role,
+) -> ApiResult<(Parts, Spooled, Principal)> {
+    let (parts, body) = req.into_parts();
+    let (auth, principal) = check_headers(app, &parts, role).await?;
+    let body = spool_body(app, body, &parts, limit).await?;
+    check_body(app, &parts, &auth, &principal, &body.hash).await?;
     Ok((parts, body, principal))
 }

@@ -74,6 +74,80 @@ pub(crate) async fn read_body(
     }
 }
 
+/// A request body received into a staging file (`DATA/tmp`), not yet
+/// fsynced: the blob store flushes it when it takes it. Deleted on drop
+/// unless handed over.
+pub(crate) struct Spooled {
+    pub(crate) path: tempfile::TempPath,
+    pub(crate) len: u64,
+    pub(crate) hash: Sha256Hash,
+}
+
+/// Streams a request body (at most `limit` bytes) into a staging file,
+/// hashing it on the way: the body is never held in memory whole.
+pub(crate) async fn spool_body(
+    app: &App,
+    mut body: Body,
+    parts: &Parts,
+    limit: u64,
+) -> ApiResult<Spooled> {
+    use tokio::io::AsyncWriteExt;
+    if let Some(len) = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        && len > limit
+    {
+        return Err(too_large(limit));
+    }
+    let (file, path) = tempfile::Builder::new()
+        .prefix(".body")
+        .tempfile_in(app.dir.tmp())
+        .map_err(ApiError::internal)?
+        .into_parts();
+    let mut file = tokio::fs::File::from_std(file);
+    let mut hasher = Sha256::new();
+    let mut len = 0u64;
+    let timeout = Duration::from_secs(app.settings.body_timeout_secs.max(1));
+    let receive = async {
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|_| {
+                ApiError::new(400, "body_unreadable", "the request body could not be read")
+            })?;
+            if let Ok(data) = frame.into_data() {
+                len += data.len() as u64;
+                if len > limit {
+                    return Err(too_large(limit));
+                }
+                hasher.update(&data);
+                file.write_all(&data).await.map_err(ApiError::internal)?;
+            }
+        }
+        file.flush().await.map_err(ApiError::internal)
+    };
+    match tokio::time::timeout(timeout, receive).await {
+        Err(_) => {
+            return Err(ApiError::new(
+                408,
+                "body_timeout",
+                format!(
+                    "the request body was not received within {} seconds",
+                    timeout.as_secs()
+                ),
+            ));
+        }
+        Ok(r) => r?,
+    }
+    drop(file);
+    app.metrics.bytes_received.fetch_add(len, Ordering::Relaxed);
+    Ok(Spooled {
+        path,
+        len,
+        hash: Sha256Hash(hasher.finalize().into()),
+    })
+}
+
 pub(crate) fn too_large(limit: u64) -> ApiError {
     ApiError::new(
         413,

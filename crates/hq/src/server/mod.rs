@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 use std::fs::{self, File};
-use std::io::{self, BufReader, Read, Seek, SeekFrom};
-use std::path::{Path, PathBuf};
+use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -38,6 +38,7 @@ use yaddash_wire::{
     parse_signing_public_key, sign_receipt, verify_outer, verify_receipt,
 };
 
+use crate::blobs::BlobStore;
 use crate::config::{DataDir, Settings};
 use crate::store::{BundleRow, Principal, Role, Store, StoreError, Upload};
 
@@ -73,8 +74,11 @@ pub struct App {
     pub(crate) settings: Settings,
     pub(crate) dir: DataDir,
     pub(crate) store: Arc<dyn Store>,
+    pub(crate) blobs: Arc<dyn BlobStore>,
     pub(crate) key: SigningKey,
     pub(crate) hq_id: String,
+    /// This process (housekeeping lease holder): host name and pid.
+    pub(crate) instance: String,
     pub(crate) completes: Semaphore,
     pub(crate) rate: RateLimiter,
     pub(crate) metrics: Metrics,
@@ -89,7 +93,8 @@ impl std::fmt::Debug for App {
 }
 
 impl App {
-    /// Builds the state from an initialised data directory.
+    /// Builds the state from an initialised data directory; opens the blob
+    /// store named by the settings (`blob_store`).
     pub fn new(settings: Settings, dir: DataDir, store: Box<dyn Store>) -> Result<Self, String> {
         let key_text = fs::read_to_string(dir.key()).map_err(|e| {
             format!(
@@ -102,16 +107,26 @@ impl App {
             .meta("hq_id")
             .map_err(|e| e.to_string())?
             .ok_or("the data directory is not initialised; run `yaddash-hq init` first")?;
-        fs::create_dir_all(dir.blobs()).map_err(|e| e.to_string())?;
-        fs::create_dir_all(dir.uploads()).map_err(|e| e.to_string())?;
+        fs::create_dir_all(dir.tmp()).map_err(|e| e.to_string())?;
+        let blobs = crate::blobs::open(&settings.blob_store, &settings, &dir)?;
+        let rate = RateLimiter::new(&settings, store.shared_rate());
         Ok(Self {
             completes: Semaphore::new(settings.max_concurrent_completes.max(1) as usize),
-            rate: RateLimiter::new(&settings),
+            rate,
+            blobs: Arc::from(blobs),
             settings,
             dir,
             store: Arc::from(store),
             key,
             hq_id,
+            instance: format!(
+                "{}:{}:{}",
+                fs::read_to_string("/proc/sys/kernel/hostname")
+                    .unwrap_or_default()
+                    .trim(),
+                std::process::id(),
+                Uuid::now_v7()
+            ),
             metrics: Metrics::default(),
         })
     }
@@ -127,12 +142,16 @@ impl App {
             .map_err(ApiError::from)
     }
 
-    pub(crate) fn blob_path(&self, bundle_id: &str) -> PathBuf {
-        self.dir.blobs().join(format!("{bundle_id}.yaddash"))
-    }
-
-    pub(crate) fn upload_dir(&self, upload_id: &str) -> PathBuf {
-        self.dir.uploads().join(upload_id)
+    /// Runs blocking blob-store work off the async threads.
+    pub(crate) async fn blob<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&dyn BlobStore) -> io::Result<T> + Send + 'static,
+    ) -> ApiResult<T> {
+        let blobs = Arc::clone(&self.blobs);
+        tokio::task::spawn_blocking(move || f(&*blobs))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(ApiError::internal)
     }
 }
 

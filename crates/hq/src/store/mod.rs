@@ -275,6 +275,34 @@ pub trait Store: Send + Sync + 'static {
     fn receipts(&self, device: Uuid, after: i64) -> StoreResult<Vec<(i64, String)>>;
     /// Counts for the health endpoint.
     fn counts(&self) -> StoreResult<Counts>;
+
+    /// Whether request rates are counted in this database, so that every
+    /// server instance using it shares them (PostgreSQL). When false the
+    /// server counts in its own memory (SQLite: one instance).
+    fn shared_rate(&self) -> bool {
+        false
+    }
+    /// Requests counted in `key`'s current one-minute window (0 when none
+    /// or over). Keys: a signer's id, or `enroll` (server-wide).
+    fn rate_peek(&self, _key: &str) -> StoreResult<u32> {
+        Err(StoreError::Backend("no shared rate table".into()))
+    }
+    /// Counts one request in `key`'s window, starting a new window when the
+    /// old one is over (the database's clock); returns the count including
+    /// this request.
+    fn rate_hit(&self, _key: &str) -> StoreResult<u32> {
+        Err(StoreError::Backend("no shared rate table".into()))
+    }
+    /// Rate windows held (health endpoint).
+    fn rate_entries(&self) -> StoreResult<u64> {
+        Ok(0)
+    }
+    /// Takes (or renews) the housekeeping lease for `secs` seconds for
+    /// `holder`; false while another holder's lease runs. With one instance
+    /// there is nobody to exclude.
+    fn housekeeping_lease(&self, _holder: &str, _secs: i64) -> StoreResult<bool> {
+        Ok(true)
+    }
 }
 
 /// Opens the store named by `database_url`: empty or `sqlite` means

@@ -40,6 +40,8 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value BIGINT NOT NUL
 ALTER TABLE principals ADD COLUMN IF NOT EXISTS last_seq BIGINT;
 ALTER TABLE principals ADD COLUMN IF NOT EXISTS last_bundle_id TEXT;
 ALTER TABLE principals ADD COLUMN IF NOT EXISTS last_received_at BIGINT;
+CREATE TABLE IF NOT EXISTS rate_windows (key TEXT PRIMARY KEY, started BIGINT NOT NULL, n BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, until BIGINT NOT NULL);
 "#;
 
 /// Schema version 2 (run under an advisory lock, so instances starting
@@ -233,8 +235,11 @@ impl PgStore {
             idle: Mutex::new(Vec::new()),
         };
         s.with(|c| {
-            c.batch_execute(SCHEMA)?;
+            // Instances starting together: one creates the schema, the
+            // others wait (concurrent CREATE ... IF NOT EXISTS can fail).
             let mut tx = c.transaction()?;
+            tx.batch_execute("SELECT pg_advisory_xact_lock(7305310);")?;
+            tx.batch_execute(SCHEMA)?;
             tx.batch_execute(MIGRATE)?;
             tx.commit()?;
             Ok(())
@@ -721,6 +726,71 @@ impl Store for PgStore {
                 uploads_open: q("SELECT COUNT(*) FROM uploads")?,
                 receipts: q("SELECT COUNT(*) FROM receipts")?,
             })
+        })
+    }
+
+    fn shared_rate(&self) -> bool {
+        true
+    }
+
+    fn rate_peek(&self, key: &str) -> StoreResult<u32> {
+        self.with(|c| {
+            let n: Option<i64> = c
+                .query_opt(
+                    "SELECT n FROM rate_windows
+                     WHERE key = $1 AND started > extract(epoch from clock_timestamp())::bigint - 60",
+                    &[&key],
+                )?
+                .map(|r| r.get(0));
+            Ok(u32::try_from(n.unwrap_or(0)).unwrap_or(u32::MAX))
+        })
+    }
+
+    fn rate_hit(&self, key: &str) -> StoreResult<u32> {
+        self.with(|c| {
+            // One statement: the row is locked while it is updated, so two
+            // instances counting at once both count.
+            let n: i64 = c
+                .query_one(
+                    "INSERT INTO rate_windows(key, started, n)
+                     VALUES ($1, extract(epoch from clock_timestamp())::bigint, 1)
+                     ON CONFLICT (key) DO UPDATE SET
+                       n = CASE WHEN rate_windows.started <= excluded.started - 60
+                                THEN 1 ELSE rate_windows.n + 1 END,
+                       started = CASE WHEN rate_windows.started <= excluded.started - 60
+                                      THEN excluded.started ELSE rate_windows.started END
+                     RETURNING n",
+                    &[&key],
+                )?
+                .get(0);
+            Ok(u32::try_from(n).unwrap_or(u32::MAX))
+        })
+    }
+
+    fn rate_entries(&self) -> StoreResult<u64> {
+        self.with(|c| {
+            c.execute(
+                "DELETE FROM rate_windows WHERE started <= extract(epoch from clock_timestamp())::bigint - 60",
+                &[],
+            )?;
+            let n: i64 = c
+                .query_one("SELECT COUNT(*) FROM rate_windows WHERE key <> 'enroll'", &[])?
+                .get(0);
+            Ok(n as u64)
+        })
+    }
+
+    fn housekeeping_lease(&self, holder: &str, secs: i64) -> StoreResult<bool> {
+        self.with(|c| {
+            let n = c.execute(
+                "INSERT INTO leases(name, holder, until)
+                 VALUES ('housekeeping', $1, extract(epoch from clock_timestamp())::bigint + $2)
+                 ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until
+                 WHERE leases.until < extract(epoch from clock_timestamp())::bigint
+                    OR leases.holder = excluded.holder",
+                &[&holder, &secs],
+            )?;
+            Ok(n == 1)
         })
     }
 }

@@ -472,7 +472,7 @@ pub(crate) fn pdf(
     progress: &mut dyn FnMut(usize),
 ) -> Result<Vec<u8>> {
     let layout = lay_out(entries, level, progress)?;
-    write(layout, level)
+    write(layout, &format!("{REPORT_TITLE} ({})", level.as_str()))
 }
 
 fn deflate(data: &[u8]) -> Vec<u8> {
@@ -496,7 +496,7 @@ fn font_name(face: &ttf_parser::Face<'_>) -> String {
     format!("YADDSH+{ps}")
 }
 
-fn write(layout: Layout<'_>, level: Level) -> Result<Vec<u8>> {
+fn write(layout: Layout<'_>, title: &str) -> Result<Vec<u8>> {
     let Layout { font, pages, .. } = layout;
     let subset =
         subsetter::subset(FONT, 0, &font.remapper).map_err(|e| failed(format!("{e:?}")))?;
@@ -519,9 +519,8 @@ fn write(layout: Layout<'_>, level: Level) -> Result<Vec<u8>> {
     pdf.pages(tree)
         .kids((0..pages.len()).map(page_ref))
         .count(pages.len() as i32);
-    let title = format!("{REPORT_TITLE} ({})", level.as_str());
     pdf.document_info(info)
-        .title(TextStr(&title))
+        .title(TextStr(title))
         .producer(TextStr("Yaddash"));
 
     let name = font_name(&font.face);
@@ -626,4 +625,72 @@ fn write(layout: Layout<'_>, level: Level) -> Result<Vec<u8>> {
             .filter(Filter::FlateDecode);
     }
     Ok(pdf.finish())
+}
+
+/// A block of a plain document: a heading or a paragraph (line breaks kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DocBlock {
+    /// A heading.
+    Heading(String),
+    /// A paragraph, wrapped to the page width; `\n` starts a new line.
+    Text(String),
+}
+
+/// A plain document as PDF, in the report's font and page format: the
+/// title, then the blocks, with the title and "page N of M" on every page.
+/// (The evidence pack's printable summary.)
+pub(crate) fn document(title: &str, blocks: &[DocBlock]) -> Result<Vec<u8>> {
+    let mut l = Layout {
+        font: Font::new(FONT)?,
+        pages: Vec::new(),
+        y: TOP,
+    };
+    l.new_page();
+    let width = PAGE_W - 2.0 * MARGIN;
+    for line in l.font.wrap(&clean(title), 16.0, width) {
+        l.text(MARGIN, l.y - 16.0, 16.0, &line);
+        l.y -= 20.0;
+    }
+    l.y -= 8.0;
+    for b in blocks {
+        let (size, lead, text, before) = match b {
+            DocBlock::Heading(t) => (11.0, 14.0, t, 8.0),
+            DocBlock::Text(t) => (BODY, LEAD, t, 2.0),
+        };
+        if l.y - before - 2.0 * lead < BOTTOM {
+            l.new_page();
+        } else {
+            l.y -= before;
+        }
+        for para in clean(text).split('\n') {
+            for line in l.font.wrap(para, size, width) {
+                if l.y - lead < BOTTOM {
+                    l.new_page();
+                }
+                l.text(MARGIN, l.y - size, size, &line);
+                l.y -= lead;
+            }
+        }
+    }
+    let total = l.pages.len();
+    for p in 0..total {
+        let foot = format!("page {} of {total}", p + 1);
+        let fw = l.font.width(&foot, BODY);
+        let head_glyphs = l.font.encode(title);
+        let foot_glyphs = l.font.encode(&foot);
+        let page = &mut l.pages[p];
+        page.push(Op::Text {
+            x: MARGIN,
+            y: PAGE_H - MARGIN - BODY,
+            size: BODY,
+            glyphs: head_glyphs,
+        });
+        page.push(Op::Text {
+            x: (PAGE_W - fw) / 2.0,
+            y: MARGIN,
+            size: BODY,
+            glyphs: foot_glyphs,
+        });
+    }
+    write(l, title)
 }

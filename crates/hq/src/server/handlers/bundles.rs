@@ -89,11 +89,8 @@ pub(crate) async fn bundle_download(
             "no such bundle (it may have been deleted after acknowledgement)"
         ))
     );
-    let path = app.blob_path(&row.bundle_id);
-    let len = tokio::fs::metadata(&path)
-        .await
-        .map_err(ApiError::internal)?
-        .len();
+    let bid = row.bundle_id.clone();
+    let len = app.blob(move |b| b.bundle_len(&bid)).await?;
     let range = guard!(
         app,
         parse_range(header_str(&parts.headers, header::RANGE.as_str()), len).map_err(|_| {
@@ -107,10 +104,11 @@ pub(crate) async fn bundle_download(
     let (start, end) = range.unwrap_or((0, len.saturating_sub(1)));
     let count = if len == 0 { 0 } else { end - start + 1 };
     let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let blobs = Arc::clone(&app.blobs);
+    let bid = row.bundle_id.clone();
     tokio::task::spawn_blocking(move || {
         let run = || -> io::Result<()> {
-            let mut f = File::open(&path)?;
-            f.seek(SeekFrom::Start(start))?;
+            let mut f = blobs.open_bundle(&bid, start, count)?;
             let mut left = count;
             while left > 0 {
                 let mut buf = vec![0u8; left.min(1 << 16) as usize];

@@ -13,7 +13,7 @@ pub(crate) async fn enroll(State(app): State<Arc<App>>, req: Request) -> ApiResu
     // ENROLL_BODY_LIMIT bytes.
     let auth = guard!(app, parse_auth(&parts));
     guard!(app, check_time(&auth));
-    guard!(app, app.rate.enroll());
+    guard!(app, app.rate.enroll(&app).await);
     let body = guard!(
         app,
         read_body(
@@ -51,7 +51,10 @@ pub(crate) async fn enroll(State(app): State<Arc<App>>, req: Request) -> ApiResu
         ));
     }
     // Proof of possession: the request is signed by the key being enrolled.
-    guard!(app, verify_signature(&parts, &body, &auth, &signing_key));
+    guard!(
+        app,
+        verify_signature(&parts, &body.hash, &auth, &signing_key)
+    );
     let code = guard!(
         app,
         EnrollCode::from_text(&er.code).ok_or_else(|| ApiError::new(

@@ -14,14 +14,16 @@ pub(crate) async fn info(State(app): State<Arc<App>>) -> Response {
 
 pub(crate) async fn health(State(app): State<Arc<App>>) -> ApiResult<Response> {
     let counts = app.db(|s| s.counts()).await?;
+    let rate_entries = app.rate.entries(&app).await?;
     Ok(ok_json(&serde_json::json!({
         "status": "ok",
         "backend": app.store.backend(),
+        "blob_store": app.blobs.backend(),
         "counts": counts,
         "requests": app.metrics.requests.load(Ordering::Relaxed),
         "refused": app.metrics.refused.load(Ordering::Relaxed),
         "bundles_accepted": app.metrics.bundles_accepted.load(Ordering::Relaxed),
         "bytes_received": app.metrics.bytes_received.load(Ordering::Relaxed),
-        "rate_entries": app.rate.entries(),
+        "rate_entries": rate_entries,
     })))
 }

@@ -2,18 +2,6 @@
 
 use crate::server::*;
 
-pub(crate) fn received_chunks(dir: &Path) -> Vec<u64> {
-    let mut v: Vec<u64> = fs::read_dir(dir)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok())
-                .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse().ok()))
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort_unstable();
-    v
-}
-
 pub(crate) async fn upload_init(State(app): State<Arc<App>>, req: Request) -> ApiResult<Response> {
     // Up to 100k chunk hashes.
     let (_, body, device) = guard!(app, signed_request(&app, req, 8 << 20, Role::Device).await);
@@ -123,10 +111,8 @@ pub(crate) async fn upload_init(State(app): State<Arc<App>>, req: Request) -> Ap
             ),
         ));
     }
-    let dir = app.upload_dir(&upload_id);
-    let received = tokio::task::spawn_blocking(move || received_chunks(&dir))
-        .await
-        .map_err(ApiError::internal)?;
+    let uid = upload_id.clone();
+    let received = app.blob(move |b| b.chunks(&uid)).await?;
     Ok(ok_json(&UploadStatus {
         upload_id,
         received,
@@ -162,10 +148,8 @@ pub(crate) async fn upload_status(
         signed_request(&app, req, app.settings.max_json_bytes, Role::Device).await
     );
     let u = guard!(app, own_upload(&app, id, &device).await);
-    let dir = app.upload_dir(&u.id);
-    let received = tokio::task::spawn_blocking(move || received_chunks(&dir))
-        .await
-        .map_err(ApiError::internal)?;
+    let uid = u.id.clone();
+    let received = app.blob(move |b| b.chunks(&uid)).await?;
     Ok(ok_json(&UploadStatus {
         upload_id: u.id,
         received,
@@ -173,21 +157,16 @@ pub(crate) async fn upload_status(
     }))
 }
 
-/// Writes a chunk durably (`yaddash_os::write_atomic`: temp file, fsync,
-/// rename, fsync the directory).
-pub(crate) fn write_durable(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
-    fs::create_dir_all(dir)?;
-    yaddash_os::write_atomic(&dir.join(name), bytes)
-}
-
 pub(crate) async fn upload_chunk(
     State(app): State<Arc<App>>,
     UrlPath((id, index)): UrlPath<(String, String)>,
     req: Request,
 ) -> ApiResult<Response> {
+    // The body streams into a staging file (never held in memory), hashed
+    // on the way; it is handed to the blob store only once it checked out.
     let (_, body, device) = guard!(
         app,
-        signed_request(&app, req, app.settings.max_chunk_bytes, Role::Device).await
+        signed_upload(&app, req, app.settings.max_chunk_bytes, Role::Device).await
     );
     let u = guard!(app, own_upload(&app, id, &device).await);
     let index: u64 = guard!(
@@ -213,7 +192,7 @@ pub(crate) async fn upload_chunk(
     } else {
         u.chunk_size
     };
-    if body.len() as u64 != expected_len {
+    if body.len != expected_len {
         return Err(refused(
             &app,
             ApiError::new(
@@ -221,7 +200,7 @@ pub(crate) async fn upload_chunk(
                 "chunk_mismatch",
                 format!(
                     "chunk {index} must be {expected_len} bytes, got {}",
-                    body.len()
+                    body.len
                 ),
             ),
         ));
@@ -238,11 +217,10 @@ pub(crate) async fn upload_chunk(
             ),
         ));
     }
-    let dir = app.upload_dir(&u.id);
-    tokio::task::spawn_blocking(move || write_durable(&dir, &index.to_string(), &body))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
+    // Durable before the answer: fsynced and moved into place (files), or
+    // stored by the object store.
+    app.blob(move |b| b.put_chunk(&u.id, index, body.path))
+        .await?;
     Ok(ok_json(&serde_json::json!({"stored": index})))
 }
 
@@ -273,10 +251,10 @@ pub(crate) async fn upload_complete(
             }
             Assembled::Ready { tmp, bundle_id } => (tmp, bundle_id),
         };
-        let final_path = a.blob_path(&bundle_id);
-        fs::rename(&tmp, &final_path).map_err(ApiError::internal)?;
-        File::open(a.dir.blobs())
-            .and_then(|d| d.sync_all())
+        // Durable before the metadata commit: renamed and the directory
+        // fsynced (files), or stored by the object store.
+        a.blobs
+            .put_bundle(&bundle_id, &tmp)
             .map_err(ApiError::internal)?;
         let bid: Sha256Hash = bundle_id.parse().map_err(ApiError::internal)?;
         let receipt = Receipt::new(
@@ -303,7 +281,7 @@ pub(crate) async fn upload_complete(
         }
         let receipt = earlier.unwrap_or(text);
         a.store.upload_delete(&u.id).map_err(ApiError::from)?;
-        let _ = fs::remove_dir_all(a.upload_dir(&u.id));
+        let _ = a.blobs.delete_upload(&u.id);
         Ok(ok_json(&Accepted { bundle_id, receipt }))
     })
     .await

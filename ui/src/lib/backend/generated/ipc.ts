@@ -6,7 +6,7 @@
  * for each, in every language (a Vitest test checks it against the
  * generated list). Adding one is an interface change.
  */
-export type Code = "wrong_passphrase" | "bad_secret" | "locked" | "not_found" | "invalid_input" | "invalid_record" | "wrong_reference" | "kind_change" | "path_not_absolute" | "file_not_found" | "file_unreadable" | "file_too_large" | "reason_required" | "vault_exists" | "not_a_vault" | "disk_full" | "corrupt" | "attachment_missing" | "attachment_corrupt" | "busy" | "cancelled" | "not_available" | "request_refused" | "internal" | "wrong_role" | "no_trust" | "trust_file_invalid" | "device_file_invalid" | "receipt_file_invalid" | "policy_invalid" | "device_keys_unreadable" | "device_not_enrolled" | "bundle_write_failed" | "nothing_to_export" | "not_a_bundle" | "bundle_version_unsupported" | "bundle_truncated" | "bundle_altered" | "bundle_forged" | "bundle_not_for_us" | "bundle_wrong_headquarters" | "unknown_sender" | "sender_key_invalid" | "bundle_replayed" | "bundle_sequence_reused" | "bundle_chain_broken" | "device_revoked" | "bundle_not_from_sender" | "bundle_bad_time" | "bundle_too_large" | "bundle_bad_layout" | "receipt_refused" | "network_off" | "sync_disabled" | "proxy_required" | "manual_mode" | "outside_window" | "proxy_down" | "bad_proxy" | "network" | "server_refused" | "server_protocol" | "bad_url" | "no_server_url" | "not_enrolled" | "no_server_key" | "server_key_invalid" | "server_key_mismatch" | "server_other_headquarters" | "bad_enroll_code" | "unknown_outbox_file" | "not_in_outbox" | "export_failed";
+export type Code = "wrong_passphrase" | "vault_erased" | "bad_secret" | "locked" | "not_found" | "invalid_input" | "invalid_record" | "wrong_reference" | "kind_change" | "path_not_absolute" | "file_not_found" | "file_unreadable" | "file_too_large" | "reason_required" | "vault_exists" | "not_a_vault" | "disk_full" | "corrupt" | "attachment_missing" | "attachment_corrupt" | "busy" | "cancelled" | "not_available" | "request_refused" | "internal" | "wrong_role" | "no_trust" | "trust_file_invalid" | "device_file_invalid" | "receipt_file_invalid" | "policy_invalid" | "device_keys_unreadable" | "device_not_enrolled" | "bundle_write_failed" | "nothing_to_export" | "not_a_bundle" | "bundle_version_unsupported" | "bundle_truncated" | "bundle_altered" | "bundle_forged" | "bundle_not_for_us" | "bundle_wrong_headquarters" | "unknown_sender" | "sender_key_invalid" | "bundle_replayed" | "bundle_sequence_reused" | "bundle_chain_broken" | "device_revoked" | "bundle_not_from_sender" | "bundle_bad_time" | "bundle_too_large" | "bundle_bad_layout" | "receipt_refused" | "network_off" | "sync_disabled" | "proxy_required" | "manual_mode" | "outside_window" | "proxy_down" | "bad_proxy" | "network" | "server_refused" | "server_protocol" | "bad_url" | "no_server_url" | "not_enrolled" | "no_server_key" | "server_key_invalid" | "server_key_mismatch" | "server_other_headquarters" | "bad_enroll_code" | "unknown_outbox_file" | "not_in_outbox" | "export_failed";
 
 /**
  * An error as the front end sees it:
@@ -434,7 +434,12 @@ problems: Array<string>,
  * Encrypted files in attachments/ that no record refers to (left by an
  * interrupted import); harmless, reported for completeness.
  */
-orphan_files: number, };
+orphan_files: number, 
+/**
+ * Facts that are not problems but must be named: recordings cut short
+ * and recovered from their complete segments, recordings in progress.
+ */
+notes?: Array<string>, };
 
 /**
  * The app's state before anything is unlocked: nothing about contents.
@@ -451,7 +456,12 @@ unlocked: boolean,
 /**
  * Minutes of inactivity before it locks itself.
  */
-idle_lock_minutes: number, };
+idle_lock_minutes: number, 
+/**
+ * Failed unlocks left before the vault is erased, if its owner set a
+ * limit (the unlock screen warns at 3 or fewer).
+ */
+attempts_left: number | null, };
 
 /**
  * `create_vault` arguments.
@@ -1760,6 +1770,7 @@ pull: PullSummary | null, };
 /** Every error code, in declaration order. */
 export const CODES: readonly Code[] = [
   "wrong_passphrase",
+  "vault_erased",
   "bad_secret",
   "locked",
   "not_found",
