@@ -131,7 +131,7 @@ export class MemoryBackend implements Backend {
 
   async appStatus(): Promise<AppStatus> {
     this.calls.push('app_status');
-    return { vault_exists: this.passphrase !== null, unlocked: this.unlocked, idle_lock_minutes: this.idleMinutes };
+    return { vault_exists: this.passphrase !== null, unlocked: this.unlocked, idle_lock_minutes: this.idleMinutes, attempts_left: null };
   }
 
   async createVault(role: Role, passphrase: string): Promise<CreatedVault> {
