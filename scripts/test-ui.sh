@@ -4,8 +4,13 @@
 # and WebKitWebDriver. Screenshots of every visited screen land in
 # target/ui-screenshots/ (CI keeps that folder).
 #
-# Needs (installed by `scripts/dev setup`): node/npm, Xvfb, xwd (x11-apps),
-# WebKitWebDriver (webkit2gtk-driver), tauri-driver (cargo install tauri-driver --locked).
+# Needs (installed by `scripts/dev setup`): node/npm, Xvfb, xwd and xlogo (x11-apps),
+# xdotool, gcore (gdb), WebKitWebDriver (webkit2gtk-driver), tauri-driver
+# (cargo install tauri-driver --locked).
+#
+# tests/ui/panic.test.mjs presses the panic shortcut from another window and
+# images the locked app with gcore (ptrace: root, or the same user where the
+# kernel's Yama setting allows it); it prints what it found in each process.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -16,7 +21,7 @@ die() { echo "error: $*" >&2; exit 1; }
 if ! command -v tauri-driver >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/tauri-driver" ]; then
   export PATH="$HOME/.cargo/bin:$PATH"
 fi
-for tool in node npm cargo Xvfb xwd WebKitWebDriver tauri-driver; do
+for tool in node npm cargo Xvfb xwd xlogo xdotool gcore WebKitWebDriver tauri-driver; do
   command -v "$tool" >/dev/null 2>&1 || die "$tool is missing: run scripts/dev setup"
 done
 
@@ -72,6 +77,10 @@ export DISPLAY=":$(head -n1 "$WORK/display")"
 # TEST-ONLY low scrypt work factor so unlocking takes milliseconds.
 export YADDASH_VAULT="$WORK/vault"
 export YADDASH_KDF_WORK_FACTOR=10
+# TEST ONLY as well: a lock reloads the page in the same web process instead
+# of ending that process (WebKitWebDriver loses its session when it ends);
+# tests/ui/panic.test.mjs unsets it for its last app, to measure the real lock.
+export YADDASH_TEST_KEEP_WEB_PROCESS=1
 export XDG_RUNTIME_DIR="$WORK/xdg-runtime"
 export XDG_DATA_HOME="$WORK/xdg-data"
 export XDG_CACHE_HOME="$WORK/xdg-cache"
@@ -129,7 +138,7 @@ PIDS+=($!)
 log "end-to-end tests"
 status=0
 YADDASH_APP_BIN="$APP_BIN" YADDASH_CLI_BIN="$CLI_BIN" YADDASH_HQ_BIN="$HQ_BIN" WEBDRIVER_URL="http://127.0.0.1:$PORT" SCREENSHOT_DIR="$SHOTS" \
-  timeout 600 node --test --test-reporter=spec tests/ui/ || status=$?
+  timeout 600 node --test --test-concurrency=1 --test-reporter=spec tests/ui/ || status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- tauri-driver log (last 60 lines) ---" >&2
   tail -n 60 "$WORK/tauri-driver.log" >&2 || true

@@ -21,7 +21,9 @@ unset PULSE_SERVER
 case "$cmd" in
   start)
     if ! pactl info >/dev/null 2>&1; then
-      pulseaudio --daemonize=yes -n --exit-idle-time=-1 --disallow-exit \
+      # VMIC_IDLE_EXIT: seconds without a client after which the server exits
+      # (the tests set it: a test process cannot stop it when it ends).
+      pulseaudio --daemonize=yes -n --exit-idle-time="${VMIC_IDLE_EXIT:--1}" \
         --log-target=file:"$dir/pulse.log" \
         -L "module-native-protocol-unix auth-anonymous=1" \
         -L "module-null-sink sink_name=vmic rate=48000 channels=1" \

@@ -7,6 +7,8 @@ import { svelteTesting } from '@testing-library/svelte/vite';
 export default defineConfig({
   plugins: [svelte(), svelteTesting()],
   clearScreen: false,
+  // The user guides are read from docs/guide.*.md (one copy, bundled as text).
+  server: { fs: { allow: ['.', '../docs'] } },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

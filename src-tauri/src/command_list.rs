@@ -17,6 +17,13 @@ macro_rules! with_app_commands {
             set_idle_lock,
             session_info,
             change_passphrase,
+            // under coercion: quick delete, duress passphrase, unlock limit
+            destroy_preview,
+            destroy_vault,
+            coercion_settings,
+            set_duress,
+            clear_duress,
+            set_unlock_limit,
             // records
             list_records,
             search,
@@ -30,6 +37,14 @@ macro_rules! with_app_commands {
             attach_bytes,
             list_attachments,
             check_vault,
+            // recording into an interview
+            recording_inputs,
+            recording_start,
+            recording_status,
+            recording_pause,
+            recording_resume,
+            recording_stop,
+            move_into_vault,
             // bundles, trust, devices, receipts
             outbox_status,
             export_bundle,
@@ -66,6 +81,12 @@ macro_rules! with_app_commands {
             register_mark_distinct,
             register_set_status,
             register_export,
+            // evidence packs (coordinator vaults)
+            evidence_export,
+            // the panic shortcut (panic.rs)
+            panic_info,
+            set_panic_action,
+            panic_now,
         }
     };
 }

@@ -20,8 +20,9 @@ use yaddash_api::{
     RevisionOrigin, RevokeDeviceRequest, TrustExportRequest, TrustSummary,
 };
 use yaddash_api::{
-    DuplicateSuggestion, MergeSummary, RegisterExportRequest, RegisterExported,
-    RegisterPairRequest, RegisterRow, RegisterStatusRequest,
+    DuplicateSuggestion, EvidenceExportRequest, EvidenceExported, MergeSummary,
+    RegisterExportRequest, RegisterExported, RegisterPairRequest, RegisterRow,
+    RegisterStatusRequest,
 };
 
 use yaddash_api::{
@@ -30,6 +31,7 @@ use yaddash_api::{
 };
 
 use crate::WindowEvents;
+use crate::panic::{PanicAction, PanicInfo, PanicState};
 
 type S<'a> = State<'a, AppState>;
 
@@ -48,18 +50,59 @@ pub fn unlock(s: S<'_>, req: UnlockRequest) -> ApiResult<SessionInfo> {
     s.unlock(req)
 }
 
+/// Locks, then loads the window in a fresh web process (the one that
+/// showed the vault ends; see panic.rs).
 #[tauri::command(async)]
-pub fn lock(s: S<'_>) -> ApiResult<()> {
-    s.lock()
+pub fn lock(s: S<'_>, window: WebviewWindow) -> ApiResult<()> {
+    let locked = s.lock();
+    crate::panic::forget_web_content(&window);
+    locked
 }
 
-/// Locks at once and gets the window out of sight.
+/// Locks at once and gets the window out of sight (Ctrl+Shift+L in the
+/// window: always this, whatever the panic shortcut's action).
 #[tauri::command(async)]
 pub fn panic_lock(s: S<'_>, window: WebviewWindow) -> ApiResult<()> {
     let locked = s.lock();
     // Locking is what matters; a window manager may refuse to minimise.
     let _ = window.minimize();
+    crate::panic::forget_web_content(&window);
     locked
+}
+
+/// What a quick delete would lose (shown during its countdown).
+#[tauri::command(async)]
+pub fn destroy_preview(s: S<'_>) -> ApiResult<yaddash_api::Unsent> {
+    s.destroy_preview()
+}
+
+/// Quick delete; afterwards the app shows the first-run screen.
+#[tauri::command(async)]
+pub fn destroy_vault(s: S<'_>) -> ApiResult<yaddash_api::DestroyReport> {
+    s.destroy_vault()
+}
+
+#[tauri::command(async)]
+pub fn coercion_settings(s: S<'_>) -> ApiResult<yaddash_api::CoercionSettings> {
+    s.coercion_settings()
+}
+
+#[tauri::command(async)]
+pub fn set_duress(
+    s: S<'_>,
+    req: yaddash_api::SetDuressRequest,
+) -> ApiResult<yaddash_api::CoercionSettings> {
+    s.set_duress(req)
+}
+
+#[tauri::command(async)]
+pub fn clear_duress(s: S<'_>) -> ApiResult<yaddash_api::CoercionSettings> {
+    s.clear_duress()
+}
+
+#[tauri::command(async)]
+pub fn set_unlock_limit(s: S<'_>, limit: Option<u32>) -> ApiResult<yaddash_api::CoercionSettings> {
+    s.set_unlock_limit(limit)
 }
 
 #[tauri::command(async)]
@@ -153,6 +196,47 @@ pub fn list_attachments(s: S<'_>, id: Uuid) -> ApiResult<Vec<AttachmentInfo>> {
 #[tauri::command(async)]
 pub fn check_vault(s: S<'_>) -> ApiResult<CheckReport> {
     s.check_vault()
+}
+
+#[tauri::command(async)]
+pub fn recording_inputs(s: S<'_>) -> ApiResult<Vec<yaddash_api::InputInfo>> {
+    s.recording_inputs()
+}
+
+#[tauri::command(async)]
+pub fn recording_start(
+    s: S<'_>,
+    req: yaddash_api::RecordingStartRequest,
+) -> ApiResult<yaddash_api::RecordingStatus> {
+    s.recording_start(req)
+}
+
+#[tauri::command(async)]
+pub fn recording_status(s: S<'_>) -> ApiResult<yaddash_api::RecordingStatus> {
+    s.recording_status()
+}
+
+#[tauri::command(async)]
+pub fn recording_pause(s: S<'_>) -> ApiResult<yaddash_api::RecordingStatus> {
+    s.recording_pause()
+}
+
+#[tauri::command(async)]
+pub fn recording_resume(s: S<'_>) -> ApiResult<yaddash_api::RecordingStatus> {
+    s.recording_resume()
+}
+
+#[tauri::command(async)]
+pub fn recording_stop(s: S<'_>) -> ApiResult<yaddash_api::RecordingInfo> {
+    s.recording_stop()
+}
+
+#[tauri::command(async)]
+pub fn move_into_vault(
+    s: S<'_>,
+    req: yaddash_api::MoveIntoVaultRequest,
+) -> ApiResult<yaddash_api::MovedIntoVault> {
+    s.move_into_vault(req)
 }
 
 #[tauri::command(async)]
@@ -325,4 +409,28 @@ pub fn register_set_status(s: S<'_>, req: RegisterStatusRequest) -> ApiResult<()
 #[tauri::command(async)]
 pub fn register_export(s: S<'_>, req: RegisterExportRequest) -> ApiResult<RegisterExported> {
     s.register_export(req)
+}
+
+#[tauri::command(async)]
+pub fn evidence_export(s: S<'_>, req: EvidenceExportRequest) -> ApiResult<EvidenceExported> {
+    s.evidence_export(req)
+}
+
+// ----- the panic shortcut (panic.rs) ------------------------------------------
+
+#[tauri::command(async)]
+pub fn panic_info(p: State<'_, PanicState>) -> PanicInfo {
+    p.info()
+}
+
+/// The panic action, from the window (where the desktop gave no key grab).
+#[tauri::command(async)]
+pub fn panic_now(app: AppHandle) {
+    crate::panic::run_panic(&app);
+}
+
+#[tauri::command(async)]
+pub fn set_panic_action(p: State<'_, PanicState>, action: PanicAction) -> PanicInfo {
+    p.set_action(action);
+    p.info()
 }

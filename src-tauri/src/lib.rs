@@ -7,6 +7,7 @@
 #[macro_use]
 mod command_list;
 mod commands;
+pub mod panic;
 mod protocol;
 
 use std::time::Duration;
@@ -57,10 +58,16 @@ const IDLE_CHECK_EVERY: Duration = Duration::from_secs(5);
 /// Builds and runs the app until its window closes.
 pub fn run() {
     let result = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
         .manage(AppState::new(Config::from_env()))
+        .manage(panic::PanicState::default())
+        // No shortcut here: a grab that fails must not stop the app
+        // starting; panic::install grabs it and reports the outcome.
+        .plugin(tauri_plugin_global_shortcut::Builder::new().build())
         .register_asynchronous_uri_scheme_protocol(protocol::SCHEME, protocol::handle)
         .invoke_handler(with_app_commands!(handler))
         .setup(|app| {
+            panic::install(app.handle());
             let handle = app.handle().clone();
             std::thread::Builder::new()
                 .name("idle-lock".into())
@@ -70,6 +77,7 @@ pub fn run() {
                         let state = handle.state::<AppState>();
                         if state.lock_if_idle(state.idle_limit()) {
                             let _ = handle.emit(LOCKED_EVENT, ());
+                            panic::forget_all_web_content(&handle);
                         }
                     }
                 })?;

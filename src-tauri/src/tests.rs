@@ -125,8 +125,13 @@ fn the_capability_allows_exactly_the_registered_commands() {
         .collect();
     assert_eq!(
         core,
-        ["core:event:allow-listen", "core:event:allow-unlisten"],
-        "no core or plugin permission beyond the lock event"
+        [
+            "core:event:allow-listen",
+            "core:event:allow-unlisten",
+            "dialog:allow-open",
+            "dialog:allow-save"
+        ],
+        "no core or plugin permission beyond the app's events and the open and save dialogs"
     );
 }
 

@@ -58,7 +58,10 @@ fn world() -> World {
 /// A's own keys and encrypted to the coordinator.
 fn forged_revision(w: &World, author: &str, at: &str) -> PathBuf {
     let id: uuid::Uuid = w.record.parse().expect("uuid");
-    let original = open(&w.b).record_changes(id).expect("B's record");
+    let original = open(&w.b)
+        .exchange()
+        .record_changes(id)
+        .expect("B's record");
     let mut body: Value = serde_json::from_str(&original.revisions[0].body).expect("body");
     body["names"][0] = Value::String("Rewritten by another device".into());
     let body = serde_json::to_string(&body).expect("json");

@@ -1,10 +1,11 @@
-//! Migrations: a vault written by the first schema opens and checks clean.
+//! Migrations: a vault written by the first schema opens and checks clean;
+//! one written by schema 6 keeps its per-bundle facts.
 
 use std::path::Path;
 
 use secrecy::SecretString;
 use yaddash_model::RecordKind;
-use yaddash_vault::{RecoveryCode, SCHEMA_VERSION, Unlock, Vault};
+use yaddash_vault::{RecoveryCode, SCHEMA_VERSION, Setting, Unlock, Vault};
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
@@ -19,12 +20,20 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 fn fixture() -> (tempfile::TempDir, std::path::PathBuf) {
+    fixture_named("vault-v1")
+}
+
+fn fixture_named(name: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("vault");
     copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/vault-v1"),
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(name),
         &dir,
     );
+    // git keeps no empty directory; a vault without attachments has one.
+    std::fs::create_dir_all(dir.join("attachments")).expect("mkdir");
     (tmp, dir)
 }
 
@@ -108,4 +117,58 @@ fn first_schema_vault_gets_its_persons_and_cases_in_the_list_index() {
         }
     }
     assert!(cases_seen > 0, "the fixture's case is in the list index");
+}
+
+/// Schema 9 moved the per-bundle facts out of `meta` rows
+/// (`outbox_sent:{seq}`, `hq_receipt:{id}`, `import_receipt:{id}`) into
+/// columns of `bundles_out`. A field vault written by schema 6 with such
+/// rows (tests/fixtures/make_vault_v6.rs) opens with the same facts.
+#[test]
+fn schema_6_vault_keeps_its_per_bundle_facts() {
+    const { assert!(SCHEMA_VERSION >= 7) };
+    let (_tmp, dir) = fixture_named("vault-v6");
+    let unlock = Unlock::Passphrase(SecretString::from("fixture passphrase v6"));
+    let vault = Vault::open(&dir, &unlock).expect("open the v6 fixture");
+    let report = vault.check(&mut |_| true).expect("check");
+    assert!(report.is_clean(), "{:?}", report.problems);
+    let b1 = "1".repeat(64);
+    let b2 = "2".repeat(64);
+    let ex = vault.exchange();
+    let out = ex.bundles_out().expect("bundles out");
+    assert_eq!(out.len(), 2);
+    assert_eq!(out[0].bundle_id, b1);
+    assert_eq!(
+        out[0].hq_received_at.as_deref(),
+        Some("2026-11-20T11:00:00Z")
+    );
+    assert_eq!(out[0].imported_at.as_deref(), Some("2026-11-21T09:00:00Z"));
+    assert_eq!(out[1].bundle_id, b2);
+    assert_eq!(ex.sent_bytes(1).expect("sent"), 0);
+    assert_eq!(ex.sent_bytes(2).expect("sent"), 1_048_576);
+    assert_eq!(
+        ex.hq_receipt(&b1).expect("hq receipt").as_deref(),
+        Some("fixture HQ receipt for bundle 1")
+    );
+    assert_eq!(
+        ex.import_receipt(&b1).expect("import receipt").as_deref(),
+        Some("fixture import receipt for bundle 1")
+    );
+    assert_eq!(ex.hq_receipt(&b2).expect("hq receipt"), None);
+    assert_eq!(ex.import_receipt(&b2).expect("import receipt"), None);
+    // The settings are read by the same keys as before.
+    assert_eq!(
+        vault.setting(Setting::HqUrl).expect("url").as_deref(),
+        Some("http://127.0.0.1:9")
+    );
+    assert_eq!(
+        vault
+            .setting(Setting::HqReceiptsAfter)
+            .expect("cursor")
+            .as_deref(),
+        Some("7")
+    );
+    drop(vault);
+    // Opened again (no migration left to run): the same.
+    let vault = Vault::open(&dir, &unlock).expect("open again");
+    assert_eq!(vault.exchange().sent_bytes(2).expect("sent"), 1_048_576);
 }

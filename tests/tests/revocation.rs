@@ -217,6 +217,7 @@ fn a_coordinator_may_accept_it_with_a_recorded_reason() {
     .expect("open");
     let bundle_id = out["bundle_id"].as_str().expect("bundle id");
     let stored = v
+        .exchange()
         .import_override(bundle_id)
         .expect("read")
         .expect("recorded");
@@ -224,7 +225,13 @@ fn a_coordinator_may_accept_it_with_a_recorded_reason() {
     assert_eq!(stored.by, coord_id.as_str().expect("id"));
     // The bundle imported before the revocation needed no override.
     let b1 = &v
+        .exchange()
         .bundles_in_from(f.device_id.parse().expect("uuid"))
         .expect("bundles")[0];
-    assert!(v.import_override(&b1.bundle_id).expect("read").is_none());
+    assert!(
+        v.exchange()
+            .import_override(&b1.bundle_id)
+            .expect("read")
+            .is_none()
+    );
 }

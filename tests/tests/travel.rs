@@ -169,7 +169,7 @@ fn only_what_headquarters_confirmed_is_removed_and_it_is_gone() {
         let v = open(f);
         let term = yaddash_model::fold::fold_word(CANARY);
         assert!(
-            !v.index_has_term(&term).expect("vocab"),
+            !v.travel().index_has_term(&term).expect("vocab"),
             "removed text still in the index"
         );
     }
@@ -195,7 +195,7 @@ fn forged_or_mismatched_receipts_remove_nothing() {
     // and plants receipts in the vault.
     let (bundle_id, seq) = {
         let v = open(f);
-        let b = v.bundles_out().expect("bundles").remove(0);
+        let b = v.exchange().bundles_out().expect("bundles").remove(0);
         (b.bundle_id, b.seq)
     };
     let device: uuid::Uuid = f.device_id.parse().expect("uuid");
@@ -243,9 +243,11 @@ fn forged_or_mismatched_receipts_remove_nothing() {
     for (what, text) in cases {
         {
             let mut v = open(f);
-            v.mark_bundles_imported(std::slice::from_ref(&bundle_id), "2026-11-25T00:00:00Z")
+            v.exchange_mut()
+                .mark_bundles_imported(std::slice::from_ref(&bundle_id), "2026-11-25T00:00:00Z")
                 .expect("mark");
-            v.set_meta(&format!("import_receipt:{bundle_id}"), &text)
+            v.exchange()
+                .set_import_receipt(&bundle_id, &text)
                 .expect("plant");
         }
         let r = f.json(&["travel", "prepare", "--yes", "--offline"]);
@@ -264,20 +266,20 @@ fn forged_or_mismatched_receipts_remove_nothing() {
     // a genuine import receipt.
     {
         let v = open(f);
-        v.set_meta(
-            &format!("import_receipt:{bundle_id}"),
-            &receipt(&coord_keys, seq, device, vec![rec]),
-        )
-        .expect("genuine");
+        v.exchange()
+            .set_import_receipt(&bundle_id, &receipt(&coord_keys, seq, device, vec![rec]))
+            .expect("genuine");
         let good_server = v
-            .meta(&format!("hq_receipt:{bundle_id}"))
+            .exchange()
+            .hq_receipt(&bundle_id)
             .expect("m")
             .expect("kept");
-        v.set_meta(
-            &format!("hq_receipt:{bundle_id}"),
-            &good_server.replacen("hq-received", "hq-receivdd", 1),
-        )
-        .expect("tamper");
+        v.exchange()
+            .set_hq_receipt(
+                &bundle_id,
+                &good_server.replacen("hq-received", "hq-receivdd", 1),
+            )
+            .expect("tamper");
     }
     let r = f.json(&["travel", "prepare", "--yes", "--offline"]);
     assert_eq!(r["removed_records"], 0, "{r}");

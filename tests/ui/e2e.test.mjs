@@ -737,3 +737,122 @@ test('the desktop app: create, lock, unlock, record, attach, search', async (t) 
     await screenshot('coordinator-device-revoked');
   });
 });
+
+// Under coercion (issue 13), over a vault of its own: the quick-delete
+// countdown (with the records headquarters does not hold yet) and Cancel,
+// the warning before the last failed unlocks, the duress passphrase opening
+// the empty decoy, and quick delete ending on the first-run screen.
+test('under coercion: quick delete, unlock limit, duress passphrase', async (t) => {
+  const DURESS = 'purple monkey dishwasher';
+  const vault = join(await mkdtemp(join(tmpdir(), 'yaddash-coercion-')), 'vault');
+  const app = join(STICK, '..', `${STICK.split('/').pop()}-coercion-app.sh`);
+  await writeFile(app, `#!/bin/sh\nYADDASH_VAULT='${vault}'\nexport YADDASH_VAULT\nexec '${APP}' "$@"\n`);
+  await chmod(app, 0o755);
+  const choose = (css, value) =>
+    s.execute(
+      `const sel = document.querySelector(arguments[0]); sel.value = arguments[1]; sel.dispatchEvent(new Event('change', { bubbles: true }));`,
+      [css, value],
+    );
+  const toCard = () => s.execute(`document.querySelector('[data-testid=coercion-card]').scrollIntoView({ block: 'start' })`);
+
+  await t.test('the countdown names what would be lost, in three languages, and Cancel stops it', async () => {
+    // The test before leaves its coordinator session open (the driver
+    // allows one session at a time).
+    await s?.quit();
+    s = await Session.start(URL, app);
+    await createVault('field', 'coercion-');
+    await (await s.find('[data-testid=new-record]')).click();
+    await fill('[data-testid=person-name]', 'Əliyev Tofiq');
+    await (await s.find('[data-testid=save]')).click();
+    await s.waitFor('[data-testid=person-page]');
+    await s.clickText('nav button', 'Settings');
+    await s.waitFor('[data-testid=coercion-card]');
+    await toCard();
+    await screenshot('coercion-settings');
+    const titles = { en: 'Settings', az: 'Ayarlar', ru: 'Настройки' };
+    try {
+      for (const lang of ['en', 'az', 'ru']) {
+        await choose('.lang select', lang);
+        await s.waitUntil(`return document.querySelector('#settings-title')?.textContent === arguments[0]`, [titles[lang]]);
+        await toCard();
+        if (lang !== 'en') await screenshot(`coercion-settings-${lang}`);
+        await (await s.find('[data-testid=quick-delete]')).click();
+        const unsent = await s.waitFor('[data-testid=quick-delete-unsent]', { timeoutMs: 10_000 });
+        if (lang === 'en') assert.match(await unsent.text(), /^1 record is not held by headquarters yet/);
+        await s.execute(`document.querySelector('[data-testid=quick-delete-countdown]').scrollIntoView({ block: 'center' })`);
+        await screenshot(`coercion-countdown-${lang}`);
+        await (await s.find('[data-testid=quick-delete-cancel]')).click();
+        await s.waitFor('[data-testid=quick-delete]');
+      }
+    } finally {
+      await choose('.lang select', 'en').catch(() => {});
+    }
+    // Cancelled three times: the vault and its record are still there.
+    await sleep(6000);
+    await s.clickText('nav button', 'Persons');
+    await s.waitUntil(`return [...document.querySelectorAll('[data-testid=record-row]')].some(e => e.textContent.includes('Əliyev'))`, [], {
+      what: 'the record kept after Cancel',
+    });
+  });
+
+  await t.test('with an unlock limit, the unlock screen warns before the last attempts', async () => {
+    await s.clickText('nav button', 'Settings');
+    await s.waitFor('#unlock-limit');
+    await setValue('#unlock-limit', '3');
+    await s.clickText('[data-testid=coercion-card] button', 'Save');
+    await s.waitUntil(`return /after 3 failed unlocks/.test(document.querySelector('[data-testid=coercion-card]')?.textContent ?? '')`, [], {
+      what: 'the limit saved',
+    });
+    await (await s.find('[data-testid=lock]')).click();
+    await s.waitFor('[data-testid=attempts-warning]');
+    await fill('#secret', 'not the passphrase');
+    await (await s.find('[data-testid=unlock-form] button[type=submit]')).click();
+    await s.waitUntil(`return /^2 attempts left/.test(document.querySelector('[data-testid=attempts-warning]')?.textContent ?? '')`, [], {
+      what: 'the warning with 2 attempts left',
+      timeoutMs: 30_000,
+    });
+    await screenshot('coercion-unlock-warning');
+    await unlockApp();
+  });
+
+  await t.test('the duress passphrase opens the empty decoy', async () => {
+    await s.clickText('nav button', 'Settings');
+    await s.waitFor('#duress');
+    await fill('#duress', DURESS);
+    await fill('#duress-again', DURESS);
+    await (await s.find('[data-testid=duress-save]')).click();
+    await s.waitUntil(`return document.querySelector('[data-testid=duress-state]')?.textContent === 'A duress passphrase is set.'`, [], {
+      what: 'the duress passphrase set',
+      timeoutMs: 30_000,
+    });
+    await toCard();
+    await screenshot('coercion-duress-set');
+    await (await s.find('[data-testid=lock]')).click();
+    await s.waitFor('[data-testid=unlock-form]');
+    await fill('#secret', DURESS);
+    await (await s.find('[data-testid=unlock-form] button[type=submit]')).click();
+    await s.waitFor('[data-testid=new-record]', { timeoutMs: 30_000 });
+    await s.waitFor('[data-testid=search]');
+    await sleep(500);
+    assert.equal(await s.execute(`return document.querySelectorAll('[data-testid=record-row]').length`), 0, 'the decoy is empty');
+    await screenshot('coercion-decoy-open');
+    // The real passphrase opens nothing any more.
+    await (await s.find('[data-testid=lock]')).click();
+    await fill('#secret', PASSPHRASE);
+    await (await s.find('[data-testid=unlock-form] button[type=submit]')).click();
+    await s.waitFor('[data-testid=unlock-form] .error', { timeoutMs: 30_000 });
+    await fill('#secret', DURESS);
+    await (await s.find('[data-testid=unlock-form] button[type=submit]')).click();
+    await s.waitFor('[data-testid=new-record]', { timeoutMs: 30_000 });
+  });
+
+  await t.test('quick delete runs out its countdown and leaves a fresh install', async () => {
+    await s.clickText('nav button', 'Settings');
+    await (await s.waitFor('[data-testid=quick-delete]')).click();
+    await s.waitFor('[data-testid=quick-delete-countdown]');
+    await s.waitFor('[data-testid=create-form]', { timeoutMs: 20_000 });
+    await screenshot('coercion-after-quick-delete');
+    await s.quit();
+    s = undefined;
+  });
+});

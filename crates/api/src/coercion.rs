@@ -14,7 +14,7 @@ use crate::{ApiError, ApiResult, AppState, Code, secret};
 pub use yaddash_outbox::Unsent;
 
 /// The coercion settings of the unlocked vault.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct CoercionSettings {
     /// A duress passphrase is set (known only inside the unlocked vault).
     pub duress_set: bool,
@@ -23,10 +23,16 @@ pub struct CoercionSettings {
 }
 
 /// `set_duress` arguments.
-#[derive(Deserialize)]
+#[derive(Deserialize, ts_rs::TS)]
 pub struct SetDuressRequest {
     /// The duress passphrase.
     pub passphrase: String,
+}
+
+/// Any failure of quick delete is its own code: the user must know the
+/// vault may be partly left, whatever the cause.
+pub(crate) fn quick_delete_failed(e: yaddash_vault::VaultError) -> ApiError {
+    ApiError::new(Code::QuickDeleteFailed, e.to_string())
 }
 
 impl AppState {
@@ -54,10 +60,10 @@ impl AppState {
         let report = match taken.flatten() {
             Some(vault) => {
                 self.lock_requested.store(false, Ordering::SeqCst);
-                vault.destroy()?
+                vault.destroy().map_err(quick_delete_failed)?
             }
             None if dir.join("keyslots").is_dir() || dir.join("vault.db").is_file() => {
-                yaddash_vault::destroy(&dir)?
+                yaddash_vault::destroy(&dir).map_err(quick_delete_failed)?
             }
             None => DestroyReport::default(),
         };
@@ -92,16 +98,93 @@ impl AppState {
         if let Some(n) = limit
             && !yaddash_vault::UNLOCK_LIMIT_RANGE.contains(&n)
         {
+            let (min, max) = (
+                *yaddash_vault::UNLOCK_LIMIT_RANGE.start(),
+                *yaddash_vault::UNLOCK_LIMIT_RANGE.end(),
+            );
             return Err(ApiError::new(
-                Code::InvalidInput,
-                format!(
-                    "the number of failed unlocks must be between {} and {}",
-                    yaddash_vault::UNLOCK_LIMIT_RANGE.start(),
-                    yaddash_vault::UNLOCK_LIMIT_RANGE.end()
-                ),
-            ));
+                Code::UnlockLimitRange,
+                format!("the number of failed unlocks must be between {min} and {max}"),
+            )
+            .with("min", min)
+            .with("max", max));
         }
         self.with_vault(|v| Ok(v.set_unlock_limit(limit)?))?;
         self.coercion_settings()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::{AppState, Code, Config, CreateVaultRequest, MIN_WORK_FACTOR, Role, UnlockRequest};
+
+    const PASS: &str = "correct horse battery";
+
+    fn created(dir: &Path) -> AppState {
+        let s = AppState::new(Config {
+            vault_dir: dir.join("vault"),
+            kdf_work_factor: MIN_WORK_FACTOR,
+        });
+        s.create_vault(CreateVaultRequest {
+            role: Role::Field,
+            passphrase: PASS.into(),
+        })
+        .expect("create");
+        s
+    }
+
+    fn unlock(s: &AppState, p: &str) -> Result<(), Code> {
+        s.unlock(UnlockRequest::Passphrase { secret: p.into() })
+            .map(|_| ())
+            .map_err(|e| e.code)
+    }
+
+    #[test]
+    fn quick_delete_leaves_a_fresh_install_locked_or_unlocked() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let s = created(tmp.path());
+        assert_eq!(s.destroy_preview().expect("preview").records, Some(0));
+        let r = s.destroy_vault().expect("destroy");
+        assert!(r.left.is_empty());
+        let st = s.app_status().expect("status");
+        assert!(!st.vault_exists && !st.unlocked);
+        assert!(!tmp.path().join("vault").exists());
+        // Locked, too; then a new vault can be made where it was.
+        let s = created(tmp.path());
+        s.lock().expect("lock");
+        s.destroy_vault().expect("destroy locked");
+        assert!(!s.app_status().expect("status").vault_exists);
+        assert!(s.destroy_vault().is_ok(), "twice is fine");
+    }
+
+    #[test]
+    fn duress_and_limit_through_the_app_state() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let s = created(tmp.path());
+        assert!(s.set_unlock_limit(Some(2)).is_err());
+        let c = s.set_unlock_limit(Some(3)).expect("limit");
+        assert_eq!(c.unlock_limit, Some(3));
+        let c = s
+            .set_duress(crate::SetDuressRequest {
+                passphrase: "purple monkey dishwasher".into(),
+            })
+            .expect("duress");
+        assert!(c.duress_set);
+        s.lock().expect("lock");
+        assert_eq!(s.app_status().expect("status").attempts_left, Some(3));
+        assert_eq!(unlock(&s, "wrong wrong wrong"), Err(Code::WrongPassphrase));
+        assert_eq!(s.app_status().expect("status").attempts_left, Some(2));
+        unlock(&s, "purple monkey dishwasher").expect("the decoy opens");
+        assert!(!s.coercion_settings().expect("settings").duress_set);
+        s.lock().expect("lock");
+        assert_eq!(unlock(&s, PASS), Err(Code::WrongPassphrase));
+        assert_eq!(unlock(&s, PASS), Err(Code::WrongPassphrase));
+        assert_eq!(unlock(&s, PASS), Err(Code::WrongPassphrase));
+        assert!(
+            !s.app_status().expect("status").vault_exists,
+            "erased at the limit"
+        );
     }
 }

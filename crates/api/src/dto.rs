@@ -533,3 +533,41 @@ pub struct RegisterExported {
     /// Its size.
     pub bytes: usize,
 }
+
+// ----- the panic shortcut (the app's panic.rs) -----
+
+/// What the panic shortcut does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum PanicAction {
+    /// Lock the vault, forget the screen, minimise the window.
+    LockAndHide,
+    /// Destroy the vault (quick delete), then the same as lock and hide.
+    QuickDelete,
+}
+
+/// Whether the shortcut works while another program has the focus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum GlobalShortcutStatus {
+    /// Grabbed on the X11 display: works whatever window has the focus.
+    Active,
+    /// A Wayland session: no program may grab keys; bind
+    /// `pkill -USR1 -x yaddash-app` in the desktop's shortcut settings.
+    Wayland,
+    /// Another program holds the same keys, or there is no X display.
+    Unavailable,
+}
+
+/// What the Settings screen shows.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct PanicInfo {
+    /// The chosen action.
+    pub action: PanicAction,
+    /// The shortcut, as a label.
+    pub shortcut: &'static str,
+    /// Whether it works outside the window.
+    pub global: GlobalShortcutStatus,
+    /// Whether this build carries out a quick delete (the app's `QUICK_DELETE_AVAILABLE`).
+    pub quick_delete_available: bool,
+}

@@ -192,6 +192,41 @@ codes! {
     // ----- the register -----
     /// An export could not be produced. Params: `format`.
     ExportFailed,
+    // ----- evidence packs -----
+    /// The evidence pack cannot be made as asked; nothing was written.
+    EvidenceRefused,
+    /// A revision or attachment does not match its hash: no pack was written.
+    EvidenceDamaged,
+    /// Writing the evidence pack failed; nothing was left behind.
+    EvidenceWriteFailed,
+    // ----- under coercion -----
+    /// The number of failed unlocks is out of range. Params: `min`, `max`.
+    UnlockLimitRange,
+    /// Quick delete did not finish: the vault may be partly left.
+    QuickDeleteFailed,
+    // ----- recording -----
+    /// No microphone (audio input) at all.
+    NoMicrophone,
+    /// The chosen audio input is gone.
+    MicrophoneUnknown,
+    /// The audio input refused to open or failed while recording.
+    MicrophoneFailed,
+    /// Encoding or saving the recording failed.
+    RecordingFailed,
+    /// A recording is already running.
+    RecordingRunning,
+    /// No recording is running.
+    NoRecording,
+    /// Recordings belong to a saved interview.
+    NotAnInterview,
+    /// Too little free disk space to start recording. Params: `free_mib`, `need_mib`.
+    RecordingLowSpace,
+    /// Only a regular file can be moved into the vault.
+    NotARegularFile,
+    /// The file changed while it was imported: the original was kept.
+    FileChanged,
+    /// Saved and verified in the vault, but the original could not be removed.
+    OriginalNotRemoved,
 }
 
 /// A parameter of an error: a number or a fixed word (a record kind, a
@@ -208,6 +243,12 @@ pub enum Param {
 impl From<u64> for Param {
     fn from(n: u64) -> Self {
         Param::Number(n)
+    }
+}
+
+impl From<u32> for Param {
+    fn from(n: u32) -> Self {
+        Param::Number(n.into())
     }
 }
 
@@ -464,6 +505,41 @@ impl From<RegisterError> for ApiError {
                 ApiError::new(Code::ExportFailed, detail).with("format", format)
             }
         }
+    }
+}
+
+impl From<yaddash_evidence::EvidenceError> for ApiError {
+    fn from(e: yaddash_evidence::EvidenceError) -> Self {
+        use yaddash_evidence::EvidenceError as E;
+        let detail = e.to_string();
+        match e {
+            E::Vault(v) => v.into(),
+            E::Register(r) => r.into(),
+            E::Exchange(x) => x.into(),
+            E::Refused(_) => ApiError::new(Code::EvidenceRefused, detail),
+            E::Damaged(_) => ApiError::new(Code::EvidenceDamaged, detail),
+            E::Write { .. } => ApiError::new(Code::EvidenceWriteFailed, detail),
+        }
+    }
+}
+
+impl From<yaddash_audio::AudioError> for ApiError {
+    fn from(e: yaddash_audio::AudioError) -> Self {
+        use yaddash_audio::AudioError as A;
+        let detail = e.to_string();
+        ApiError::new(
+            match e {
+                A::NoInput => Code::NoMicrophone,
+                A::UnknownInput(_) => Code::MicrophoneUnknown,
+                A::Device(_) => Code::MicrophoneFailed,
+                A::Encode(yaddash_audio::EncodeError::Io(io)) if is_disk_full(&io) => {
+                    Code::DiskFull
+                }
+                A::Encode(_) => Code::RecordingFailed,
+                _ => Code::MicrophoneFailed,
+            },
+            detail,
+        )
     }
 }
 

@@ -6,7 +6,9 @@
 use std::path::PathBuf;
 
 use uuid::Uuid;
+use yaddash_audio::AudioError;
 use yaddash_bundle::{ReadError, ReceiptError};
+use yaddash_evidence::EvidenceError;
 use yaddash_exchange::{ExchangeError, FileKind, ImportError};
 use yaddash_model::{InvalidRecord, RecordKind};
 use yaddash_outbox::{OutboxError, Refusal};
@@ -255,6 +257,70 @@ fn example(code: Code, dir: &Path) -> ApiError {
             format: "pdf",
             problem: "no font".into(),
         }),
+        Code::EvidenceRefused => api(EvidenceError::Refused(
+            "device x is not enrolled here".into(),
+        )),
+        Code::EvidenceDamaged => api(EvidenceError::Damaged(
+            "attachment x does not match its capture hash".into(),
+        )),
+        Code::EvidenceWriteFailed => api(EvidenceError::Write {
+            path: "/out/pack.zip".into(),
+            problem: "permission denied".into(),
+        }),
+        Code::UnlockLimitRange => {
+            let s = field_state(&dir.join("limit"));
+            s.set_unlock_limit(Some(2)).expect_err("below the minimum")
+        }
+        Code::QuickDeleteFailed => crate::coercion::quick_delete_failed(VaultError::Io {
+            context: "removing the vault".into(),
+            source: io(std::io::ErrorKind::PermissionDenied),
+        }),
+        Code::NoMicrophone => api(AudioError::NoInput),
+        Code::MicrophoneUnknown => api(AudioError::UnknownInput("hw:9".into())),
+        Code::MicrophoneFailed => api(AudioError::Device("the device is busy".into())),
+        Code::RecordingFailed => api(AudioError::Encode(yaddash_audio::EncodeError::Io(io(
+            std::io::ErrorKind::PermissionDenied,
+        )))),
+        Code::RecordingRunning => ApiError::new(code, "a recording is already running"),
+        Code::NoRecording => {
+            let s = field_state(&dir.join("norec"));
+            s.recording_stop().expect_err("nothing is recording")
+        }
+        Code::NotAnInterview => {
+            let s = field_state(&dir.join("notint"));
+            let saved = s
+                .save_record(SaveRecordRequest {
+                    id: None,
+                    record: Record::Person(yaddash_model::Person {
+                        names: vec!["A".into()],
+                        birth_year: None,
+                        roles: vec![],
+                        notes: None,
+                        confidentiality: yaddash_model::Confidentiality::Internal,
+                        reliability: yaddash_model::Reliability::Unknown,
+                    }),
+                })
+                .expect("save");
+            s.recording_start(RecordingStartRequest {
+                record_id: saved.id,
+                input: None,
+                consent_seconds: None,
+            })
+            .expect_err("a person is not an interview")
+        }
+        Code::RecordingLowSpace => ApiError::new(code, "only 10 MiB free")
+            .with("free_mib", 10u64)
+            .with("need_mib", 200u64),
+        Code::NotARegularFile => {
+            let s = field_state(&dir.join("notfile"));
+            s.move_into_vault(MoveIntoVaultRequest {
+                record_id: Uuid::now_v7(),
+                path: dir.display().to_string(),
+            })
+            .expect_err("a directory")
+        }
+        Code::FileChanged => ApiError::new(code, "the file changed while it was imported"),
+        Code::OriginalNotRemoved => ApiError::new(code, "the original could not be overwritten"),
     }
 }
 

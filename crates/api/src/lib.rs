@@ -12,6 +12,8 @@
 mod coercion;
 pub mod dto;
 mod error;
+mod evidence;
+mod recording;
 mod register;
 mod sync;
 pub mod typescript;
@@ -31,17 +33,21 @@ use zeroize::Zeroizing;
 pub use coercion::{CoercionSettings, SetDuressRequest, Unsent};
 pub use dto::*;
 pub use error::{ApiError, ApiResult, Code, Param};
+pub use evidence::{EvidenceExportRequest, EvidenceExported};
+pub use recording::{MoveIntoVaultRequest, MovedIntoVault, RecordingStartRequest, RecordingStatus};
 pub use register::MAX_REASON_CHARS;
 pub use sync::{
     AUTO_SYNC_EVERY, EnrollRequest, HqPullRequest, INVITE_HOURS_MAX, JobEvents, JobFinished,
     JobKind, JobProgress, MAX_TRAVEL_WAIT_SECS, PolicyForm, PolicyInfo, PullSummary,
     SyncStartRequest, TravelPrepareRequest,
 };
+pub use yaddash_audio::InputInfo;
 /// Types sent across IPC as they are.
 pub use yaddash_model::{Record, RecordKind};
 /// The outbox's types the app shows as they are.
 pub use yaddash_outbox::travel::{Report as TravelReport, Status as TravelStatus};
 pub use yaddash_outbox::{Enrolled, Entry as OutboxEntry, Event as SyncEvent, Invite, SyncReport};
+pub use yaddash_vault::RecordingInfo;
 pub use yaddash_vault::{AttachmentInfo, CheckReport, DestroyReport, Revision, StoredRecord};
 
 /// Environment variable naming the vault directory (overrides the default).
@@ -132,6 +138,14 @@ fn lock_ignoring_poison<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Closes the vault where it lies. Assigning `None` drops the `Vault` in
+/// place, so its keys (the storage identity is stored inline) are wiped in
+/// the shared allocation itself; `Option::take` would move them out to be
+/// wiped elsewhere and leave their bytes behind in it.
+pub(crate) fn close_in_place(slot: &mut Option<Vault>) {
+    *slot = None;
+}
+
 fn secret(s: String) -> SecretString {
     SecretString::from(Zeroizing::new(s).as_str())
 }
@@ -192,18 +206,17 @@ impl AppState {
     fn lock_now(&self) {
         self.lock_requested.store(true, Ordering::SeqCst);
         self.cancel_job();
-        let taken = match self.vault.try_lock() {
-            Ok(mut g) => g.take(),
-            Err(TryLockError::Poisoned(p)) => p.into_inner().take(),
+        match self.vault.try_lock() {
+            Ok(mut g) => close_in_place(&mut g),
+            Err(TryLockError::Poisoned(p)) => close_in_place(&mut p.into_inner()),
             Err(TryLockError::WouldBlock) if self.job_running() => {
                 // The transfer holds the vault; it was told to stop and
                 // drops the vault when it does (see sync.rs).
                 return;
             }
-            Err(TryLockError::WouldBlock) => lock_ignoring_poison(&self.vault).take(),
+            Err(TryLockError::WouldBlock) => close_in_place(&mut lock_ignoring_poison(&self.vault)),
         };
         self.lock_requested.store(false, Ordering::SeqCst);
-        drop(taken);
     }
 
     /// Whether the vault is open (possibly held by a transfer).
@@ -211,7 +224,7 @@ impl AppState {
         let settle = |mut g: MutexGuard<'_, Option<Vault>>| {
             // A lock that found the vault busy: finish it now.
             if self.lock_requested.swap(false, Ordering::SeqCst) {
-                drop(g.take());
+                close_in_place(&mut g);
             }
             g.is_some()
         };
@@ -249,7 +262,7 @@ impl AppState {
             lock_ignoring_poison(&self.vault)
         };
         if self.lock_requested.swap(false, Ordering::SeqCst) {
-            drop(guard.take());
+            close_in_place(&mut guard);
             return Err(ApiError::locked());
         }
         Ok(guard)
@@ -443,18 +456,19 @@ impl AppState {
     /// was imported). Revisions not listed were saved on this device.
     pub fn record_provenance(&self, id: Uuid) -> ApiResult<Vec<RevisionOrigin>> {
         self.with_vault(|v| {
-            let devices = v.devices()?;
-            let conflicts = v.revision_conflicts(Some(id))?;
+            let devices = v.exchange().devices()?;
+            let conflicts = v.exchange().revision_conflicts(Some(id))?;
             let mut out = Vec::new();
-            for (rev, device_id, source_rev, bundle_id) in v.provenance(id)? {
-                let accepted_after_revocation = v.import_override(&bundle_id)?.map(|o| o.reason);
+            for (rev, device_id, source_rev, bundle_id) in v.exchange().provenance(id)? {
+                let accepted_after_revocation =
+                    v.exchange().import_override(&bundle_id)?.map(|o| o.reason);
                 let pending_conflict = conflicts
                     .iter()
                     .any(|c| c.rev == rev && c.accepted_at.is_none());
                 let device = devices
                     .iter()
                     .find(|d| d.device_id.to_string() == device_id);
-                let bundle = v.bundle_in(&bundle_id)?;
+                let bundle = v.exchange().bundle_in(&bundle_id)?;
                 out.push(RevisionOrigin {
                     rev,
                     device_label: device.and_then(|d| d.label.clone()),
@@ -557,8 +571,8 @@ impl AppState {
     /// What is waiting to be sent.
     pub fn outbox_status(&self) -> ApiResult<OutboxStatus> {
         self.with_vault(|v| {
-            let pending = v.pending_export()?;
-            let last = v.bundles_out()?.pop();
+            let pending = v.exchange().pending_export()?;
+            let last = v.exchange().bundles_out()?.pop();
             Ok(OutboxStatus {
                 pending_records: pending.records.len() as u64,
                 pending_attachments: pending.attachments.len() as u64,
@@ -601,7 +615,8 @@ impl AppState {
     /// The devices enrolled with this coordinator vault.
     pub fn list_devices(&self) -> ApiResult<Vec<DeviceSummary>> {
         self.with_vault(|v| {
-            Ok(v.devices()?
+            Ok(v.exchange()
+                .devices()?
                 .into_iter()
                 .map(|d| {
                     let id = yaddash_exchange::PublicIdentity {
@@ -640,7 +655,7 @@ impl AppState {
     /// The trust file this vault holds, if any.
     pub fn trust_info(&self) -> ApiResult<Option<TrustSummary>> {
         self.with_vault(|v| {
-            let Some((_, doc)) = v.trust()? else {
+            let Some((_, doc)) = v.exchange().trust()? else {
                 return Ok(None);
             };
             let t: yaddash_exchange::TrustFile = serde_json::from_str(&doc).map_err(|_| {
@@ -768,7 +783,8 @@ impl AppState {
     /// headquarters confirmed.
     pub fn bundles_out(&self) -> ApiResult<Vec<BundleOutSummary>> {
         self.with_vault(|v| {
-            Ok(v.bundles_out()?
+            Ok(v.exchange()
+                .bundles_out()?
                 .into_iter()
                 .map(|b| BundleOutSummary {
                     seq: b.seq,

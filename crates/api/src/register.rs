@@ -113,7 +113,8 @@ impl AppState {
             coordinator(v)?;
             let snap = Snapshot::load(v)?;
             let labels = labels(&snap);
-            Ok(v.register_merge_history()?
+            Ok(v.register()
+                .merge_history()?
                 .into_iter()
                 .filter(|m| m.undone_at.is_none())
                 .map(|m| MergeSummary {
@@ -154,7 +155,7 @@ impl AppState {
                     "a person cannot be distinct from itself; nothing was changed",
                 ));
             }
-            v.register_mark_distinct(req.primary, req.other)?;
+            v.register_mut().mark_distinct(req.primary, req.other)?;
             Ok(())
         })
     }
@@ -182,7 +183,7 @@ impl AppState {
                     "a status is set on a person, not on a case or an interview",
                 ));
             }
-            v.register_set_override(
+            v.register_mut().set_override(
                 req.person_id,
                 req.status.map(yaddash_register::Status::as_str),
                 reason,
@@ -197,7 +198,7 @@ impl AppState {
     /// what it may hold.
     pub fn register_export(&self, req: RegisterExportRequest) -> ApiResult<RegisterExported> {
         let format = Format::parse(&req.format).ok_or_else(|| {
-            ApiError::invalid("the format must be csv, json, html, pdf, uwazi or esf")
+            ApiError::invalid("the format must be csv, json, html, pdf, uwazi, uwazi-cases or esf")
         })?;
         let path = absolute(&req.path)?;
         self.with_vault(|v| {

@@ -17,10 +17,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use yaddash_outbox::travel;
 use yaddash_outbox::{
-    Connect, Event, META_SERVER_KEY, META_URL, Mode, OutboxError, Policy, PullReport, Route, SetBy,
-    SyncReport, Window, format_utc_offset, parse_utc_offset,
+    Connect, Event, Mode, OutboxError, Policy, PullReport, Route, SetBy, SyncReport, Window,
+    format_utc_offset, parse_utc_offset,
 };
-use yaddash_vault::{Vault, VaultRole};
+use yaddash_vault::{Setting, Vault, VaultRole};
 
 use crate::{
     ApiError, ApiResult, AppState, Code, DeviceRevoked, InviteRequest, RevokeDeviceRequest, Role,
@@ -219,8 +219,8 @@ fn info_of(v: &Vault, p: &Policy) -> ApiResult<PolicyInfo> {
     Ok(PolicyInfo {
         policy: form_of(p),
         set_by: p.set_by,
-        enrolled: v.meta(META_SERVER_KEY)?.is_some(),
-        hq_url: v.meta(META_URL)?,
+        enrolled: v.setting(Setting::HqServerKey)?.is_some(),
+        hq_url: v.setting(Setting::HqUrl)?,
         role: v.role(),
     })
 }
@@ -365,7 +365,7 @@ impl AppState {
                         _ => Some(JobFinished::failed(kind, ApiError::locked())),
                     };
                     if lock_requested.swap(false, Ordering::SeqCst) {
-                        drop(guard.take());
+                        crate::close_in_place(&mut guard);
                     }
                     finished
                 };
@@ -466,7 +466,7 @@ impl AppState {
             let r = yaddash_outbox::enroll(v, code, url, Arc::clone(cancel));
             // A lock during the enrollment: drop the vault now.
             if self.lock_requested.swap(false, Ordering::SeqCst) {
-                drop(guard.take());
+                crate::close_in_place(&mut guard);
             }
             Ok(r?)
         }
@@ -512,7 +512,7 @@ impl AppState {
                         Arc::clone(&cancel),
                     );
                     if self.lock_requested.swap(false, Ordering::SeqCst) {
-                        drop(guard.take());
+                        crate::close_in_place(&mut guard);
                     }
                     Ok(r?)
                 })

@@ -1,5 +1,6 @@
 use super::*;
 use yaddash_model::{Confidentiality, Consent, Interview, PartialDate, Person, Reliability};
+use yaddash_vault::Setting;
 
 const PASS: &str = "correct horse battery";
 
@@ -522,7 +523,7 @@ fn trust_enroll_bundle_receipts_round_trip() {
     // Again, with a server known but sync never enabled: the policy refuses
     // before any socket, the local revocation stands, its time unchanged.
     coord
-        .with_vault(|v| Ok(v.set_meta(yaddash_outbox::META_URL, "http://127.0.0.1:9")?))
+        .with_vault(|v| Ok(v.set_setting(Setting::HqUrl, "http://127.0.0.1:9")?))
         .expect("url");
     let again = coord
         .revoke_device(RevokeDeviceRequest { device_id })
@@ -904,9 +905,9 @@ fn the_automatic_path_never_opens_a_socket_unless_the_policy_allows_it() {
     let hq = Counting::new();
     // As if enrolled at this "server": its URL and a (fake) key are known.
     s.with_vault(|v| {
-        v.set_meta(yaddash_outbox::META_URL, &hq.url())?;
-        v.set_meta(
-            yaddash_outbox::META_SERVER_KEY,
+        v.set_setting(Setting::HqUrl, &hq.url())?;
+        v.set_setting(
+            Setting::HqServerKey,
             "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHh0ZXN0a2V5dGVzdGtleXRlc3RrZXl0ZXN0a2V5 hq",
         )?;
         Ok(())
@@ -1006,7 +1007,7 @@ fn the_kill_switch_and_the_lock_stop_a_transfer_in_flight() {
     let url = format!("http://{}", hq.local_addr().expect("addr"));
     let base = form(&s);
     s.with_vault(|v| {
-        v.set_meta(yaddash_outbox::META_URL, &url)?;
+        v.set_setting(Setting::HqUrl, &url)?;
         Ok(())
     })
     .expect("meta");
@@ -1051,9 +1052,9 @@ fn the_kill_switch_and_the_lock_stop_a_transfer_in_flight() {
     drop(hq);
     let url = slow_server(Duration::from_millis(1500));
     s.with_vault(|v| {
-        v.set_meta(yaddash_outbox::META_URL, &url)?;
-        v.set_meta(
-            yaddash_outbox::META_SERVER_KEY,
+        v.set_setting(Setting::HqUrl, &url)?;
+        v.set_setting(
+            Setting::HqServerKey,
             "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHh0ZXN0a2V5dGVzdGtleXRlc3RrZXl0ZXN0a2V5 hq",
         )?;
         Ok(())

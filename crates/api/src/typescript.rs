@@ -6,7 +6,7 @@
 
 use ts_rs::{Config, TS};
 
-use crate::{dto, error, sync};
+use crate::{coercion, dto, error, evidence, recording, sync};
 
 /// Where the generated file lives, relative to the repository root.
 pub const GENERATED_PATH: &str = "ui/src/lib/backend/generated/ipc.ts";
@@ -132,6 +132,24 @@ pub fn generate() -> String {
         yaddash_outbox::travel::Status,
         sync::PullSummary,
         sync::JobFinished,
+        // Under coercion (coercion.rs) and the panic shortcut.
+        yaddash_outbox::Unsent,
+        yaddash_vault::DestroyReport,
+        coercion::CoercionSettings,
+        coercion::SetDuressRequest,
+        dto::PanicAction,
+        dto::GlobalShortcutStatus,
+        dto::PanicInfo,
+        // Recording (recording.rs).
+        yaddash_audio::InputInfo,
+        recording::RecordingStartRequest,
+        recording::RecordingStatus,
+        yaddash_vault::RecordingInfo,
+        recording::MoveIntoVaultRequest,
+        recording::MovedIntoVault,
+        // Evidence packs (evidence.rs).
+        evidence::EvidenceExportRequest,
+        evidence::EvidenceExported,
     ];
     let mut out = String::from(
         "// GENERATED from the Rust types by ts-rs (crates/api/src/typescript.rs): do not edit.\n",

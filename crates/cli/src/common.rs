@@ -83,6 +83,31 @@ pub fn outbox_hint(e: &yaddash_outbox::OutboxError) -> Option<&'static str> {
     }
 }
 
+impl From<yaddash_audio::AudioError> for CliError {
+    fn from(e: yaddash_audio::AudioError) -> Self {
+        use yaddash_audio::AudioError as A;
+        let hint = match e {
+            A::NoInput => Some("connect one, then `yaddash inputs` lists the inputs"),
+            A::UnknownInput(_) => Some("`yaddash inputs` lists them"),
+            _ => None,
+        };
+        CliError::with_hint(e.to_string(), hint)
+    }
+}
+
+impl From<yaddash_evidence::EvidenceError> for CliError {
+    fn from(e: yaddash_evidence::EvidenceError) -> Self {
+        use yaddash_evidence::EvidenceError as E;
+        let hint = match &e {
+            E::Damaged(_) => Some("run `yaddash vault check`"),
+            E::Vault(v) => vault_hint(v),
+            E::Exchange(x) => exchange_hint(x),
+            _ => None,
+        };
+        CliError::with_hint(e.to_string(), hint)
+    }
+}
+
 impl From<yaddash_exchange::ExchangeError> for CliError {
     fn from(e: yaddash_exchange::ExchangeError) -> Self {
         CliError::with_hint(e.to_string(), exchange_hint(&e))

@@ -63,6 +63,10 @@ pub enum EvidenceError {
     /// A request that cannot be met; nothing was written.
     #[error("{0}; no pack was written")]
     Refused(String),
+    /// A stored revision or attachment does not match its hash; no pack
+    /// was written.
+    #[error("{0}; no pack was written")]
+    Damaged(String),
     /// Writing the pack failed; nothing was left behind.
     #[error("writing the evidence pack {path}: {problem}; no pack was written")]
     Write {
@@ -183,7 +187,7 @@ fn extension(name: &str) -> String {
 
 /// Facts about one imported bundle for the custody trail.
 fn bundle_facts(vault: &Vault, bundle_id: &str, internal: bool) -> Result<Value> {
-    let Some(b) = vault.bundle_in(bundle_id)? else {
+    let Some(b) = vault.exchange().bundle_in(bundle_id)? else {
         return Ok(json!({ "bundle_id": bundle_id }));
     };
     let signed = vault.bundle_manifest(bundle_id)?.is_some();
@@ -239,7 +243,9 @@ pub fn export(
     let coordinator = vault.device_id();
     let coordinator_key = keys.public_identity(coordinator).signing_key;
     let coordinator_fpr = keys.signing_fingerprint();
-    let hq_id = vault.meta("hq_id")?.unwrap_or_default();
+    let hq_id = vault
+        .setting(yaddash_vault::Setting::HqId)?
+        .unwrap_or_default();
 
     let selection = view::select(vault, &request.records, request.related, level)?;
     let mut left_out = selection.left_out;
@@ -260,6 +266,7 @@ pub fn export(
         let kind = stored.record.kind();
         let mut events: Vec<Value> = Vec::new();
         let provenance: BTreeMap<i64, (String, i64, String)> = vault
+            .exchange()
             .provenance(id)?
             .into_iter()
             .map(|(rev, dev, src, b)| (rev, (dev, src, b)))
@@ -280,8 +287,8 @@ pub fn export(
                     ))
                 })?;
                 if hex::encode(Sha256::digest(body.as_bytes())) != r.body_sha256 {
-                    return Err(EvidenceError::Refused(format!(
-                        "revision {} of record {id} does not match its SHA-256 (run `yaddash vault check`)",
+                    return Err(EvidenceError::Damaged(format!(
+                        "revision {} of record {id} does not match its SHA-256",
                         r.rev
                     )));
                 }
@@ -440,6 +447,7 @@ pub fn export(
             continue;
         };
         let key = vault
+            .exchange()
             .device(*dev)?
             .map(|d| d.signing_key)
             .ok_or_else(|| EvidenceError::Refused(format!("device {dev} is not enrolled here")))?;
@@ -495,7 +503,7 @@ pub fn export(
             key_only(key)
         ));
         let label = if internal {
-            vault.device(*dev)?.and_then(|d| d.label)
+            vault.exchange().device(*dev)?.and_then(|d| d.label)
         } else {
             None
         };
@@ -663,12 +671,18 @@ fn write_pack(
                 Source::Bytes(b) => zip.add(&name, p.mode, b.len() as u64, &mut &b[..], &mut pr),
                 Source::Attachment(info) => {
                     let (_, mut reader) = vault.attachment_reader(info.id)?;
-                    let sha = zip.add(&name, p.mode, info.size, &mut reader as &mut dyn Read, &mut pr);
+                    let sha = zip.add(
+                        &name,
+                        p.mode,
+                        info.size,
+                        &mut reader as &mut dyn Read,
+                        &mut pr,
+                    );
                     if let Ok(h) = &sha
                         && hex::encode(h) != info.sha256
                     {
-                        return Err(EvidenceError::Refused(format!(
-                            "attachment {} does not match its capture hash (run `yaddash vault check`)",
+                        return Err(EvidenceError::Damaged(format!(
+                            "attachment {} does not match its capture hash",
                             info.id
                         )));
                     }

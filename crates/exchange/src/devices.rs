@@ -19,7 +19,7 @@ pub fn enroll_device(
         what: FileKind::Device,
         problem: e.to_string(),
     })?;
-    vault.enroll_device(&DeviceRow {
+    vault.exchange_mut().enroll_device(&DeviceRow {
         device_id: device.device_id,
         signing_key: device.signing_key.trim().to_string(),
         age_recipient: device.age_recipient.trim().to_string(),
@@ -47,7 +47,7 @@ pub fn revoke_device(
     from: OffsetDateTime,
 ) -> Result<DeviceRow> {
     require_role(vault, VaultRole::Coordinator, "device revoke")?;
-    Ok(vault.revoke_device(device_id, from)?)
+    Ok(vault.exchange_mut().revoke_device(device_id, from)?)
 }
 
 /// Coordinator: adds what the HQ server said it held from a device when it
@@ -59,5 +59,7 @@ pub fn record_server_held_bundle(
     bundle_id: &str,
 ) -> Result<()> {
     require_role(vault, VaultRole::Coordinator, "device revoke")?;
-    Ok(vault.record_server_held_bundle(device_id, bundle_id)?)
+    Ok(vault
+        .exchange_mut()
+        .record_server_held_bundle(device_id, bundle_id)?)
 }

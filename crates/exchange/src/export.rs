@@ -242,11 +242,11 @@ pub fn export_bundle(
 ) -> Result<Option<ExportSummary>> {
     let trust = trust(vault)?;
     let keys = device_keys(vault)?;
-    let pending = vault.pending_export()?;
+    let pending = vault.exchange().pending_export()?;
     if pending.is_empty() {
         return Ok(None);
     }
-    let (seq, prev) = match vault.last_bundle_out()? {
+    let (seq, prev) = match vault.exchange().last_bundle_out()? {
         Some((s, id)) => (s + 1, Some(id)),
         None => (1, None),
     };
@@ -295,7 +295,7 @@ pub fn export_bundle(
         revisions,
         attachments: pending.attachments.len() as u64,
     };
-    vault.record_bundle_out(
+    vault.exchange_mut().record_bundle_out(
         &BundleOut {
             seq,
             bundle_id: summary.bundle_id.clone(),

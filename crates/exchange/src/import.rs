@@ -15,8 +15,8 @@ use yaddash_bundle::{
 };
 use yaddash_vault::evidence::BundleEvidence;
 use yaddash_vault::{
-    AttachmentInfo, BundleIn, CurrentRule, ImportCounts, ImportOverride, RecordChanges, StagedFile,
-    Vault, VaultError, VaultRole,
+    AttachmentInfo, BundleIn, CurrentRule, ImportCounts, ImportOverride, RecordChanges, Setting,
+    StagedFile, Vault, VaultError, VaultRole,
 };
 
 use crate::error::{ExchangeError, ImportError, Result};
@@ -95,7 +95,7 @@ fn parse_time(t: &str) -> Result<OffsetDateTime> {
 /// (and records the coordinator's override).
 fn senders(vault: &Vault, lift_revocation: bool) -> Result<Senders> {
     let mut map = HashMap::new();
-    for d in vault.devices()? {
+    for d in vault.exchange().devices()? {
         let revoked_from = match &d.revoked_from {
             Some(t) if !lift_revocation => Some(parse_time(t)?),
             _ => None,
@@ -205,7 +205,7 @@ impl Importer<'_, '_> {
         }
         // A record new here must be the sender's own; for a known record
         // the stored creator stays (the bundle's claim is not used).
-        if !self.vault.has_record(rc.id).map_err(|e| e.to_string())? {
+        if !self.vault.contains(rc.id).map_err(|e| e.to_string())? {
             self.check_author(path, &rc.created_by)?;
         }
         Ok(())
@@ -274,7 +274,7 @@ fn check_revocation(
     bundle_id: &str,
     options: &ImportOptions,
 ) -> Result<Option<ImportOverride>> {
-    let Some(d) = vault.device(m.device_id)? else {
+    let Some(d) = vault.exchange().device(m.device_id)? else {
         return Ok(None);
     };
     let Some(revoked_from) = d.revoked_from.as_deref() else {
@@ -315,6 +315,7 @@ fn check_revocation(
 /// which was itself accepted on evidence.
 fn chained_to_a_later_one(vault: &Vault, m: &Manifest, bundle_id: &str) -> Result<bool> {
     Ok(vault
+        .exchange()
         .bundles_in_from(m.device_id)?
         .iter()
         .any(|b| b.seq == m.seq + 1 && b.prev_bundle_id.as_deref() == Some(bundle_id)))
@@ -328,7 +329,7 @@ fn hq_received_before(
     from: OffsetDateTime,
     receipt: Option<&str>,
 ) -> Result<bool> {
-    let (Some(text), Some(key)) = (receipt, vault.meta(META_SERVER_KEY)?) else {
+    let (Some(text), Some(key)) = (receipt, vault.setting(Setting::HqServerKey)?) else {
         return Ok(false);
     };
     Ok(match verify_receipt(text, &key) {
@@ -341,10 +342,6 @@ fn hq_received_before(
         Err(_) => false,
     })
 }
-
-/// Vault setting: the HQ server's receipt-signing key (as `yaddash-outbox`
-/// stores it).
-const META_SERVER_KEY: &str = "hq_server_key";
 
 /// A visitor error that is one of ours, typed again.
 fn typed(e: ExchangeError) -> VisitError {
@@ -485,7 +482,7 @@ pub fn import_bundle_with(
     let reader = BundleReader::open_path(path, &senders)?;
     let outer: OuterVerified = reader.outer().clone();
     let bundle_id = outer.bundle_id.to_string();
-    if let Some(b) = vault.bundle_in(&bundle_id)? {
+    if let Some(b) = vault.exchange().bundle_in(&bundle_id)? {
         return Err(ImportError::AlreadyImported {
             bundle_id,
             device_id: b.device_id,
@@ -550,21 +547,28 @@ pub fn import_bundle_with(
     } else {
         CurrentRule::LatestTime
     };
-    let counts =
-        match vault.import_bundle_contents(&bundle, &records, &staged, rule, accepted.as_ref()) {
-            Ok(c) => c,
-            Err(e) => {
-                vault.discard_staged(&staged.iter().map(|(_, s)| s.clone()).collect::<Vec<_>>());
-                return Err(e.into());
-            }
-        };
+    let counts = match vault.exchange_mut().import_bundle_contents(
+        &bundle,
+        &records,
+        &staged,
+        rule,
+        accepted.as_ref(),
+    ) {
+        Ok(c) => c,
+        Err(e) => {
+            vault.discard_staged(&staged.iter().map(|(_, s)| s.clone()).collect::<Vec<_>>());
+            return Err(e.into());
+        }
+    };
     Ok(ImportSummary {
         bundle_id,
         device_id: verified.manifest.device_id,
         seq: verified.manifest.seq,
         counts,
         missing: if coordinator {
-            vault.sequence_gaps(verified.manifest.device_id)?
+            vault
+                .exchange()
+                .sequence_gaps(verified.manifest.device_id)?
         } else {
             Vec::new()
         },
@@ -573,7 +577,7 @@ pub fn import_bundle_with(
 }
 
 fn check_chain(vault: &Vault, m: &Manifest, bundle_id: &str) -> Result<()> {
-    let previous = vault.bundles_in_from(m.device_id)?;
+    let previous = vault.exchange().bundles_in_from(m.device_id)?;
     for b in &previous {
         if b.seq == m.seq {
             return Err(ImportError::SequenceReused {

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 use yaddash_bundle::{DeviceKeys, IdentityFingerprint};
-use yaddash_vault::{Vault, VaultRole};
+use yaddash_vault::{Setting, Vault, VaultRole};
 
 use crate::error::{ExchangeError, Result};
 
@@ -17,14 +17,13 @@ pub(crate) fn now_rfc3339() -> String {
         .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
 }
 
-const META_SIGNING: &str = "device_signing_key";
-const META_AGE: &str = "device_age_identity";
-pub(crate) const META_HQ_ID: &str = "hq_id";
-
 /// The vault's device keys, created (and stored inside the encrypted vault)
 /// on first use. `init` calls this so every vault has them from creation.
 pub fn device_keys(vault: &mut Vault) -> Result<DeviceKeys> {
-    if let (Some(s), Some(a)) = (vault.meta(META_SIGNING)?, vault.meta(META_AGE)?) {
+    if let (Some(s), Some(a)) = (
+        vault.setting(Setting::DeviceSigningKey)?,
+        vault.setting(Setting::DeviceAgeIdentity)?,
+    ) {
         let s = zeroize::Zeroizing::new(s);
         let a = zeroize::Zeroizing::new(a);
         return DeviceKeys::from_secrets(&s, &a).map_err(|e| ExchangeError::Keys(e.to_string()));
@@ -33,10 +32,13 @@ pub fn device_keys(vault: &mut Vault) -> Result<DeviceKeys> {
     let signing = keys
         .signing_key_openssh()
         .map_err(|e| ExchangeError::Keys(e.to_string()))?;
-    vault.set_meta(META_SIGNING, &signing)?;
-    vault.set_meta(META_AGE, keys.age_identity_string().expose_secret())?;
-    if vault.role() == VaultRole::Coordinator && vault.meta(META_HQ_ID)?.is_none() {
-        vault.set_meta(META_HQ_ID, &format!("yaddash-hq-{}", Uuid::now_v7()))?;
+    vault.set_setting(Setting::DeviceSigningKey, &signing)?;
+    vault.set_setting(
+        Setting::DeviceAgeIdentity,
+        keys.age_identity_string().expose_secret(),
+    )?;
+    if vault.role() == VaultRole::Coordinator && vault.setting(Setting::HqId)?.is_none() {
+        vault.set_setting(Setting::HqId, &format!("yaddash-hq-{}", Uuid::now_v7()))?;
     }
     Ok(keys)
 }
@@ -82,6 +84,6 @@ pub(crate) fn require_role(vault: &Vault, needed: VaultRole, what: &'static str)
 /// The headquarters id of a coordinator vault.
 pub(crate) fn hq_id(vault: &Vault) -> Result<String> {
     vault
-        .meta(META_HQ_ID)?
+        .setting(Setting::HqId)?
         .ok_or_else(|| ExchangeError::Keys("no headquarters id".into()))
 }

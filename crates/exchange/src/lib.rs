@@ -37,9 +37,6 @@ pub use import::{
     MAX_JSON_TOTAL, MAX_RECORD_JSON, import_bundle, import_bundle_with,
 };
 pub use keys::{DeviceInfo, device_info, device_keys};
-pub use receipts::{
-    META_HQ_RECEIPT, META_IMPORT_RECEIPT, ReceiptFile, ReceiptSummary, receipt_export,
-    receipt_import,
-};
+pub use receipts::{ReceiptFile, ReceiptSummary, receipt_export, receipt_import};
 pub use reissue::{ReissueSummary, reissue_bundle};
 pub use trust::{TrustFile, load_policy, save_policy, trust_export, trust_file, trust_import};

@@ -14,11 +14,6 @@ use crate::error::{ExchangeError, FileKind, Result};
 use crate::keys::{device_keys, now_rfc3339, require_role};
 use crate::trust::trust;
 
-/// Vault setting prefix: a coordinator's import receipt, by bundle id.
-pub const META_IMPORT_RECEIPT: &str = "import_receipt:";
-/// Vault setting prefix: the HQ server's hq-received receipt, by bundle id.
-pub const META_HQ_RECEIPT: &str = "hq_receipt:";
-
 /// A file of receipts for one device.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReceiptFile {
@@ -34,7 +29,7 @@ pub struct ReceiptFile {
 pub fn receipt_export(vault: &mut Vault, device_id: Uuid) -> Result<ReceiptFile> {
     require_role(vault, VaultRole::Coordinator, "receipt export")?;
     let keys = device_keys(vault)?;
-    let bundles = vault.bundles_in_from(device_id)?;
+    let bundles = vault.exchange().bundles_in_from(device_id)?;
     if bundles.is_empty() {
         return Err(ExchangeError::Receipt(format!(
             "no bundle from device {device_id} was imported here"
@@ -42,7 +37,7 @@ pub fn receipt_export(vault: &mut Vault, device_id: Uuid) -> Result<ReceiptFile>
     }
     let mut receipts = Vec::new();
     for b in bundles {
-        let records = vault.records_from_bundle(&b.bundle_id)?;
+        let records = vault.exchange().records_from_bundle(&b.bundle_id)?;
         let id = Sha256Hash::from_str(&b.bundle_id)
             .map_err(|_| ExchangeError::Vault(VaultError::Corrupt("bad bundle id".into())))?;
         let r = Receipt::new(
@@ -94,6 +89,7 @@ pub fn receipt_import(vault: &mut Vault, text: &str) -> Result<ReceiptSummary> {
         )));
     }
     let ours: HashMap<String, BundleOut> = vault
+        .exchange()
         .bundles_out()?
         .into_iter()
         .map(|b| (b.bundle_id.clone(), b))
@@ -133,7 +129,7 @@ pub fn receipt_import(vault: &mut Vault, text: &str) -> Result<ReceiptSummary> {
     let at = now_rfc3339();
     for ((bundle_id, receipt), text) in verified.into_iter().zip(&file.receipts) {
         // Kept so travel mode can verify it again before removing anything.
-        vault.set_meta(&format!("{META_IMPORT_RECEIPT}{bundle_id}"), text)?;
+        vault.exchange().set_import_receipt(&bundle_id, text)?;
         if ours
             .get(&bundle_id)
             .and_then(|b| b.imported_at.as_ref())
@@ -141,7 +137,9 @@ pub fn receipt_import(vault: &mut Vault, text: &str) -> Result<ReceiptSummary> {
         {
             summary.already += 1;
         } else {
-            vault.mark_bundles_imported(std::slice::from_ref(&bundle_id), &at)?;
+            vault
+                .exchange_mut()
+                .mark_bundles_imported(std::slice::from_ref(&bundle_id), &at)?;
             summary.confirmed.push(receipt.seq);
         }
     }

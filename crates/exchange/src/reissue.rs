@@ -7,7 +7,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 use yaddash_bundle::{BundleSpec, PublicIdentity};
-use yaddash_vault::{Vault, VaultRole};
+use yaddash_vault::{Setting, Vault, VaultRole};
 
 use crate::error::{ExchangeError, Result};
 use crate::export::{Progress, write_bundle_file};
@@ -32,9 +32,6 @@ pub struct ReissueSummary {
     pub attachments: u64,
 }
 
-/// Vault setting: the coordinator's last re-issue number.
-const META_REISSUE_SEQ: &str = "reissue_seq";
-
 /// Coordinator: a bundle that gives an enrolled field device back the
 /// records it needs (every revision, with their attachments) after travel
 /// mode removed them. Signed by this coordinator, encrypted to that device
@@ -50,6 +47,7 @@ pub fn reissue_bundle(
     require_role(vault, VaultRole::Coordinator, "bundle reissue")?;
     let keys = device_keys(vault)?;
     let device = vault
+        .exchange()
         .device(device_id)?
         .ok_or(ExchangeError::DeviceNotEnrolled(device_id))?;
     if device.revoked_from.is_some() {
@@ -66,11 +64,11 @@ pub fn reissue_bundle(
     let mut records = Vec::new();
     let mut attachments = Vec::new();
     for id in record_ids {
-        records.push(vault.record_changes(*id)?);
+        records.push(vault.exchange().record_changes(*id)?);
         attachments.extend(vault.attachments_of(*id)?);
     }
     let seq = vault
-        .meta(META_REISSUE_SEQ)?
+        .setting(Setting::ReissueSeq)?
         .and_then(|s| s.parse::<u64>().ok())
         .unwrap_or(0)
         + 1;
@@ -83,7 +81,7 @@ pub fn reissue_bundle(
         recipients: vec![recipient],
     };
     let written = write_bundle_file(vault, &keys, &spec, &records, &attachments, out, progress)?;
-    vault.set_meta(META_REISSUE_SEQ, &seq.to_string())?;
+    vault.set_setting(Setting::ReissueSeq, &seq.to_string())?;
     Ok(ReissueSummary {
         path: out.to_path_buf(),
         device_id,

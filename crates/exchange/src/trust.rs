@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use yaddash_bundle::PublicIdentity;
-use yaddash_vault::{Vault, VaultRole};
+use yaddash_vault::{Setting, Vault, VaultRole};
 
 use crate::error::{ExchangeError, FileKind, Result};
 use crate::keys::{device_keys, hq_id, require_role};
@@ -89,7 +89,7 @@ pub fn trust_export(
         version: 1,
         hq_id,
         coordinators,
-        hq_server_key: hq_server_key.or(vault.meta("hq_server_key")?),
+        hq_server_key: hq_server_key.or(vault.setting(Setting::HqServerKey)?),
         policy: policy.map(|p| p.as_preset()),
     };
     t.check()?;
@@ -109,7 +109,7 @@ pub fn trust_import(vault: &mut Vault, text: &str) -> Result<TrustFile> {
     })?;
     t.check()?;
     let doc = serde_json::to_string(&t).map_err(|e| ExchangeError::Keys(e.to_string()))?;
-    vault.set_trust(&t.hq_id, &doc)?;
+    vault.exchange().set_trust(&t.hq_id, &doc)?;
     // Headquarters' preset applies unless the user already chose a policy.
     if let Some(preset) = &t.policy {
         let current = load_policy(vault)?;
@@ -127,19 +127,16 @@ pub fn trust_import(vault: &mut Vault, text: &str) -> Result<TrustFile> {
     Ok(t)
 }
 
-/// Vault setting: the safety policy (JSON).
-const META_POLICY: &str = "sync_policy";
-
 /// The vault's safety policy. A vault that enrolled at an HQ server before
 /// policies existed counts as having enabled sync.
 pub fn load_policy(vault: &Vault) -> Result<Policy> {
-    match vault.meta(META_POLICY)? {
+    match vault.setting(Setting::SyncPolicy)? {
         Some(json) => serde_json::from_str(&json).map_err(|e| ExchangeError::BadFile {
             what: FileKind::StoredPolicy,
             problem: e.to_string(),
         }),
         None => Ok(Policy {
-            enabled: vault.meta("hq_server_key")?.is_some(),
+            enabled: vault.setting(Setting::HqServerKey)?.is_some(),
             ..Policy::default()
         }),
     }
@@ -152,7 +149,7 @@ pub fn save_policy(vault: &Vault, policy: &Policy) -> Result<()> {
         problem: e.to_string(),
     })?;
     let json = serde_json::to_string(policy).map_err(|e| ExchangeError::Keys(e.to_string()))?;
-    vault.set_meta(META_POLICY, &json)?;
+    vault.set_setting(Setting::SyncPolicy, &json)?;
     Ok(())
 }
 
@@ -162,6 +159,6 @@ pub fn trust_file(vault: &Vault) -> Result<TrustFile> {
 }
 
 pub(crate) fn trust(vault: &Vault) -> Result<TrustFile> {
-    let (_, doc) = vault.trust()?.ok_or(ExchangeError::NoTrust)?;
+    let (_, doc) = vault.exchange().trust()?.ok_or(ExchangeError::NoTrust)?;
     serde_json::from_str(&doc).map_err(|_| ExchangeError::NoTrust)
 }

@@ -11,7 +11,7 @@ use time::{Duration, OffsetDateTime};
 use yaddash_bundle::{DeviceKeys, Receipt, ReceiptKind, sign_receipt};
 use yaddash_exchange::{ExchangeError, ImportError, ImportOptions};
 use yaddash_model::{Confidentiality, Person, Record, Reliability};
-use yaddash_vault::{CreateOptions, MIN_WORK_FACTOR, Vault, VaultRole};
+use yaddash_vault::{CreateOptions, MIN_WORK_FACTOR, Setting, Vault, VaultRole};
 
 fn create(dir: &Path, role: VaultRole) -> Vault {
     let options = CreateOptions {
@@ -104,7 +104,7 @@ fn hq_receipt(server: &DeviceKeys, w: &World, bundle: &Path, at: OffsetDateTime)
 }
 
 fn bundle_id(w: &World, bundle: &Path) -> String {
-    let out = w.field.bundles_out().expect("bundles out");
+    let out = w.field.exchange().bundles_out().expect("bundles out");
     let name = bundle.file_stem().and_then(|s| s.to_str()).expect("name");
     let seq = if name == "one" { 1 } else { 2 };
     out.into_iter()
@@ -115,7 +115,9 @@ fn bundle_id(w: &World, bundle: &Path) -> String {
 
 fn set_server_key(w: &World, server: &DeviceKeys) {
     let line = server.public_identity(uuid::Uuid::nil()).signing_key;
-    w.coord.set_meta("hq_server_key", &line).expect("meta");
+    w.coord
+        .set_setting(Setting::HqServerKey, &line)
+        .expect("meta");
 }
 
 #[test]
@@ -194,7 +196,9 @@ fn bundles_the_held_one_chains_back_to_are_covered() {
         OffsetDateTime::now_utc() + Duration::hours(1),
     )
     .expect("revoke");
-    let id3 = w.field.bundles_out().expect("out")[2].bundle_id.clone();
+    let id3 = w.field.exchange().bundles_out().expect("out")[2]
+        .bundle_id
+        .clone();
     yaddash_exchange::record_server_held_bundle(&mut w.coord, device, &id3)
         .expect("server evidence");
     // Bundle 2 first: nothing covers it yet.
@@ -220,7 +224,10 @@ fn an_override_is_recorded() {
     let o = s.accepted_after_revocation.expect("recorded");
     assert_eq!(o.reason, "checked in person");
     assert_eq!(
-        w.coord.import_override(&s.bundle_id).expect("read"),
+        w.coord
+            .exchange()
+            .import_override(&s.bundle_id)
+            .expect("read"),
         Some(o)
     );
 }
@@ -319,6 +326,10 @@ fn a_broken_chain_is_refused() {
         "{e}"
     );
     assert_eq!(e.code(), "chain_broken");
-    let before = w.coord.bundles_in_from(w.field.device_id()).expect("in");
+    let before = w
+        .coord
+        .exchange()
+        .bundles_in_from(w.field.device_id())
+        .expect("in");
     assert_eq!(before.len(), 1);
 }

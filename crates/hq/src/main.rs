@@ -138,6 +138,7 @@ fn run(cli: Cli) -> Result<(), String> {
             let listen = settings.listen.clone();
             let app = Arc::new(App::new(settings, DataDir(data), store)?);
             let rt = tokio::runtime::Builder::new_multi_thread()
+                .max_blocking_threads(yaddash_hq::server::BLOCKING_THREADS)
                 .enable_all()
                 .build()
                 .map_err(|e| e.to_string())?;

@@ -13,11 +13,11 @@ use uuid::Uuid;
 use yaddash_bundle::yaddash_wire::hq::DeviceKeysPublic;
 use yaddash_bundle::yaddash_wire::request::EnrollCode;
 use yaddash_exchange::{ExchangeError, ImportError};
-use yaddash_vault::{Vault, VaultRole};
+use yaddash_vault::{Setting, Vault, VaultRole};
 
 use crate::{
-    Connect, Event, META_SERVER_KEY, META_URL, OutboxError, Policy, Result, Route, Session, SetBy,
-    connect, enable_sync, load_policy, save_policy,
+    Connect, Event, OutboxError, Policy, Result, Route, Session, SetBy, connect, enable_sync,
+    load_policy, save_policy,
 };
 
 /// A session the user asked for (not the app on its own): `url` is an HQ
@@ -103,7 +103,7 @@ pub fn pinned_server_key(vault: &Vault) -> Result<(String, String)> {
             "the trust file names no HQ server key, so this device cannot tell the real server from an impostor: ask a coordinator for a trust file that names the server's key, import it, compare its fingerprints by phone, then join again".into(),
         )
     };
-    let (_, doc) = vault.trust()?.ok_or(OutboxError::NoTrust)?;
+    let (_, doc) = vault.exchange().trust()?.ok_or(OutboxError::NoTrust)?;
     let trust: yaddash_exchange::TrustFile = serde_json::from_str(&doc).map_err(|e| {
         OutboxError::NoServerKey(format!("the stored trust file is unreadable: {e}"))
     })?;
@@ -185,8 +185,8 @@ pub fn enroll(
         return Err(other_hq(&info.hq_id));
     }
     enable_sync(vault)?;
-    vault.set_meta(META_URL, url)?;
-    vault.set_meta(META_SERVER_KEY, &pinned)?;
+    vault.set_setting(Setting::HqUrl, url)?;
+    vault.set_setting(Setting::HqServerKey, &pinned)?;
     Ok(Enrolled {
         enrolled: true,
         hq_id: info.hq_id,
@@ -454,7 +454,7 @@ pub fn revoke(
             needed: VaultRole::Coordinator,
         });
     }
-    let in_vault = vault.device(device_id)?.is_some();
+    let in_vault = vault.exchange().device(device_id)?.is_some();
     // The vault keeps the rule (a revocation only ever moves earlier); the
     // server is told the time the vault now holds.
     let revoked_from = if in_vault {
@@ -466,7 +466,7 @@ pub fn revoke(
             OutboxError::Exchange(yaddash_exchange::ExchangeError::Encode(e.to_string()))
         })?
     };
-    let server_known = url.is_some() || vault.meta(META_URL)?.is_some();
+    let server_known = url.is_some() || vault.setting(Setting::HqUrl)?.is_some();
     let mut r = Revoked {
         device_id,
         revoked_from,

@@ -22,9 +22,9 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use yaddash_bundle::{ReceiptKind, verify_receipt};
-use yaddash_exchange::{ExchangeError, META_HQ_RECEIPT};
+use yaddash_exchange::ExchangeError;
 use yaddash_sync::{Client, SyncError};
-use yaddash_vault::{Vault, VaultError, VaultRole};
+use yaddash_vault::{Setting, Vault, VaultError, VaultRole};
 
 pub use hq::{
     Enrolled, Invite, PullReport, Revoked, enroll, invite, pull, revoke, same_key, set_user_policy,
@@ -36,15 +36,6 @@ pub use yaddash_bundle::yaddash_wire::policy::{
 };
 pub use yaddash_bundle::yaddash_wire::request::EnrollCode;
 pub use yaddash_exchange::{Policy, SetBy, load_policy, save_policy};
-
-/// Vault setting: the HQ server URL.
-pub const META_URL: &str = "hq_url";
-/// Vault setting: the HQ server's receipt-signing key.
-pub const META_SERVER_KEY: &str = "hq_server_key";
-/// Vault setting: cursor of the last receipt fetched from the server.
-const META_RECEIPTS_AFTER: &str = "hq_receipts_after";
-/// Vault setting prefix: bytes of an outbox bundle the server acknowledged.
-const META_SENT: &str = "outbox_sent:";
 
 /// What went wrong. One variant per kind of failure, so callers (the
 /// app's error codes, the CLI's hints) match on the kind, never the text.
@@ -174,10 +165,12 @@ pub fn connect(vault: &mut Vault, c: &Connect) -> Result<Session> {
     let route = permitted_route(&policy, c)?;
     let url = match &c.url {
         Some(u) => {
-            vault.set_meta(META_URL, u)?;
+            vault.set_setting(Setting::HqUrl, u)?;
             u.clone()
         }
-        None => vault.meta(META_URL)?.ok_or(OutboxError::NoServerUrl)?,
+        None => vault
+            .setting(Setting::HqUrl)?
+            .ok_or(OutboxError::NoServerUrl)?,
     };
     build_session(vault, &policy, route, c, &url)
 }
@@ -300,12 +293,9 @@ pub struct Entry {
 /// Every bundle this device made, oldest first, with its state.
 pub fn entries(vault: &Vault) -> Result<Vec<Entry>> {
     let mut out = Vec::new();
-    for b in vault.bundles_out()? {
+    for b in vault.exchange().bundles_out()? {
         let in_outbox = outbox_file(vault, b.seq).is_file();
-        let sent_bytes: u64 = vault
-            .meta(&format!("{META_SENT}{}", b.seq))?
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
+        let sent_bytes = vault.exchange().sent_bytes(b.seq)?;
         let state = if b.imported_at.is_some() {
             State::Imported
         } else if b.hq_received_at.is_some() {
@@ -421,7 +411,11 @@ pub fn export_new(
     require_field(vault)?;
     let dir = outbox_dir(vault);
     fs::create_dir_all(&dir).map_err(io_err(format!("creating {}", dir.display())))?;
-    let next = vault.last_bundle_out()?.map(|(s, _)| s + 1).unwrap_or(1);
+    let next = vault
+        .exchange()
+        .last_bundle_out()?
+        .map(|(s, _)| s + 1)
+        .unwrap_or(1);
     let exported = yaddash_exchange::export_bundle(vault, &outbox_file(vault, next), &mut |d| {
         on(&Event::Exporting { bytes: d });
         !cancel.load(Ordering::SeqCst)
@@ -462,7 +456,7 @@ pub fn upload_outbox(
 ) -> Result<Vec<String>> {
     require_field(vault)?;
     let server_key = vault
-        .meta(META_SERVER_KEY)?
+        .setting(Setting::HqServerKey)?
         .ok_or(OutboxError::NotEnrolled)?;
     // A vault enrolled before the trust file pinned a key met its server key
     // on first use: once the trust file names one, the two must agree.
@@ -474,6 +468,7 @@ pub fn upload_outbox(
         ));
     }
     let made: std::collections::BTreeMap<u64, String> = vault
+        .exchange()
         .bundles_out()?
         .into_iter()
         .map(|b| (b.seq, b.bundle_id))
@@ -483,14 +478,13 @@ pub fn upload_outbox(
         let Some(expected) = made.get(&seq) else {
             return Err(OutboxError::UnknownOutboxFile { seq });
         };
-        let key = format!("{META_SENT}{seq}");
         let mut saved = 0u64;
         let accepted = s.client.upload_bundle(&path, &mut |sent, total| {
             on(&Event::Uploading { seq, sent, total });
             // Remember progress now and then, for `outbox list` after a restart.
             if sent >= saved + (1 << 20) && sent < total {
                 saved = sent;
-                let _ = vault.set_meta(&key, &sent.to_string());
+                let _ = vault.exchange().set_sent_bytes(seq, sent);
             }
         });
         let accepted = accepted?;
@@ -512,9 +506,11 @@ pub fn upload_outbox(
             .issued_at
             .format(&Rfc3339)
             .unwrap_or_else(|_| now_rfc3339());
-        vault.set_meta(&format!("{META_HQ_RECEIPT}{expected}"), &accepted.receipt)?;
-        vault.mark_bundle_received(expected, &at)?;
-        vault.set_meta(&key, "0")?;
+        vault
+            .exchange()
+            .set_hq_receipt(expected, &accepted.receipt)?;
+        vault.exchange_mut().mark_bundle_received(expected, &at)?;
+        vault.exchange().set_sent_bytes(seq, 0)?;
         // The server holds it and the vault still holds every record: the
         // outbox copy is not needed any more.
         fs::remove_file(&path).map_err(io_err(format!("removing {}", path.display())))?;
@@ -535,7 +531,7 @@ pub(crate) fn moves_on(after: i64, mut cursors: impl Iterator<Item = i64>) -> bo
 /// receipts (each verified against the trust file).
 pub fn fetch_receipts(vault: &mut Vault, s: &Session) -> Result<(Vec<u64>, Vec<String>)> {
     let mut after: i64 = vault
-        .meta(META_RECEIPTS_AFTER)?
+        .setting(Setting::HqReceiptsAfter)?
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
     let mut confirmed = Vec::new();
@@ -556,7 +552,7 @@ pub fn fetch_receipts(vault: &mut Vault, s: &Session) -> Result<(Vec<u64>, Vec<S
                 Err(e) => problems.push(e.to_string()),
             }
         }
-        vault.set_meta(META_RECEIPTS_AFTER, &after.to_string())?;
+        vault.set_setting(Setting::HqReceiptsAfter, &after.to_string())?;
     }
     Ok((confirmed, problems))
 }
@@ -757,7 +753,10 @@ mod tests {
             2,
             "one page, then the same page: stop"
         );
-        assert_eq!(v.meta(META_RECEIPTS_AFTER).unwrap().as_deref(), Some("3"));
+        assert_eq!(
+            v.setting(Setting::HqReceiptsAfter).unwrap().as_deref(),
+            Some("3")
+        );
     }
 
     #[test]

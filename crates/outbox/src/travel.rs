@@ -22,17 +22,12 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use uuid::Uuid;
 use yaddash_bundle::{ReceiptKind, verify_receipt};
-use yaddash_exchange::{META_HQ_RECEIPT, META_IMPORT_RECEIPT};
 use yaddash_model::RecordKind;
-use yaddash_vault::{Compacted, Vault};
+use yaddash_vault::{Compacted, Setting, Vault};
 
 use crate::{
-    Event, META_SERVER_KEY, OutboxError, Result, Session, State, entries, fetch_receipts,
-    now_rfc3339, require_field,
+    Event, OutboxError, Result, Session, State, entries, fetch_receipts, now_rfc3339, require_field,
 };
-
-/// Vault setting: the summary of the last `travel prepare`.
-const META_LAST: &str = "travel_last";
 
 /// Why a record stays on the laptop.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -94,16 +89,17 @@ type Verified = (HashMap<u64, HashSet<Uuid>>, HashMap<u64, String>);
 
 fn confirmed_bundles(vault: &Vault) -> Result<Verified> {
     let trust = yaddash_exchange::trust_file(vault)?;
-    let server_key = vault.meta(META_SERVER_KEY)?;
+    let server_key = vault.setting(Setting::HqServerKey)?;
     let mut ok = HashMap::new();
     let mut bad = HashMap::new();
-    for b in vault.bundles_out()? {
+    for b in vault.exchange().bundles_out()? {
         if b.imported_at.is_none() {
             continue;
         }
         let check = || -> std::result::Result<HashSet<Uuid>, String> {
             let text = vault
-                .meta(&format!("{META_IMPORT_RECEIPT}{}", b.bundle_id))
+                .exchange()
+                .import_receipt(&b.bundle_id)
                 .map_err(|e| e.to_string())?
                 .ok_or(
                     "the import receipt is not kept in this vault; import the receipt file again",
@@ -125,7 +121,8 @@ fn confirmed_bundles(vault: &Vault) -> Result<Verified> {
                     .as_deref()
                     .ok_or("the HQ server's key is not known")?;
                 let text = vault
-                    .meta(&format!("{META_HQ_RECEIPT}{}", b.bundle_id))
+                    .exchange()
+                    .hq_receipt(&b.bundle_id)
                     .map_err(|e| e.to_string())?
                     .ok_or("the server's receipt is not kept in this vault")?;
                 let s = verify_receipt(&text, key)
@@ -157,7 +154,7 @@ pub fn plan(vault: &Vault) -> Result<Plan> {
     let (ok, bad) = confirmed_bundles(vault)?;
     // Per record: the first reason it must stay, if any.
     let mut records: BTreeMap<Uuid, (RecordKind, Option<Reason>)> = BTreeMap::new();
-    for c in vault.revision_coverage()? {
+    for c in vault.travel().revision_coverage()? {
         let entry = records.entry(c.record_id).or_insert((c.kind, None));
         if entry.1.is_some() {
             continue;
@@ -178,7 +175,7 @@ pub fn plan(vault: &Vault) -> Result<Plan> {
         };
     }
     let mut attachments_of: HashMap<Uuid, u64> = HashMap::new();
-    for a in vault.attachment_coverage()? {
+    for a in vault.travel().attachment_coverage()? {
         let confirmed = a.from_hq || a.seq.is_some_and(|s| ok.contains_key(&s));
         if let Some(entry) = records.get_mut(&a.record_id) {
             if !confirmed && entry.1.is_none() {
@@ -293,14 +290,16 @@ pub fn prepare(
         }
     }
     let plan = plan(vault)?;
-    let removed = vault.remove_records(&plan.removable, &mut |done, total| {
-        on(&Event::Removing { done, total })
-    })?;
+    let removed = vault
+        .travel_mut()
+        .remove_records(&plan.removable, &mut |done, total| {
+            on(&Event::Removing { done, total })
+        })?;
     let Compacted {
         free_pages,
         wal_bytes,
         ..
-    } = vault.compact()?;
+    } = vault.travel_mut().compact()?;
     report.removed_records = removed.records;
     report.removed_attachments = removed.attachments;
     report.removed_attachment_bytes = removed.attachment_bytes;
@@ -315,7 +314,7 @@ pub fn prepare(
         "removed_attachments": report.removed_attachments,
         "remaining": report.remaining.len(),
     });
-    vault.set_meta(META_LAST, &summary.to_string())?;
+    vault.set_setting(Setting::TravelLast, &summary.to_string())?;
     Ok(report)
 }
 
@@ -340,7 +339,7 @@ pub fn status(vault: &Vault) -> Result<Status> {
         plan: plan(vault)?,
         unconfirmed_bundles: unconfirmed(vault)?,
         last_prepare: vault
-            .meta(META_LAST)?
+            .setting(Setting::TravelLast)?
             .and_then(|s| serde_json::from_str(&s).ok()),
     })
 }

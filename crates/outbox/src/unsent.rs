@@ -9,7 +9,7 @@ use crate::{Result, State, entries, outbox_dir};
 
 /// Records headquarters does not hold yet, for the warning before a quick
 /// delete.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, ts_rs::TS)]
 pub struct Unsent {
     /// Records with a revision that is in no bundle, or only in bundles the
     /// HQ server has not confirmed receiving and no coordinator confirmed
@@ -38,7 +38,7 @@ pub fn unsent(vault: &Vault) -> Result<Unsent> {
         .collect();
     let held = |seq: u64| matches!(states.get(&seq), Some(State::Received | State::Imported));
     let mut records = HashSet::new();
-    for c in vault.revision_coverage()? {
+    for c in vault.travel().revision_coverage()? {
         if !c.from_hq && !c.seq.is_some_and(held) {
             records.insert(c.record_id);
         }

@@ -32,6 +32,9 @@ pub enum Format {
     Pdf,
     /// CSV laid out for Uwazi's CSV import (see `docs/register.md`).
     Uwazi,
+    /// The cases of the Uwazi export as their own entities (a second CSV,
+    /// template "Case"), linked from the persons' `cases` relationship.
+    UwaziCases,
     /// JSON after the HURIDOCS Events Standard Formats: events, acts,
     /// persons (victims, perpetrators, sources), involvements, information.
     Esf,
@@ -39,16 +42,17 @@ pub enum Format {
 
 impl Format {
     /// Every format.
-    pub const ALL: [Format; 6] = [
+    pub const ALL: [Format; 7] = [
         Format::Csv,
         Format::Json,
         Format::Html,
         Format::Pdf,
         Format::Uwazi,
+        Format::UwaziCases,
         Format::Esf,
     ];
 
-    /// Parses `csv`, `json`, `html`, `pdf`, `uwazi` or `esf`.
+    /// Parses `csv`, `json`, `html`, `pdf`, `uwazi`, `uwazi-cases` or `esf`.
     pub fn parse(s: &str) -> Option<Format> {
         Format::ALL.into_iter().find(|f| f.as_str() == s)
     }
@@ -61,6 +65,7 @@ impl Format {
             Format::Html => "html",
             Format::Pdf => "pdf",
             Format::Uwazi => "uwazi",
+            Format::UwaziCases => "uwazi-cases",
             Format::Esf => "esf",
         }
     }
@@ -69,7 +74,12 @@ impl Format {
     pub fn detail(self) -> Detail {
         Detail {
             testimonies: self != Format::Csv,
-            events: self == Format::Esf,
+            // JSON carries the cases' events too, so every value of the
+            // Uwazi CSVs can be checked against it.
+            events: matches!(
+                self,
+                Format::Esf | Format::Json | Format::Uwazi | Format::UwaziCases
+            ),
         }
     }
 }
@@ -141,6 +151,7 @@ pub fn render(
         Format::Html => html(entries, level).into_bytes(),
         Format::Pdf => pdf::pdf(entries, level, progress)?,
         Format::Uwazi => uwazi::uwazi(entries).into_bytes(),
+        Format::UwaziCases => uwazi::uwazi_cases(entries).into_bytes(),
         Format::Esf => esf::esf(entries, level).into_bytes(),
     })
 }

@@ -139,15 +139,16 @@ impl Snapshot {
     /// Reads the records and the register's decisions from the vault.
     pub fn load(vault: &Vault) -> Result<Snapshot> {
         let mut s = Snapshot {
-            merges: vault.register_merges()?,
-            distinct: vault.register_distinct_pairs()?,
-            overrides: vault.register_overrides()?,
+            merges: vault.register().merges()?,
+            distinct: vault.register().distinct_pairs()?,
+            overrides: vault.register().overrides()?,
             ..Snapshot::default()
         };
         for kind in [RecordKind::Person, RecordKind::Case, RecordKind::Interview] {
             for stored in vault.all(kind)? {
                 let id = stored.id;
                 let device = vault
+                    .exchange()
                     .provenance(id)?
                     .first()
                     .map(|p| p.1.clone())
@@ -626,7 +627,8 @@ pub fn merge(vault: &mut Vault, primary: Uuid, merged: Uuid) -> Result<i64> {
         ));
     }
     let direct: HashMap<Uuid, Uuid> = vault
-        .register_merges()?
+        .register()
+        .merges()?
         .into_iter()
         .map(|(p, m)| (m, p))
         .collect();
@@ -637,12 +639,12 @@ pub fn merge(vault: &mut Vault, primary: Uuid, merged: Uuid) -> Result<i64> {
             "{primary} and {merged} are already merged"
         )));
     }
-    Ok(vault.register_merge(cp, merged)?)
+    Ok(vault.register_mut().merge(cp, merged)?)
 }
 
 /// Undoes the merge of `merged`; fails if it is not merged.
 pub fn unmerge(vault: &mut Vault, merged: Uuid) -> Result<yaddash_vault::register_store::MergeRow> {
-    vault.register_unmerge(merged)?.ok_or_else(|| {
+    vault.register_mut().unmerge(merged)?.ok_or_else(|| {
         RegisterError::Refused(format!(
             "{merged} is not merged into another person (give the id of the merged record, not the primary)"
         ))

@@ -140,6 +140,10 @@ pub fn http_client(timeout: Duration) -> SyncResult<Http> {
 
 /// The transport settings every client shares.
 fn transport(builder: reqwest::blocking::ClientBuilder, timeout: Duration) -> SyncResult<Http> {
+    // Where reqwest is built with rustls but no provider (feature unification
+    // with the HQ server's S3 client), building a client panics without one.
+    // Already installed is fine.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     builder
         .connect_timeout(Duration::from_secs(30))
         .timeout(timeout)

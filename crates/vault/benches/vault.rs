@@ -14,7 +14,7 @@ use rand::{Rng, SeedableRng};
 use rusqlite::{Connection, params};
 use secrecy::SecretString;
 use yaddash_model::{Confidentiality, Consent, Interview, Person, Record, Reliability, Role};
-use yaddash_vault::bench_support::{MIGRATIONS, SEARCH_SQL, fts_query};
+use yaddash_vault::bench_support::{SEARCH_SQL, fts_query, migrations};
 use yaddash_vault::{CreateOptions, MIN_WORK_FACTOR, Vault, VaultRole};
 
 const GIVEN: &[&str] = &[
@@ -196,7 +196,7 @@ fn bench_search(n: usize) {
              PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768;",
         )
         .expect("pragmas");
-    for m in MIGRATIONS {
+    for m in migrations() {
         plain.execute_batch(m).expect("schema");
     }
     let t = Instant::now();

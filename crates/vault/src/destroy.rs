@@ -38,7 +38,10 @@ const VAULT_ENTRIES: &[&str] = &[
     "vault.db-shm",
     "vault.db-journal",
     ATTACHMENTS,
+    crate::recording::RECORDINGS,
     "outbox",
+    "inbox",
+    crate::recording::RECORDINGS,
     DECOY_DIR,
     GUARD_FILE,
     crate::duress::DECOY_TMP,
@@ -46,7 +49,7 @@ const VAULT_ENTRIES: &[&str] = &[
 ];
 
 /// What a quick delete did.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, ts_rs::TS)]
 pub struct DestroyReport {
     /// Milliseconds the crypto-erase took (keyslots, then database heads).
     pub crypto_erase_ms: f64,

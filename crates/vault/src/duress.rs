@@ -44,7 +44,7 @@ pub(crate) const ERASED_ATTACHMENTS: &str = "attachments.erased";
 pub(crate) const GUARD_FILE: &str = "attempts";
 /// Vault setting (inside the encrypted database): when the duress
 /// passphrase was set. Only someone who unlocked the vault sees it.
-const META_DURESS: &str = "duress_set_at";
+const META_DURESS: &str = crate::settings::DURESS_SET_AT;
 /// Pages every decoy database is grown to at creation (freed again, so
 /// records put in a decoy reuse them): 1 MiB. An empty decoy and one with a
 /// few dozen text records have the same size.
@@ -347,6 +347,8 @@ fn promote_decoy(dir: &Path) -> Result<()> {
     erase_keyslots(&dir.join("keyslots"));
     erase_database(dir);
     let _ = fs::remove_file(dir.join(DB_FILE));
+    // The vault's recordings (encrypted to its erased storage key).
+    remove_tree(&dir.join(crate::recording::RECORDINGS));
     sync_dir(dir)?;
     finish_promotion(dir)
 }
@@ -364,7 +366,11 @@ fn finish_promotion(dir: &Path) -> Result<()> {
         fs::rename(dir.join(ATTACHMENTS), &erased).ctx(|| "moving attachments aside".into())?;
     }
     remove_tree(&dir.join("outbox"));
-    let moves: [(PathBuf, PathBuf); 4] = [
+    remove_tree(&dir.join("inbox"));
+    // The erased vault's unfinished recordings (the decoy would otherwise
+    // report them), before the decoy's own take their place.
+    remove_tree(&dir.join(crate::recording::RECORDINGS));
+    let moves: [(PathBuf, PathBuf); 5] = [
         (
             keyslot::slot_path(&decoy, SlotKind::Passphrase),
             keyslot::slot_path(dir, SlotKind::Passphrase),
@@ -374,6 +380,10 @@ fn finish_promotion(dir: &Path) -> Result<()> {
             keyslot::slot_path(dir, SlotKind::Recovery),
         ),
         (decoy.join(ATTACHMENTS), dir.join(ATTACHMENTS)),
+        (
+            decoy.join(crate::recording::RECORDINGS),
+            dir.join(crate::recording::RECORDINGS),
+        ),
         (decoy.join(DB_FILE), dir.join(DB_FILE)),
     ];
     for (from, to) in &moves {

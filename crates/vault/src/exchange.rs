@@ -3,16 +3,172 @@
 //! imported from where (coordinator). The bundle format itself lives in
 //! `yaddash-bundle`; the orchestration in `yaddash-exchange`.
 
+use std::borrow::{Borrow, BorrowMut};
+
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use yaddash_model::RecordKind;
 
 use crate::error::{Result, VaultError};
+use crate::schema::Migration;
 use crate::{
     AttachmentInfo, StagedFile, Vault, index, insert_attachment, now, parse_body, sha256_hex,
     unindex,
 };
+
+/// The exchange's tables (devices, trust, bundles out and in, provenance,
+/// revocation evidence, overrides, conflicts); versions in the one sequence
+/// of `schema.rs`.
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    // 2: bundles, devices, trust, provenance.
+    Migration {
+        version: 2,
+        sql: r#"
+    -- Coordinator: devices enrolled to send bundles.
+    CREATE TABLE devices (
+        device_id     TEXT PRIMARY KEY,
+        signing_key   TEXT NOT NULL,
+        age_recipient TEXT NOT NULL,
+        label         TEXT,
+        enrolled_at   TEXT NOT NULL,
+        revoked_from  TEXT
+    ) STRICT;
+
+    -- Field: the coordinators' trust file (whom to encrypt for, whom to trust).
+    CREATE TABLE trust (
+        id          INTEGER PRIMARY KEY CHECK (id = 1),
+        hq_id       TEXT NOT NULL,
+        document    TEXT NOT NULL,
+        imported_at TEXT NOT NULL
+    ) STRICT;
+
+    -- Field: bundles this device made, and what headquarters confirmed.
+    CREATE TABLE bundles_out (
+        seq            INTEGER PRIMARY KEY,
+        bundle_id      TEXT NOT NULL UNIQUE,
+        prev_bundle_id TEXT,
+        created_at     TEXT NOT NULL,
+        size           INTEGER NOT NULL,
+        records        INTEGER NOT NULL,
+        attachments    INTEGER NOT NULL,
+        hq_received_at TEXT,
+        imported_at    TEXT
+    ) STRICT;
+    CREATE TABLE exported_revisions (
+        record_id TEXT NOT NULL,
+        rev       INTEGER NOT NULL,
+        seq       INTEGER NOT NULL REFERENCES bundles_out (seq),
+        PRIMARY KEY (record_id, rev)
+    ) STRICT;
+    CREATE TABLE exported_attachments (
+        attachment_id TEXT PRIMARY KEY,
+        seq           INTEGER NOT NULL REFERENCES bundles_out (seq)
+    ) STRICT;
+
+    -- Coordinator: bundles imported, with who imported them and when.
+    CREATE TABLE bundles_in (
+        bundle_id      TEXT PRIMARY KEY,
+        device_id      TEXT NOT NULL,
+        seq            INTEGER NOT NULL,
+        prev_bundle_id TEXT,
+        created_at     TEXT NOT NULL,
+        imported_at    TEXT NOT NULL,
+        imported_by    TEXT NOT NULL,
+        records        INTEGER NOT NULL,
+        attachments    INTEGER NOT NULL,
+        UNIQUE (device_id, seq)
+    ) STRICT;
+
+    -- Coordinator: where each imported revision came from.
+    CREATE TABLE provenance (
+        record_id  TEXT NOT NULL,
+        rev        INTEGER NOT NULL,
+        device_id  TEXT NOT NULL,
+        source_rev INTEGER NOT NULL,
+        bundle_id  TEXT NOT NULL REFERENCES bundles_in (bundle_id),
+        PRIMARY KEY (record_id, rev)
+    ) STRICT;
+    CREATE TABLE attachment_provenance (
+        attachment_id TEXT PRIMARY KEY,
+        device_id     TEXT NOT NULL,
+        bundle_id     TEXT NOT NULL REFERENCES bundles_in (bundle_id)
+    ) STRICT;
+    "#,
+    },
+    // 6: revocation evidence, recorded overrides, conflicting revisions.
+    Migration {
+        version: 6,
+        sql: r#"
+    -- Coordinator: what was known when a device was revoked. A bundle the
+    -- device makes later can carry any date (its holder sets the clock), so
+    -- a revocation rests on what this vault held: the highest bundle number
+    -- (and its id) imported from the device, or what the HQ server said it
+    -- held. `revoked_at` is this vault's own time of the revocation.
+    ALTER TABLE devices ADD COLUMN revoked_at TEXT;
+    ALTER TABLE devices ADD COLUMN held_through_seq INTEGER;
+    ALTER TABLE devices ADD COLUMN held_through_bundle TEXT;
+    -- A bundle the HQ server said it held when it revoked the device, not
+    -- yet imported here (the server cannot read its number).
+    ALTER TABLE devices ADD COLUMN server_held_bundle TEXT;
+    -- Devices revoked before this version: the evidence is what was here.
+    UPDATE devices SET
+        held_through_seq = COALESCE(
+            (SELECT MAX(b.seq) FROM bundles_in b WHERE b.device_id = devices.device_id), 0),
+        held_through_bundle = (SELECT b.bundle_id FROM bundles_in b
+            WHERE b.device_id = devices.device_id ORDER BY b.seq DESC LIMIT 1)
+    WHERE revoked_from IS NOT NULL;
+
+    -- Coordinator: a bundle accepted although nothing proved it was made
+    -- before its device's revocation: who decided, when and why.
+    CREATE TABLE import_overrides (
+        bundle_id TEXT PRIMARY KEY REFERENCES bundles_in (bundle_id),
+        reason    TEXT NOT NULL,
+        at        TEXT NOT NULL,
+        by        TEXT NOT NULL
+    ) STRICT;
+
+    -- Coordinator: an imported revision of a record whose current body is
+    -- another device's. It is kept (in `revisions`) but does not become
+    -- current until a coordinator accepts it.
+    CREATE TABLE revision_conflicts (
+        record_id   TEXT NOT NULL,
+        rev         INTEGER NOT NULL,
+        device_id   TEXT NOT NULL,
+        bundle_id   TEXT NOT NULL,
+        accepted_at TEXT,
+        accepted_by TEXT,
+        PRIMARY KEY (record_id, rev)
+    ) STRICT;
+    "#,
+    },
+    // 9: per-bundle facts as columns instead of `meta` rows.
+    Migration {
+        version: 9,
+        sql: r#"
+    -- Field: what the outbox had uploaded of a bundle (bytes, for a resumed
+    -- or interrupted upload), the HQ server's signed receipt for it and the
+    -- coordinator's signed import receipt. Before version 9 these were the
+    -- `meta` rows `outbox_sent:{seq}`, `hq_receipt:{bundle_id}` and
+    -- `import_receipt:{bundle_id}`; rows naming a bundle this vault has no
+    -- row for are left in `meta` as they were.
+    ALTER TABLE bundles_out ADD COLUMN sent_bytes INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE bundles_out ADD COLUMN hq_receipt TEXT;
+    ALTER TABLE bundles_out ADD COLUMN import_receipt TEXT;
+    UPDATE bundles_out SET
+        sent_bytes = COALESCE((SELECT CAST(m.value AS INTEGER) FROM meta m
+            WHERE m.key = 'outbox_sent:' || bundles_out.seq), 0),
+        hq_receipt = (SELECT m.value FROM meta m
+            WHERE m.key = 'hq_receipt:' || bundles_out.bundle_id),
+        import_receipt = (SELECT m.value FROM meta m
+            WHERE m.key = 'import_receipt:' || bundles_out.bundle_id);
+    DELETE FROM meta WHERE key IN (
+        SELECT 'outbox_sent:' || seq FROM bundles_out
+        UNION ALL SELECT 'hq_receipt:' || bundle_id FROM bundles_out
+        UNION ALL SELECT 'import_receipt:' || bundle_id FROM bundles_out);
+    "#,
+    },
+];
 
 /// One revision as it travels in a bundle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -213,33 +369,41 @@ fn later_or_equal(a: &str, b: &str) -> bool {
     }
 }
 
+/// A fact about a bundle is kept only for a bundle this vault made.
+fn made_here(updated: usize, bundle: &str) -> Result<()> {
+    if updated == 0 {
+        return Err(VaultError::Refused(format!(
+            "bundle {bundle} is not one this vault made"
+        )));
+    }
+    Ok(())
+}
+
 fn bad(msg: &str) -> VaultError {
     VaultError::Corrupt(msg.to_string())
 }
 
+/// What the vault keeps about bundles and devices: `vault.exchange()` to read, `vault.exchange_mut()` to change.
+pub struct ExchangeStore<V>(pub(crate) V);
+
 impl Vault {
-    /// A value from the vault's metadata.
-    pub fn meta(&self, key: &str) -> Result<Option<String>> {
-        Ok(self
-            .conn
-            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-            .optional()?)
+    /// The exchange tables, to read.
+    pub fn exchange(&self) -> ExchangeStore<&Vault> {
+        ExchangeStore(self)
     }
 
-    /// Sets a metadata value (keys of higher layers: device keys, trust...).
-    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
-        self.conn.execute(
-            "INSERT INTO meta (key, value) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![key, value],
-        )?;
-        Ok(())
+    /// The exchange tables, to change.
+    pub fn exchange_mut(&mut self) -> ExchangeStore<&mut Vault> {
+        ExchangeStore(self)
     }
+}
 
+impl<V: Borrow<Vault>> ExchangeStore<V> {
     /// Every revision and attachment not yet carried by a bundle.
     pub fn pending_export(&self) -> Result<PendingExport> {
+        let vault = self.0.borrow();
         let mut out = PendingExport::default();
-        let mut stmt = self.conn.prepare(
+        let mut stmt = vault.conn.prepare(
             "SELECT r.id, r.kind, r.created_at, r.created_by, v.rev, v.body, v.body_sha256, v.author, v.at
              FROM revisions v JOIN records r ON r.id = v.record_id
              WHERE NOT EXISTS (SELECT 1 FROM exported_revisions e WHERE e.record_id = v.record_id AND e.rev = v.rev)
@@ -270,7 +434,7 @@ impl Vault {
                 }),
             }
         }
-        let mut stmt = self.conn.prepare(
+        let mut stmt = vault.conn.prepare(
             "SELECT a.id FROM attachments a
              WHERE NOT EXISTS (SELECT 1 FROM exported_attachments e WHERE e.attachment_id = a.id)
                AND NOT EXISTS (SELECT 1 FROM attachment_provenance p WHERE p.attachment_id = a.id)
@@ -281,14 +445,15 @@ impl Vault {
             .collect::<rusqlite::Result<_>>()?;
         for id in ids {
             let id = Uuid::parse_str(&id).map_err(|_| bad("bad attachment id"))?;
-            out.attachments.push(self.attachment(id)?);
+            out.attachments.push(vault.attachment(id)?);
         }
         Ok(out)
     }
 
     /// Every revision of one record, for a coordinator's re-issue to a device.
     pub fn record_changes(&self, id: Uuid) -> Result<RecordChanges> {
-        let (kind, created_at, created_by): (String, String, String) = self
+        let vault = self.0.borrow();
+        let (kind, created_at, created_by): (String, String, String) = vault
             .conn
             .query_row(
                 "SELECT kind, created_at, created_by FROM records WHERE id = ?1",
@@ -297,7 +462,7 @@ impl Vault {
             )
             .optional()?
             .ok_or(VaultError::NotFound { kind: "record", id })?;
-        let mut stmt = self.conn.prepare(
+        let mut stmt = vault.conn.prepare(
             "SELECT rev, body, body_sha256, author, at FROM revisions WHERE record_id = ?1 ORDER BY rev",
         )?;
         let revisions = stmt
@@ -322,7 +487,8 @@ impl Vault {
 
     /// The last bundle this device made: (seq, bundle id).
     pub fn last_bundle_out(&self) -> Result<Option<(u64, String)>> {
-        Ok(self
+        let vault = self.0.borrow();
+        Ok(vault
             .conn
             .query_row(
                 "SELECT seq, bundle_id FROM bundles_out ORDER BY seq DESC LIMIT 1",
@@ -332,9 +498,275 @@ impl Vault {
             .optional()?)
     }
 
+    /// Bundles this device made, oldest first.
+    pub fn bundles_out(&self) -> Result<Vec<BundleOut>> {
+        let vault = self.0.borrow();
+        let mut stmt = vault.conn.prepare(
+            "SELECT seq, bundle_id, prev_bundle_id, created_at, size, records, attachments, hq_received_at, imported_at
+             FROM bundles_out ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(BundleOut {
+                seq: r.get::<_, i64>(0)? as u64,
+                bundle_id: r.get(1)?,
+                prev_bundle_id: r.get(2)?,
+                created_at: r.get(3)?,
+                size: r.get::<_, i64>(4)? as u64,
+                records: r.get::<_, i64>(5)? as u64,
+                attachments: r.get::<_, i64>(6)? as u64,
+                hq_received_at: r.get(7)?,
+                imported_at: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Revisions (record id, rev) carried by bundles that headquarters
+    /// confirmed importing: what the field may remove before travel.
+    pub fn held_by_headquarters(&self) -> Result<Vec<(Uuid, i64)>> {
+        let vault = self.0.borrow();
+        let mut stmt = vault.conn.prepare(
+            "SELECT e.record_id, e.rev FROM exported_revisions e JOIN bundles_out b ON b.seq = e.seq
+             WHERE b.imported_at IS NOT NULL ORDER BY e.record_id, e.rev",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, rev) = row?;
+            out.push((Uuid::parse_str(&id).map_err(|_| bad("bad record id"))?, rev));
+        }
+        Ok(out)
+    }
+
+    /// One enrolled device.
+    pub fn device(&self, device_id: Uuid) -> Result<Option<DeviceRow>> {
+        let vault = self.0.borrow();
+        Ok(vault
+            .conn
+            .query_row(
+                &format!("{DEVICE_SELECT} WHERE device_id = ?1"),
+                [device_id.to_string()],
+                device_row,
+            )
+            .optional()?)
+    }
+
+    /// Every enrolled device.
+    pub fn devices(&self) -> Result<Vec<DeviceRow>> {
+        let vault = self.0.borrow();
+        let mut stmt = vault
+            .conn
+            .prepare(&format!("{DEVICE_SELECT} ORDER BY enrolled_at"))?;
+        let rows = stmt.query_map([], device_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Stores the trust file (field).
+    pub fn set_trust(&self, hq_id: &str, document: &str) -> Result<()> {
+        let vault = self.0.borrow();
+        vault.conn.execute(
+            "INSERT INTO trust (id, hq_id, document, imported_at) VALUES (1, ?1, ?2, ?3)
+             ON CONFLICT (id) DO UPDATE SET hq_id = excluded.hq_id, document = excluded.document,
+                                            imported_at = excluded.imported_at",
+            params![hq_id, document, now()],
+        )?;
+        Ok(())
+    }
+
+    /// The trust file (field): (hq id, document).
+    pub fn trust(&self) -> Result<Option<(String, String)>> {
+        let vault = self.0.borrow();
+        Ok(vault
+            .conn
+            .query_row("SELECT hq_id, document FROM trust WHERE id = 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?)
+    }
+
+    /// The imported bundle with this id, if any.
+    pub fn bundle_in(&self, bundle_id: &str) -> Result<Option<BundleIn>> {
+        let vault = self.0.borrow();
+        Ok(vault
+            .conn
+            .query_row(
+                &format!("{BUNDLE_IN_SELECT} WHERE bundle_id = ?1"),
+                [bundle_id],
+                bundle_in_row,
+            )
+            .optional()?)
+    }
+
+    /// Bundles imported from a device, by sequence number.
+    pub fn bundles_in_from(&self, device_id: Uuid) -> Result<Vec<BundleIn>> {
+        let vault = self.0.borrow();
+        let mut stmt = vault.conn.prepare(&format!(
+            "{BUNDLE_IN_SELECT} WHERE device_id = ?1 ORDER BY seq"
+        ))?;
+        let rows = stmt.query_map([device_id.to_string()], bundle_in_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Sequence numbers missing from a device's imported bundles (gaps below
+    /// the highest one received).
+    pub fn sequence_gaps(&self, device_id: Uuid) -> Result<Vec<u64>> {
+        let seqs: Vec<u64> = self
+            .bundles_in_from(device_id)?
+            .iter()
+            .map(|b| b.seq)
+            .collect();
+        let max = seqs.iter().copied().max().unwrap_or(0);
+        Ok((1..=max).filter(|s| !seqs.contains(s)).collect())
+    }
+
+    /// Where each revision of a record came from: (local rev, device, source rev, bundle).
+    pub fn provenance(&self, record_id: Uuid) -> Result<Vec<(i64, String, i64, String)>> {
+        let vault = self.0.borrow();
+        let mut stmt = vault.conn.prepare_cached(
+            "SELECT rev, device_id, source_rev, bundle_id FROM provenance WHERE record_id = ?1 ORDER BY rev",
+        )?;
+        let rows = stmt.query_map([record_id.to_string()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The override recorded for an imported bundle, if any.
+    pub fn import_override(&self, bundle_id: &str) -> Result<Option<ImportOverride>> {
+        let vault = self.0.borrow();
+        Ok(vault
+            .conn
+            .query_row(
+                "SELECT reason, at, by FROM import_overrides WHERE bundle_id = ?1",
+                [bundle_id],
+                |r| {
+                    Ok(ImportOverride {
+                        reason: r.get(0)?,
+                        at: r.get(1)?,
+                        by: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// Conflicting revisions (of one record, or all), oldest first.
+    pub fn revision_conflicts(&self, record_id: Option<Uuid>) -> Result<Vec<RevisionConflict>> {
+        let vault = self.0.borrow();
+        let mut stmt = vault.conn.prepare(
+            "SELECT record_id, rev, device_id, bundle_id, accepted_at, accepted_by FROM revision_conflicts
+             WHERE ?1 IS NULL OR record_id = ?1 ORDER BY rowid",
+        )?;
+        let rows = stmt.query_map([record_id.map(|u| u.to_string())], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                RevisionConflict {
+                    record_id: Uuid::nil(),
+                    rev: r.get(1)?,
+                    device_id: r.get(2)?,
+                    bundle_id: r.get(3)?,
+                    accepted_at: r.get(4)?,
+                    accepted_by: r.get(5)?,
+                },
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, mut c) = row?;
+            c.record_id = Uuid::parse_str(&id).map_err(|_| bad("bad record id"))?;
+            out.push(c);
+        }
+        Ok(out)
+    }
+
+    /// Ids of the records a bundle brought (new records or new revisions).
+    pub fn records_from_bundle(&self, bundle_id: &str) -> Result<Vec<Uuid>> {
+        let vault = self.0.borrow();
+        let mut stmt = vault.conn.prepare(
+            "SELECT DISTINCT record_id FROM provenance WHERE bundle_id = ?1 ORDER BY record_id",
+        )?;
+        let ids: Vec<String> = stmt
+            .query_map([bundle_id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        ids.iter()
+            .map(|i| Uuid::parse_str(i).map_err(|_| bad("bad record id")))
+            .collect()
+    }
+
+    /// Bytes of bundle `seq` the outbox had uploaded when it last noted its
+    /// progress (0 when none, or once the server confirmed it).
+    pub fn sent_bytes(&self, seq: u64) -> Result<u64> {
+        let n: Option<i64> = self
+            .0
+            .borrow()
+            .conn
+            .query_row(
+                "SELECT sent_bytes FROM bundles_out WHERE seq = ?1",
+                [seq as i64],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(n.unwrap_or(0).max(0) as u64)
+    }
+
+    /// Notes how much of bundle `seq` was uploaded.
+    pub fn set_sent_bytes(&self, seq: u64, bytes: u64) -> Result<()> {
+        let n = self.0.borrow().conn.execute(
+            "UPDATE bundles_out SET sent_bytes = ?2 WHERE seq = ?1",
+            params![seq as i64, i64::try_from(bytes).unwrap_or(i64::MAX)],
+        )?;
+        made_here(n, &seq.to_string())
+    }
+
+    /// The HQ server's signed receipt for one of this vault's bundles.
+    pub fn hq_receipt(&self, bundle_id: &str) -> Result<Option<String>> {
+        self.receipt("hq_receipt", bundle_id)
+    }
+
+    /// Keeps the HQ server's signed receipt for one of this vault's bundles.
+    pub fn set_hq_receipt(&self, bundle_id: &str, receipt: &str) -> Result<()> {
+        self.set_receipt("hq_receipt", bundle_id, receipt)
+    }
+
+    /// A coordinator's signed import receipt for one of this vault's bundles.
+    pub fn import_receipt(&self, bundle_id: &str) -> Result<Option<String>> {
+        self.receipt("import_receipt", bundle_id)
+    }
+
+    /// Keeps a coordinator's signed import receipt for one of this vault's
+    /// bundles (travel mode verifies it again before removing anything).
+    pub fn set_import_receipt(&self, bundle_id: &str, receipt: &str) -> Result<()> {
+        self.set_receipt("import_receipt", bundle_id, receipt)
+    }
+
+    fn receipt(&self, column: &'static str, bundle_id: &str) -> Result<Option<String>> {
+        Ok(self
+            .0
+            .borrow()
+            .conn
+            .query_row(
+                &format!("SELECT {column} FROM bundles_out WHERE bundle_id = ?1"),
+                [bundle_id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    fn set_receipt(&self, column: &'static str, bundle_id: &str, receipt: &str) -> Result<()> {
+        let n = self.0.borrow().conn.execute(
+            &format!("UPDATE bundles_out SET {column} = ?2 WHERE bundle_id = ?1"),
+            params![bundle_id, receipt],
+        )?;
+        made_here(n, bundle_id)
+    }
+}
+
+impl<V: BorrowMut<Vault>> ExchangeStore<V> {
     /// Records that a bundle was written with exactly `pending` in it.
     pub fn record_bundle_out(&mut self, out: &BundleOut, pending: &PendingExport) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let vault = self.0.borrow_mut();
+        let tx = vault.conn.transaction()?;
         tx.execute(
             "INSERT INTO bundles_out (seq, bundle_id, prev_bundle_id, created_at, size, records, attachments)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -366,32 +798,11 @@ impl Vault {
         Ok(())
     }
 
-    /// Bundles this device made, oldest first.
-    pub fn bundles_out(&self) -> Result<Vec<BundleOut>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT seq, bundle_id, prev_bundle_id, created_at, size, records, attachments, hq_received_at, imported_at
-             FROM bundles_out ORDER BY seq",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(BundleOut {
-                seq: r.get::<_, i64>(0)? as u64,
-                bundle_id: r.get(1)?,
-                prev_bundle_id: r.get(2)?,
-                created_at: r.get(3)?,
-                size: r.get::<_, i64>(4)? as u64,
-                records: r.get::<_, i64>(5)? as u64,
-                attachments: r.get::<_, i64>(6)? as u64,
-                hq_received_at: r.get(7)?,
-                imported_at: r.get(8)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
     /// Marks bundles as imported by headquarters (from a verified coordinator
     /// receipt). Returns how many of the given ids were bundles of this device.
     pub fn mark_bundles_imported(&mut self, bundle_ids: &[String], at: &str) -> Result<u64> {
-        let tx = self.conn.transaction()?;
+        let vault = self.0.borrow_mut();
+        let tx = vault.conn.transaction()?;
         let mut n = 0;
         for id in bundle_ids {
             n += tx.execute(
@@ -405,31 +816,17 @@ impl Vault {
 
     /// Marks a bundle as received by the HQ server (from a verified server receipt).
     pub fn mark_bundle_received(&mut self, bundle_id: &str, at: &str) -> Result<bool> {
-        Ok(self.conn.execute(
+        let vault = self.0.borrow_mut();
+        Ok(vault.conn.execute(
             "UPDATE bundles_out SET hq_received_at = COALESCE(hq_received_at, ?2) WHERE bundle_id = ?1",
             params![bundle_id, at],
         )? > 0)
     }
 
-    /// Revisions (record id, rev) carried by bundles that headquarters
-    /// confirmed importing: what the field may remove before travel.
-    pub fn held_by_headquarters(&self) -> Result<Vec<(Uuid, i64)>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT e.record_id, e.rev FROM exported_revisions e JOIN bundles_out b ON b.seq = e.seq
-             WHERE b.imported_at IS NOT NULL ORDER BY e.record_id, e.rev",
-        )?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, rev) = row?;
-            out.push((Uuid::parse_str(&id).map_err(|_| bad("bad record id"))?, rev));
-        }
-        Ok(out)
-    }
-
     /// Enrolls (or re-enrolls, keeping a revocation) a device.
     pub fn enroll_device(&mut self, d: &DeviceRow) -> Result<()> {
-        self.conn.execute(
+        let vault = self.0.borrow_mut();
+        vault.conn.execute(
             "INSERT INTO devices (device_id, signing_key, age_recipient, label, enrolled_at, revoked_from)
              VALUES (?1, ?2, ?3, ?4, ?5, NULL)
              ON CONFLICT (device_id) DO UPDATE SET label = COALESCE(excluded.label, label)",
@@ -441,7 +838,7 @@ impl Vault {
                 d.enrolled_at
             ],
         )?;
-        let stored = self.device(d.device_id)?;
+        let stored = ExchangeStore(&*vault).device(d.device_id)?;
         if let Some(s) = stored
             && (s.signing_key != d.signing_key || s.age_recipient != d.age_recipient)
         {
@@ -462,8 +859,9 @@ impl Vault {
         device_id: Uuid,
         from: time::OffsetDateTime,
     ) -> Result<DeviceRow> {
+        let vault = self.0.borrow_mut();
         use time::format_description::well_known::Rfc3339;
-        let tx = self.conn.transaction()?;
+        let tx = vault.conn.transaction()?;
         let d = tx
             .query_row(
                 &format!("{DEVICE_SELECT} WHERE device_id = ?1"),
@@ -516,10 +914,12 @@ impl Vault {
             )?;
         }
         tx.commit()?;
-        self.device(device_id)?.ok_or(VaultError::NotFound {
-            kind: "enrolled device",
-            id: device_id,
-        })
+        ExchangeStore(&*vault)
+            .device(device_id)?
+            .ok_or(VaultError::NotFound {
+                kind: "enrolled device",
+                id: device_id,
+            })
     }
 
     /// Adds the HQ server's evidence to a revocation: the last bundle the
@@ -528,7 +928,8 @@ impl Vault {
     /// revocation, so it may raise what this vault alone knew: if the bundle
     /// is here, its number; otherwise the id, to be recognised on import.
     pub fn record_server_held_bundle(&mut self, device_id: Uuid, bundle_id: &str) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let vault = self.0.borrow_mut();
+        let tx = vault.conn.transaction()?;
         let seq: Option<i64> = tx
             .query_row(
                 "SELECT seq FROM bundles_in WHERE device_id = ?1 AND bundle_id = ?2",
@@ -555,92 +956,6 @@ impl Vault {
         Ok(())
     }
 
-    /// One enrolled device.
-    pub fn device(&self, device_id: Uuid) -> Result<Option<DeviceRow>> {
-        Ok(self
-            .conn
-            .query_row(
-                &format!("{DEVICE_SELECT} WHERE device_id = ?1"),
-                [device_id.to_string()],
-                device_row,
-            )
-            .optional()?)
-    }
-
-    /// Every enrolled device.
-    pub fn devices(&self) -> Result<Vec<DeviceRow>> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!("{DEVICE_SELECT} ORDER BY enrolled_at"))?;
-        let rows = stmt.query_map([], device_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    /// Stores the trust file (field).
-    pub fn set_trust(&self, hq_id: &str, document: &str) -> Result<()> {
-        self.conn.execute(
-            "INSERT INTO trust (id, hq_id, document, imported_at) VALUES (1, ?1, ?2, ?3)
-             ON CONFLICT (id) DO UPDATE SET hq_id = excluded.hq_id, document = excluded.document,
-                                            imported_at = excluded.imported_at",
-            params![hq_id, document, now()],
-        )?;
-        Ok(())
-    }
-
-    /// The trust file (field): (hq id, document).
-    pub fn trust(&self) -> Result<Option<(String, String)>> {
-        Ok(self
-            .conn
-            .query_row("SELECT hq_id, document FROM trust WHERE id = 1", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?)
-    }
-
-    /// The imported bundle with this id, if any.
-    pub fn bundle_in(&self, bundle_id: &str) -> Result<Option<BundleIn>> {
-        Ok(self
-            .conn
-            .query_row(
-                &format!("{BUNDLE_IN_SELECT} WHERE bundle_id = ?1"),
-                [bundle_id],
-                bundle_in_row,
-            )
-            .optional()?)
-    }
-
-    /// Bundles imported from a device, by sequence number.
-    pub fn bundles_in_from(&self, device_id: Uuid) -> Result<Vec<BundleIn>> {
-        let mut stmt = self.conn.prepare(&format!(
-            "{BUNDLE_IN_SELECT} WHERE device_id = ?1 ORDER BY seq"
-        ))?;
-        let rows = stmt.query_map([device_id.to_string()], bundle_in_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    /// Sequence numbers missing from a device's imported bundles (gaps below
-    /// the highest one received).
-    pub fn sequence_gaps(&self, device_id: Uuid) -> Result<Vec<u64>> {
-        let seqs: Vec<u64> = self
-            .bundles_in_from(device_id)?
-            .iter()
-            .map(|b| b.seq)
-            .collect();
-        let max = seqs.iter().copied().max().unwrap_or(0);
-        Ok((1..=max).filter(|s| !seqs.contains(s)).collect())
-    }
-
-    /// Where each revision of a record came from: (local rev, device, source rev, bundle).
-    pub fn provenance(&self, record_id: Uuid) -> Result<Vec<(i64, String, i64, String)>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT rev, device_id, source_rev, bundle_id FROM provenance WHERE record_id = ?1 ORDER BY rev",
-        )?;
-        let rows = stmt.query_map([record_id.to_string()], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
     /// Imports a verified bundle's contents in one transaction: records and
     /// their revisions (as new local revisions, never overwriting), attachments
     /// (already staged as encrypted files), and provenance. Revisions already
@@ -655,8 +970,9 @@ impl Vault {
         rule: CurrentRule,
         accepted: Option<&ImportOverride>,
     ) -> Result<ImportCounts> {
+        let vault = self.0.borrow_mut();
         let mut counts = ImportCounts::default();
-        let tx = self.conn.transaction()?;
+        let tx = vault.conn.transaction()?;
         tx.execute(
             "INSERT INTO bundles_in (bundle_id, device_id, seq, prev_bundle_id, created_at, imported_at, imported_by, records, attachments)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -821,56 +1137,11 @@ impl Vault {
         Ok(counts)
     }
 
-    /// The override recorded for an imported bundle, if any.
-    pub fn import_override(&self, bundle_id: &str) -> Result<Option<ImportOverride>> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT reason, at, by FROM import_overrides WHERE bundle_id = ?1",
-                [bundle_id],
-                |r| {
-                    Ok(ImportOverride {
-                        reason: r.get(0)?,
-                        at: r.get(1)?,
-                        by: r.get(2)?,
-                    })
-                },
-            )
-            .optional()?)
-    }
-
-    /// Conflicting revisions (of one record, or all), oldest first.
-    pub fn revision_conflicts(&self, record_id: Option<Uuid>) -> Result<Vec<RevisionConflict>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT record_id, rev, device_id, bundle_id, accepted_at, accepted_by FROM revision_conflicts
-             WHERE ?1 IS NULL OR record_id = ?1 ORDER BY rowid",
-        )?;
-        let rows = stmt.query_map([record_id.map(|u| u.to_string())], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                RevisionConflict {
-                    record_id: Uuid::nil(),
-                    rev: r.get(1)?,
-                    device_id: r.get(2)?,
-                    bundle_id: r.get(3)?,
-                    accepted_at: r.get(4)?,
-                    accepted_by: r.get(5)?,
-                },
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, mut c) = row?;
-            c.record_id = Uuid::parse_str(&id).map_err(|_| bad("bad record id"))?;
-            out.push(c);
-        }
-        Ok(out)
-    }
-
     /// Coordinator: makes a conflicting revision the record's current body,
     /// recording who accepted it and when. Earlier revisions stay in history.
     pub fn accept_revision(&mut self, record_id: Uuid, rev: i64) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let vault = self.0.borrow_mut();
+        let tx = vault.conn.transaction()?;
         let pending: Option<Option<String>> = tx
             .query_row(
                 "SELECT accepted_at FROM revision_conflicts WHERE record_id = ?1 AND rev = ?2",
@@ -910,49 +1181,10 @@ impl Vault {
         index(&tx, rowid, &parsed)?;
         tx.execute(
             "UPDATE revision_conflicts SET accepted_at = ?3, accepted_by = ?4 WHERE record_id = ?1 AND rev = ?2",
-            params![record_id.to_string(), rev, now(), self.device_id.to_string()],
+            params![record_id.to_string(), rev, now(), vault.device_id.to_string()],
         )?;
         tx.commit()?;
         Ok(())
-    }
-
-    /// Ids of the records a bundle brought (new records or new revisions).
-    pub fn records_from_bundle(&self, bundle_id: &str) -> Result<Vec<Uuid>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT DISTINCT record_id FROM provenance WHERE bundle_id = ?1 ORDER BY record_id",
-        )?;
-        let ids: Vec<String> = stmt
-            .query_map([bundle_id], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        ids.iter()
-            .map(|i| Uuid::parse_str(i).map_err(|_| bad("bad record id")))
-            .collect()
-    }
-
-    /// Whether a record id is already in the vault.
-    pub fn has_record(&self, id: Uuid) -> Result<bool> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT 1 FROM records WHERE id = ?1",
-                [id.to_string()],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some())
-    }
-
-    /// Whether an attachment id is already in the vault.
-    pub fn has_attachment(&self, id: Uuid) -> Result<bool> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT 1 FROM attachments WHERE id = ?1",
-                [id.to_string()],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some())
     }
 }
 
@@ -990,4 +1222,56 @@ fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceRow> {
         held_through_bundle: r.get(8)?,
         server_held_bundle: r.get(9)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::SecretString;
+
+    use crate::{Unlock, Vault};
+
+    /// Schema 9 takes the per-bundle `meta` rows of the bundles the vault
+    /// made out of `meta`, and leaves a row naming no bundle of the vault as
+    /// it was (nothing stored is lost). The fixture is the e2e tests' schema-6
+    /// field vault (tests/fixtures/README.md).
+    #[test]
+    fn schema_7_moves_per_bundle_rows_out_of_meta_and_keeps_the_rest() {
+        let fixture =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/vault-v6");
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = tmp.path().join("v");
+        for sub in ["", "keyslots", "attachments"] {
+            std::fs::create_dir_all(dir.join(sub)).expect("mkdir");
+        }
+        for file in [
+            "vault.db",
+            "keyslots/passphrase.age",
+            "keyslots/recovery.age",
+        ] {
+            std::fs::copy(fixture.join(file), dir.join(file)).expect("copy");
+        }
+        let unlock = Unlock::Passphrase(SecretString::from("fixture passphrase v6"));
+        let v = Vault::open(&dir, &unlock).expect("open");
+        let b1 = "1".repeat(64);
+        for key in [
+            "outbox_sent:1".to_string(),
+            "outbox_sent:2".to_string(),
+            format!("hq_receipt:{b1}"),
+            format!("import_receipt:{b1}"),
+        ] {
+            assert_eq!(v.meta(&key).expect("meta"), None, "{key}");
+        }
+        assert_eq!(
+            v.meta("hq_receipt:3333").expect("meta").as_deref(),
+            Some("fixture orphan receipt")
+        );
+        assert_eq!(v.exchange().sent_bytes(2).expect("sent"), 1_048_576);
+        assert_eq!(
+            v.exchange().hq_receipt(&b1).expect("receipt").as_deref(),
+            Some("fixture HQ receipt for bundle 1")
+        );
+        // Facts are kept only for a bundle this vault made.
+        assert!(v.exchange().set_hq_receipt("3333", "x").is_err());
+        assert!(v.exchange().set_sent_bytes(9, 1).is_err());
+    }
 }

@@ -27,12 +27,14 @@ pub const MAX_WORK_FACTOR: u8 = 22;
 
 const HEADER: &str = "yaddash-vault-key-v1 ";
 
-/// The vault's master key.
-pub struct MasterKey(pub(crate) Zeroizing<[u8; 32]>);
+/// The vault's master key. On the heap, so that moving the `Vault` that
+/// holds it moves a pointer, not copies of the key left behind on stacks
+/// and in the session's slot; wiped when dropped.
+pub struct MasterKey(pub(crate) Box<Zeroizing<[u8; 32]>>);
 
 impl MasterKey {
     pub(crate) fn generate() -> MasterKey {
-        let mut k = Zeroizing::new([0u8; 32]);
+        let mut k = Box::new(Zeroizing::new([0u8; 32]));
         rand::rngs::OsRng.fill_bytes(&mut k[..]);
         MasterKey(k)
     }
@@ -148,7 +150,7 @@ pub(crate) fn open_slot_bytes(
         .strip_prefix(HEADER)
         .map(str::trim_end)
         .ok_or_else(damaged)?;
-    let mut key = Zeroizing::new([0u8; 32]);
+    let mut key = Box::new(Zeroizing::new([0u8; 32]));
     hex::decode_to_slice(hex_key, &mut key[..]).map_err(|_| damaged())?;
     Ok(Some(MasterKey(key)))
 }

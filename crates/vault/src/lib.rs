@@ -25,6 +25,7 @@ mod keyslot;
 mod recording;
 pub mod register_store;
 mod schema;
+mod settings;
 mod travel;
 
 use std::collections::HashSet;
@@ -48,16 +49,18 @@ pub use duress::{
 };
 pub use error::{Result, VaultError};
 pub use exchange::{
-    BundleIn, BundleOut, CurrentRule, DeviceRow, ImportCounts, ImportOverride, PendingExport,
-    RecordChanges, RevisionConflict, RevisionRow,
+    BundleIn, BundleOut, CurrentRule, DeviceRow, ExchangeStore, ImportCounts, ImportOverride,
+    PendingExport, RecordChanges, RevisionConflict, RevisionRow,
 };
 pub use keyslot::{DEFAULT_WORK_FACTOR, MIN_WORK_FACTOR, RecoveryCode};
 pub use recording::{
     MIN_FREE_SPACE_TO_START, MIN_FREE_SPACE_WHILE_RECORDING, RecordingInfo, RecordingStart,
     RecordingWriter,
 };
+pub use register_store::RegisterStore;
 pub use schema::SCHEMA_VERSION;
-pub use travel::{AttachmentCoverage, Compacted, Removed, RevisionCoverage};
+pub use settings::Setting;
+pub use travel::{AttachmentCoverage, Compacted, Removed, RevisionCoverage, TravelStore};
 
 use error::{IoContext, io_error};
 use fsutil::{random_name, sync_dir};
@@ -277,14 +280,14 @@ impl Vault {
         let tx = conn.transaction()?;
         {
             let mut put = tx.prepare("INSERT INTO meta (key, value) VALUES (?1, ?2)")?;
-            put.execute(params!["device_id", device_id.to_string()])?;
-            put.execute(params!["role", options.role.as_str()])?;
-            put.execute(params!["created_at", now()])?;
+            put.execute(params![settings::DEVICE_ID, device_id.to_string()])?;
+            put.execute(params![settings::ROLE, options.role.as_str()])?;
+            put.execute(params![settings::CREATED_AT, now()])?;
             put.execute(params![
-                "storage_identity",
+                settings::STORAGE_IDENTITY,
                 storage.to_string().expose_secret()
             ])?;
-            put.execute(params!["fold_version", FOLD_VERSION.to_string()])?;
+            put.execute(params![settings::FOLD_VERSION, FOLD_VERSION.to_string()])?;
         }
         tx.commit()?;
         duress::reserve_pages(&conn)?;
@@ -326,12 +329,12 @@ impl Vault {
                 .optional()?
                 .ok_or_else(|| VaultError::Corrupt(format!("vault metadata lacks {k}")))
         };
-        let device_id = Uuid::parse_str(&get("device_id")?)
+        let device_id = Uuid::parse_str(&get(settings::DEVICE_ID)?)
             .map_err(|_| VaultError::Corrupt("bad device id".into()))?;
-        let role = get("role")?.parse().map_err(VaultError::Corrupt)?;
-        let storage = age::x25519::Identity::from_str(&get("storage_identity")?)
+        let role = get(settings::ROLE)?.parse().map_err(VaultError::Corrupt)?;
+        let storage = age::x25519::Identity::from_str(&get(settings::STORAGE_IDENTITY)?)
             .map_err(|_| VaultError::Corrupt("bad storage key".into()))?;
-        let fold_version = get("fold_version")?;
+        let fold_version = get(settings::FOLD_VERSION)?;
         let mut vault = Vault {
             dir: dir.to_path_buf(),
             conn,
@@ -347,7 +350,7 @@ impl Vault {
         // A recording cut short by a crash is saved from its complete segments.
         vault.recover_recordings()?;
         // A travel-mode removal cut short by a crash is finished first.
-        vault.finish_pending_removals(&mut |_, _| {})?;
+        travel::finish_pending_removals(&mut vault, &mut |_, _| {})?;
         Ok(vault)
     }
 
@@ -448,37 +451,13 @@ impl Vault {
     pub fn get(&self, id: Uuid) -> Result<StoredRecord> {
         self.conn
             .query_row(
-                "SELECT kind, rev, body, body_sha256, created_at, created_by, updated_at, updated_by
-                 FROM records WHERE id = ?1",
+                &format!("SELECT {STORED_COLUMNS} FROM records WHERE id = ?1"),
                 [id.to_string()],
-                |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, String>(5)?,
-                        r.get::<_, String>(6)?,
-                        r.get::<_, String>(7)?,
-                    ))
-                },
+                StoredRow::read,
             )
             .optional()?
             .ok_or(VaultError::NotFound { kind: "record", id })
-            .and_then(|(kind, rev, body, body_sha256, ca, cb, ua, ub)| {
-                let record = parse_body(&kind, &body)?;
-                Ok(StoredRecord {
-                    id,
-                    rev,
-                    record,
-                    body_sha256,
-                    created_at: ca,
-                    created_by: cb,
-                    updated_at: ua,
-                    updated_by: ub,
-                })
-            })
+            .and_then(StoredRow::parse)
     }
 
     /// Whether a record with this id exists.
@@ -494,6 +473,18 @@ impl Vault {
             .is_some())
     }
 
+    /// Whether an attachment id is already in the vault.
+    pub fn has_attachment(&self, id: Uuid) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM attachments WHERE id = ?1",
+                [id.to_string()],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
     /// Every revision of a record, oldest first.
     pub fn history(&self, id: Uuid) -> Result<Vec<Revision>> {
         let mut stmt = self.conn.prepare(
@@ -547,37 +538,13 @@ impl Vault {
     /// the exports read the whole vault; [`Vault::get`] per id costs a query
     /// and a parse each).
     pub fn all(&self, kind: RecordKind) -> Result<Vec<StoredRecord>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, rev, body, body_sha256, created_at, created_by, updated_at, updated_by
-             FROM records WHERE kind = ?1 ORDER BY id",
-        )?;
-        let rows = stmt.query_map([kind.as_str()], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, String>(6)?,
-                r.get::<_, String>(7)?,
-            ))
-        })?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {STORED_COLUMNS} FROM records WHERE kind = ?1 ORDER BY id"
+        ))?;
+        let rows = stmt.query_map([kind.as_str()], StoredRow::read)?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, rev, body, body_sha256, ca, cb, ua, ub) = row?;
-            let id = Uuid::parse_str(&id)
-                .map_err(|_| VaultError::Corrupt(format!("record id {id:?}")))?;
-            out.push(StoredRecord {
-                id,
-                rev,
-                record: parse_body(kind.as_str(), &body)?,
-                body_sha256,
-                created_at: ca,
-                created_by: cb,
-                updated_at: ua,
-                updated_by: ub,
-            });
+            out.push(row?.parse()?);
         }
         Ok(out)
     }
@@ -674,8 +641,8 @@ impl Vault {
             }
         }
         tx.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES ('fold_version', ?1)",
-            [FOLD_VERSION.to_string()],
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+            params![settings::FOLD_VERSION, FOLD_VERSION.to_string()],
         )?;
         tx.commit()?;
         Ok(())
@@ -1079,7 +1046,7 @@ impl Vault {
 pub mod bench_support {
     use yaddash_model::fold::fold_words;
 
-    pub use crate::schema::MIGRATIONS;
+    pub use crate::schema::migrations;
 
     /// The search query (FTS5 over folded keys, best matches first).
     pub const SEARCH_SQL: &str =
@@ -1322,6 +1289,54 @@ fn open_db(path: &Path, key: &MasterKey, create: bool) -> Result<Connection> {
          PRAGMA cache_size = -32768;",
     )?;
     Ok(conn)
+}
+
+/// The columns [`StoredRow::read`] reads, in its order.
+const STORED_COLUMNS: &str =
+    "id, kind, rev, body, body_sha256, created_at, created_by, updated_at, updated_by";
+
+/// A row of `records` as stored, before its id and body are parsed.
+struct StoredRow {
+    id: String,
+    kind: String,
+    rev: i64,
+    body: String,
+    body_sha256: String,
+    created_at: String,
+    created_by: String,
+    updated_at: String,
+    updated_by: String,
+}
+
+impl StoredRow {
+    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRow> {
+        Ok(StoredRow {
+            id: r.get(0)?,
+            kind: r.get(1)?,
+            rev: r.get(2)?,
+            body: r.get(3)?,
+            body_sha256: r.get(4)?,
+            created_at: r.get(5)?,
+            created_by: r.get(6)?,
+            updated_at: r.get(7)?,
+            updated_by: r.get(8)?,
+        })
+    }
+
+    fn parse(self) -> Result<StoredRecord> {
+        let id = Uuid::parse_str(&self.id)
+            .map_err(|_| VaultError::Corrupt(format!("record id {:?}", self.id)))?;
+        Ok(StoredRecord {
+            id,
+            rev: self.rev,
+            record: parse_body(&self.kind, &self.body)?,
+            body_sha256: self.body_sha256,
+            created_at: self.created_at,
+            created_by: self.created_by,
+            updated_at: self.updated_at,
+            updated_by: self.updated_by,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -6,12 +6,60 @@
 //! Nothing here is ever deleted: an unmerge marks the merge undone, a cleared
 //! override is a new row.
 
+use std::borrow::{Borrow, BorrowMut};
+
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::error::{Result, VaultError};
+use crate::schema::Migration;
 use crate::{Vault, now};
+
+/// The register's tables (merges, distinct pairs, overrides); versions in
+/// the one sequence of `schema.rs`.
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    // 3: the register: merges of persons, pairs marked distinct, status overrides.
+    Migration {
+        version: 3,
+        sql: r#"
+    -- Coordinator: person `merged_id` is the same person as `primary_id`.
+    -- Both records stay; undoing sets `undone_at`, rows are never deleted.
+    CREATE TABLE register_merges (
+        seq        INTEGER PRIMARY KEY,
+        primary_id TEXT NOT NULL,
+        merged_id  TEXT NOT NULL,
+        at         TEXT NOT NULL,
+        by         TEXT NOT NULL,
+        undone_at  TEXT,
+        undone_by  TEXT
+    ) STRICT;
+    CREATE UNIQUE INDEX register_merges_active ON register_merges (merged_id) WHERE undone_at IS NULL;
+
+    -- Coordinator: pairs of persons a coordinator said are different people.
+    CREATE TABLE register_distinct (
+        a  TEXT NOT NULL,
+        b  TEXT NOT NULL,
+        at TEXT NOT NULL,
+        by TEXT NOT NULL,
+        PRIMARY KEY (a, b),
+        CHECK (a < b)
+    ) STRICT;
+
+    -- Coordinator: manual status overrides, append-only; the latest row per
+    -- person is in force (status NULL clears the override).
+    CREATE TABLE register_overrides (
+        seq       INTEGER PRIMARY KEY,
+        person_id TEXT NOT NULL,
+        status    TEXT,
+        reason    TEXT NOT NULL,
+        at        TEXT NOT NULL,
+        by        TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX register_overrides_person ON register_overrides (person_id, seq);
+    "#,
+    },
+];
 
 /// A merge of two person records, active or undone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -63,86 +111,41 @@ fn ordered(a: Uuid, b: Uuid) -> (String, String) {
     if a < b { (a, b) } else { (b, a) }
 }
 
+fn require_person(vault: &Vault, id: Uuid) -> Result<()> {
+    let kind: Option<String> = vault
+        .conn
+        .query_row(
+            "SELECT kind FROM records WHERE id = ?1",
+            [id.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match kind.as_deref() {
+        Some("person") => Ok(()),
+        _ => Err(VaultError::NotFound { kind: "person", id }),
+    }
+}
+
+/// The coordinator's register (merges, distinct pairs, status overrides): `vault.register()` to read, `vault.register_mut()` to change.
+pub struct RegisterStore<V>(pub(crate) V);
+
 impl Vault {
-    fn require_person(&self, id: Uuid) -> Result<()> {
-        let kind: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT kind FROM records WHERE id = ?1",
-                [id.to_string()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        match kind.as_deref() {
-            Some("person") => Ok(()),
-            _ => Err(VaultError::NotFound { kind: "person", id }),
-        }
+    /// The register, to read.
+    pub fn register(&self) -> RegisterStore<&Vault> {
+        RegisterStore(self)
     }
 
-    /// Records that `merged` is the same person as `primary`. Both records
-    /// are kept unchanged. Fails if `merged` is already merged somewhere, or
-    /// if the two are the same record.
-    pub fn register_merge(&mut self, primary: Uuid, merged: Uuid) -> Result<i64> {
-        if primary == merged {
-            return Err(refused("a person cannot be merged with itself".into()));
-        }
-        self.require_person(primary)?;
-        self.require_person(merged)?;
-        let tx = self.conn.transaction()?;
-        let already: Option<i64> = tx
-            .query_row(
-                "SELECT seq FROM register_merges WHERE merged_id = ?1 AND undone_at IS NULL",
-                [merged.to_string()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if already.is_some() {
-            return Err(refused(format!(
-                "person {merged} is already merged into another; unmerge it first"
-            )));
-        }
-        tx.execute(
-            "INSERT INTO register_merges (primary_id, merged_id, at, by) VALUES (?1, ?2, ?3, ?4)",
-            params![
-                primary.to_string(),
-                merged.to_string(),
-                now(),
-                self.device_id.to_string()
-            ],
-        )?;
-        let seq = tx.last_insert_rowid();
-        tx.commit()?;
-        Ok(seq)
+    /// The register, to change.
+    pub fn register_mut(&mut self) -> RegisterStore<&mut Vault> {
+        RegisterStore(self)
     }
+}
 
-    /// Undoes the active merge of `merged` (the record merged into another).
-    /// Returns the undone merge, or `None` if the record was not merged.
-    pub fn register_unmerge(&mut self, merged: Uuid) -> Result<Option<MergeRow>> {
-        let tx = self.conn.transaction()?;
-        let seq: Option<i64> = tx
-            .query_row(
-                "SELECT seq FROM register_merges WHERE merged_id = ?1 AND undone_at IS NULL",
-                [merged.to_string()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let Some(seq) = seq else {
-            return Ok(None);
-        };
-        tx.execute(
-            "UPDATE register_merges SET undone_at = ?2, undone_by = ?3 WHERE seq = ?1",
-            params![seq, now(), self.device_id.to_string()],
-        )?;
-        tx.commit()?;
-        Ok(self
-            .register_merge_history()?
-            .into_iter()
-            .find(|m| m.seq == seq))
-    }
-
+impl<V: Borrow<Vault>> RegisterStore<V> {
     /// Every merge ever made, active and undone, oldest first.
-    pub fn register_merge_history(&self) -> Result<Vec<MergeRow>> {
-        let mut stmt = self.conn.prepare(
+    pub fn merge_history(&self) -> Result<Vec<MergeRow>> {
+        let vault = self.0.borrow();
+        let mut stmt = vault.conn.prepare(
             "SELECT seq, primary_id, merged_id, at, by, undone_at, undone_by
              FROM register_merges ORDER BY seq",
         )?;
@@ -161,34 +164,19 @@ impl Vault {
     }
 
     /// Active merges as `(primary, merged)`, oldest first.
-    pub fn register_merges(&self) -> Result<Vec<(Uuid, Uuid)>> {
+    pub fn merges(&self) -> Result<Vec<(Uuid, Uuid)>> {
         Ok(self
-            .register_merge_history()?
+            .merge_history()?
             .into_iter()
             .filter(|m| m.undone_at.is_none())
             .map(|m| (m.primary_id, m.merged_id))
             .collect())
     }
 
-    /// Records that two persons are different people: the pair is never
-    /// suggested again. Idempotent.
-    pub fn register_mark_distinct(&mut self, a: Uuid, b: Uuid) -> Result<()> {
-        if a == b {
-            return Err(refused("a person cannot be distinct from itself".into()));
-        }
-        self.require_person(a)?;
-        self.require_person(b)?;
-        let (a, b) = ordered(a, b);
-        self.conn.execute(
-            "INSERT OR IGNORE INTO register_distinct (a, b, at, by) VALUES (?1, ?2, ?3, ?4)",
-            params![a, b, now(), self.device_id.to_string()],
-        )?;
-        Ok(())
-    }
-
     /// Pairs marked distinct, each with the smaller id first.
-    pub fn register_distinct_pairs(&self) -> Result<Vec<(Uuid, Uuid)>> {
-        let mut stmt = self
+    pub fn distinct_pairs(&self) -> Result<Vec<(Uuid, Uuid)>> {
+        let vault = self.0.borrow();
+        let mut stmt = vault
             .conn
             .prepare("SELECT a, b FROM register_distinct ORDER BY a, b")?;
         let rows = stmt.query_map([], |r| {
@@ -200,31 +188,10 @@ impl Vault {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    /// Sets (`Some(status)`) or clears (`None`) the manual status of a person,
-    /// with a reason. Earlier overrides stay in the table.
-    pub fn register_set_override(
-        &mut self,
-        person: Uuid,
-        status: Option<&str>,
-        reason: &str,
-    ) -> Result<()> {
-        self.require_person(person)?;
-        self.conn.execute(
-            "INSERT INTO register_overrides (person_id, status, reason, at, by) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                person.to_string(),
-                status,
-                reason,
-                now(),
-                self.device_id.to_string()
-            ],
-        )?;
-        Ok(())
-    }
-
     /// The overrides in force (the latest row per person, unless it clears).
-    pub fn register_overrides(&self) -> Result<Vec<OverrideRow>> {
-        let mut stmt = self.conn.prepare(
+    pub fn overrides(&self) -> Result<Vec<OverrideRow>> {
+        let vault = self.0.borrow();
+        let mut stmt = vault.conn.prepare(
             "SELECT o.person_id, o.status, o.reason, o.at, o.by FROM register_overrides o
              WHERE o.seq = (SELECT MAX(seq) FROM register_overrides WHERE person_id = o.person_id)
                AND o.status IS NOT NULL
@@ -240,5 +207,105 @@ impl Vault {
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+}
+
+impl<V: BorrowMut<Vault>> RegisterStore<V> {
+    /// Records that `merged` is the same person as `primary`. Both records
+    /// are kept unchanged. Fails if `merged` is already merged somewhere, or
+    /// if the two are the same record.
+    pub fn merge(&mut self, primary: Uuid, merged: Uuid) -> Result<i64> {
+        let vault = self.0.borrow_mut();
+        if primary == merged {
+            return Err(refused("a person cannot be merged with itself".into()));
+        }
+        require_person(vault, primary)?;
+        require_person(vault, merged)?;
+        let tx = vault.conn.transaction()?;
+        let already: Option<i64> = tx
+            .query_row(
+                "SELECT seq FROM register_merges WHERE merged_id = ?1 AND undone_at IS NULL",
+                [merged.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if already.is_some() {
+            return Err(refused(format!(
+                "person {merged} is already merged into another; unmerge it first"
+            )));
+        }
+        tx.execute(
+            "INSERT INTO register_merges (primary_id, merged_id, at, by) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                primary.to_string(),
+                merged.to_string(),
+                now(),
+                vault.device_id.to_string()
+            ],
+        )?;
+        let seq = tx.last_insert_rowid();
+        tx.commit()?;
+        Ok(seq)
+    }
+
+    /// Undoes the active merge of `merged` (the record merged into another).
+    /// Returns the undone merge, or `None` if the record was not merged.
+    pub fn unmerge(&mut self, merged: Uuid) -> Result<Option<MergeRow>> {
+        let vault = self.0.borrow_mut();
+        let tx = vault.conn.transaction()?;
+        let seq: Option<i64> = tx
+            .query_row(
+                "SELECT seq FROM register_merges WHERE merged_id = ?1 AND undone_at IS NULL",
+                [merged.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(seq) = seq else {
+            return Ok(None);
+        };
+        tx.execute(
+            "UPDATE register_merges SET undone_at = ?2, undone_by = ?3 WHERE seq = ?1",
+            params![seq, now(), vault.device_id.to_string()],
+        )?;
+        tx.commit()?;
+        Ok(RegisterStore(&*vault)
+            .merge_history()?
+            .into_iter()
+            .find(|m| m.seq == seq))
+    }
+
+    /// Records that two persons are different people: the pair is never
+    /// suggested again. Idempotent.
+    pub fn mark_distinct(&mut self, a: Uuid, b: Uuid) -> Result<()> {
+        let vault = self.0.borrow_mut();
+        if a == b {
+            return Err(refused("a person cannot be distinct from itself".into()));
+        }
+        require_person(vault, a)?;
+        require_person(vault, b)?;
+        let (a, b) = ordered(a, b);
+        vault.conn.execute(
+            "INSERT OR IGNORE INTO register_distinct (a, b, at, by) VALUES (?1, ?2, ?3, ?4)",
+            params![a, b, now(), vault.device_id.to_string()],
+        )?;
+        Ok(())
+    }
+
+    /// Sets (`Some(status)`) or clears (`None`) the manual status of a person,
+    /// with a reason. Earlier overrides stay in the table.
+    pub fn set_override(&mut self, person: Uuid, status: Option<&str>, reason: &str) -> Result<()> {
+        let vault = self.0.borrow_mut();
+        require_person(vault, person)?;
+        vault.conn.execute(
+            "INSERT INTO register_overrides (person_id, status, reason, at, by) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                person.to_string(),
+                status,
+                reason,
+                now(),
+                vault.device_id.to_string()
+            ],
+        )?;
+        Ok(())
     }
 }

@@ -1,7 +1,7 @@
 //! Removal of records headquarters holds (travel mode), crash-safely.
 //!
 //! The database rows go in one transaction that also writes the list of
-//! attachment files to delete (`meta` key [`PENDING_FILES`]). The files are
+//! attachment files to delete (`meta` key `travel_pending_files`). The files are
 //! then overwritten and unlinked, and the key cleared. If the process dies
 //! in between, the next [`Vault::open`] finishes the deletion, so the vault
 //! never holds rows without files nor files without rows for long.
@@ -12,6 +12,7 @@
 //! is checkpointed and truncated. What this cannot guarantee on SSDs and
 //! journaling file systems is in docs/travel.md.
 
+use std::borrow::{Borrow, BorrowMut};
 use std::collections::HashSet;
 use std::fs::{self, OpenOptions};
 use std::io::Write;
@@ -23,10 +24,8 @@ use yaddash_model::RecordKind;
 
 use crate::error::{IoContext, Result, VaultError};
 use crate::fsutil::sync_dir;
+use crate::settings::TRAVEL_PENDING_FILES as PENDING_FILES;
 use crate::{ATTACHMENTS, Vault};
-
-/// Meta key: attachment files whose rows are gone but whose bytes may not be.
-const PENDING_FILES: &str = "travel_pending_files";
 
 /// One revision of a local record and the bundle that carried it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +107,41 @@ fn shred(path: &std::path::Path) -> std::io::Result<u64> {
     Ok(len)
 }
 
+/// Finishes a removal interrupted by a crash (called on open too).
+/// Refuses names that are not plain file names of `attachments/`.
+pub(crate) fn finish_pending_removals(
+    vault: &mut Vault,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<()> {
+    let pending = pending_files_in(&vault.conn)?;
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let still: HashSet<String> = {
+        let mut stmt = vault.conn.prepare("SELECT file FROM attachments")?;
+        stmt.query_map([], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    let dir = vault.dir.join(ATTACHMENTS);
+    let total = pending.len() as u64;
+    for (i, f) in pending.iter().enumerate() {
+        let plain = !f.is_empty()
+            && f.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        // A file re-used by a live row is never touched.
+        if plain && !still.contains(f) {
+            let path = dir.join(f);
+            shred(&path).ctx(|| format!("removing {}", path.display()))?;
+        }
+        progress(i as u64 + 1, total);
+    }
+    sync_dir(&dir)?;
+    vault
+        .conn
+        .execute("DELETE FROM meta WHERE key = ?1", [PENDING_FILES])?;
+    Ok(())
+}
+
 fn pending_files_in(conn: &rusqlite::Connection) -> Result<Vec<String>> {
     let v: Option<String> = conn
         .query_row(
@@ -123,10 +157,26 @@ fn pending_files_in(conn: &rusqlite::Connection) -> Result<Vec<String>> {
     }
 }
 
+/// Travel mode's view of the vault (what bundles carry, removal, compaction): `vault.travel()` to read, `vault.travel_mut()` to change.
+pub struct TravelStore<V>(pub(crate) V);
+
 impl Vault {
+    /// Travel mode's tables, to read.
+    pub fn travel(&self) -> TravelStore<&Vault> {
+        TravelStore(self)
+    }
+
+    /// Travel mode's tables, to change.
+    pub fn travel_mut(&mut self) -> TravelStore<&mut Vault> {
+        TravelStore(self)
+    }
+}
+
+impl<V: Borrow<Vault>> TravelStore<V> {
     /// Every revision of every record, with the bundle that carried it.
     pub fn revision_coverage(&self) -> Result<Vec<RevisionCoverage>> {
-        let mut stmt = self.conn.prepare(
+        let vault = self.0.borrow();
+        let mut stmt = vault.conn.prepare(
             "SELECT r.id, r.kind, v.rev, e.seq,
                     EXISTS (SELECT 1 FROM provenance p WHERE p.record_id = v.record_id AND p.rev = v.rev)
              FROM revisions v
@@ -160,7 +210,8 @@ impl Vault {
 
     /// Every attachment, with the bundle that carried it.
     pub fn attachment_coverage(&self) -> Result<Vec<AttachmentCoverage>> {
-        let mut stmt = self.conn.prepare(
+        let vault = self.0.borrow();
+        let mut stmt = vault.conn.prepare(
             "SELECT a.id, a.record_id, a.size, e.seq,
                     EXISTS (SELECT 1 FROM attachment_provenance p WHERE p.attachment_id = a.id)
              FROM attachments a
@@ -189,6 +240,31 @@ impl Vault {
         Ok(out)
     }
 
+    /// Whether a full-text index (the full one or the lists') still knows
+    /// `term` (a folded token): lets tests show removed text is gone from both.
+    pub fn index_has_term(&self, term: &str) -> Result<bool> {
+        let vault = self.0.borrow();
+        vault.conn.execute_batch(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_vocab USING fts5vocab(main, search, 'row');
+             CREATE VIRTUAL TABLE IF NOT EXISTS temp.list_search_vocab USING fts5vocab(main, list_search, 'row');",
+        )?;
+        let mut found = false;
+        for table in ["temp.search_vocab", "temp.list_search_vocab"] {
+            found |= vault
+                .conn
+                .query_row(
+                    &format!("SELECT 1 FROM {table} WHERE term = ?1"),
+                    [term],
+                    |_| Ok(()),
+                )
+                .optional()?
+                .is_some();
+        }
+        Ok(found)
+    }
+}
+
+impl<V: BorrowMut<Vault>> TravelStore<V> {
     /// Removes `ids` (every revision, their search entries and attachments)
     /// in one transaction, then overwrites and unlinks the attachment files.
     /// A record of another device still referring to a removed one keeps
@@ -198,9 +274,10 @@ impl Vault {
         ids: &[Uuid],
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<Removed> {
+        let vault = self.0.borrow_mut();
         let mut removed = Removed::default();
         let mut files: Vec<String> = Vec::new();
-        let tx = self.conn.transaction()?;
+        let tx = vault.conn.transaction()?;
         {
             let mut rowid_of = tx.prepare("SELECT rowid FROM records WHERE id = ?1")?;
             let mut atts = tx.prepare("SELECT file, size FROM attachments WHERE record_id = ?1")?;
@@ -244,78 +321,27 @@ impl Vault {
             ],
         )?;
         tx.commit()?;
-        self.finish_pending_removals(progress)?;
+        finish_pending_removals(vault, progress)?;
         Ok(removed)
-    }
-
-    /// Finishes a removal interrupted by a crash (called on open too).
-    /// Refuses names that are not plain file names of `attachments/`.
-    pub fn finish_pending_removals(&mut self, progress: &mut dyn FnMut(u64, u64)) -> Result<()> {
-        let pending = pending_files_in(&self.conn)?;
-        if pending.is_empty() {
-            return Ok(());
-        }
-        let still: HashSet<String> = {
-            let mut stmt = self.conn.prepare("SELECT file FROM attachments")?;
-            stmt.query_map([], |r| r.get::<_, String>(0))?
-                .collect::<rusqlite::Result<_>>()?
-        };
-        let dir = self.dir.join(ATTACHMENTS);
-        let total = pending.len() as u64;
-        for (i, f) in pending.iter().enumerate() {
-            let plain = !f.is_empty()
-                && f.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-            // A file re-used by a live row is never touched.
-            if plain && !still.contains(f) {
-                let path = dir.join(f);
-                shred(&path).ctx(|| format!("removing {}", path.display()))?;
-            }
-            progress(i as u64 + 1, total);
-        }
-        sync_dir(&dir)?;
-        self.conn
-            .execute("DELETE FROM meta WHERE key = ?1", [PENDING_FILES])?;
-        Ok(())
     }
 
     /// VACUUM (rewriting the database without free pages) and a truncating
     /// checkpoint of the write-ahead log.
     pub fn compact(&mut self) -> Result<Compacted> {
-        self.conn.execute_batch("VACUUM")?;
-        self.conn
+        let vault = self.0.borrow_mut();
+        vault.conn.execute_batch("VACUUM")?;
+        vault
+            .conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-        let free_pages: i64 = self
+        let free_pages: i64 = vault
             .conn
             .query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
-        let size = |name: &str| fs::metadata(self.dir.join(name)).map_or(0, |m| m.len());
+        let size = |name: &str| fs::metadata(vault.dir.join(name)).map_or(0, |m| m.len());
         Ok(Compacted {
             db_bytes: size(crate::DB_FILE),
             free_pages,
             wal_bytes: size(&format!("{}-wal", crate::DB_FILE)),
         })
-    }
-
-    /// Whether a full-text index (the full one or the lists') still knows
-    /// `term` (a folded token): lets tests show removed text is gone from both.
-    pub fn index_has_term(&self, term: &str) -> Result<bool> {
-        self.conn.execute_batch(
-            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_vocab USING fts5vocab(main, search, 'row');
-             CREATE VIRTUAL TABLE IF NOT EXISTS temp.list_search_vocab USING fts5vocab(main, list_search, 'row');",
-        )?;
-        let mut found = false;
-        for table in ["temp.search_vocab", "temp.list_search_vocab"] {
-            found |= self
-                .conn
-                .query_row(
-                    &format!("SELECT 1 FROM {table} WHERE term = ?1"),
-                    [term],
-                    |_| Ok(()),
-                )
-                .optional()?
-                .is_some();
-        }
-        Ok(found)
     }
 }
 
@@ -357,17 +383,32 @@ mod tests {
         let files = || fs::read_dir(dir.join(ATTACHMENTS)).expect("dir").count();
         assert_eq!(files(), 1);
         let term = |w: &str| yaddash_model::fold::fold_word(w);
-        assert!(v.index_has_term(&term("qxcanarynote")).expect("vocab"));
+        assert!(
+            v.travel()
+                .index_has_term(&term("qxcanarynote"))
+                .expect("vocab")
+        );
 
-        let r = v.remove_records(&[gone], &mut |_, _| {}).expect("remove");
+        let r = v
+            .travel_mut()
+            .remove_records(&[gone], &mut |_, _| {})
+            .expect("remove");
         assert_eq!((r.records, r.attachments), (1, 1));
         assert_eq!(files(), 0);
         assert!(!v.contains(gone).expect("contains"));
         assert!(v.contains(kept).expect("contains"));
-        assert!(!v.index_has_term(&term("qxcanarynote")).expect("vocab"));
-        assert!(!v.index_has_term(&term("zzyqcanary")).expect("vocab"));
-        assert!(v.index_has_term(&term("kept")).expect("vocab"));
-        let c = v.compact().expect("compact");
+        assert!(
+            !v.travel()
+                .index_has_term(&term("qxcanarynote"))
+                .expect("vocab")
+        );
+        assert!(
+            !v.travel()
+                .index_has_term(&term("zzyqcanary"))
+                .expect("vocab")
+        );
+        assert!(v.travel().index_has_term(&term("kept")).expect("vocab"));
+        let c = v.travel_mut().compact().expect("compact");
         assert_eq!((c.free_pages, c.wal_bytes), (0, 0));
         let report = v.check(&mut |_| true).expect("check");
         assert!(report.is_clean(), "{report:?}");

@@ -157,6 +157,12 @@ pub fn verify_parsed(
     digest: MessageDigest,
     sig: &SshSig,
 ) -> Result<(), SignatureError> {
+    // ssh-key (like OpenSSH) accepts any version up to 1, and the version is
+    // not covered by the signature: a flipped version field would otherwise
+    // give a second byte string that verifies. We write only version 1.
+    if sig.version() != SshSig::VERSION {
+        return Err(SignatureError::Malformed);
+    }
     if sig.public_key() != expected_key.key_data() {
         return Err(SignatureError::WrongKey);
     }
@@ -286,5 +292,35 @@ mod tests {
             ),
             Err(SignatureError::WrongKey)
         ));
+    }
+
+    /// Found by the bundle mutation test in CI: "AQ" → "AA" in the armour
+    /// turns the version field from 1 into 0, which ssh-key parses and
+    /// re-encodes unchanged and which the signature does not cover.
+    #[test]
+    fn a_signature_with_version_zero_is_refused() {
+        let keys = SigningKey::generate();
+        let msg = b"hello bundle";
+        let armored = sign_bytes(&keys, NAMESPACE_BUNDLE, msg).unwrap();
+        let body_start = armored.find('\n').unwrap() + 1;
+        // Bytes 6..10 of the blob are the version (base64 chars 8..16).
+        assert_eq!(&armored[body_start + 8..body_start + 16], "AAAAAQAA");
+        let mut forged = armored.clone();
+        forged.replace_range(body_start + 8..body_start + 16, "AAAAAAAA");
+        // Still parses, canonically, as a signature of version 0 ...
+        let parsed = parse_canonical(forged.as_bytes()).unwrap();
+        assert_eq!(parsed.version(), 0);
+        // ... and is refused.
+        assert!(matches!(
+            verify_bytes(&keys.public_key(), NAMESPACE_BUNDLE, msg, forged.as_bytes()),
+            Err(SignatureError::Malformed)
+        ));
+        verify_bytes(
+            &keys.public_key(),
+            NAMESPACE_BUNDLE,
+            msg,
+            armored.as_bytes(),
+        )
+        .unwrap();
     }
 }

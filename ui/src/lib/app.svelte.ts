@@ -20,7 +20,8 @@ export type Route =
   | { name: 'register' }
   | { name: 'settings' };
 
-export type Phase = 'loading' | 'first_run' | 'locked' | 'unlocked';
+/** locking: locked, waiting for the page to be loaded again in a fresh web process. */
+export type Phase = 'loading' | 'first_run' | 'locked' | 'locking' | 'unlocked';
 
 let backendRef: Backend | null = null;
 
@@ -63,6 +64,7 @@ export async function refreshStatus(): Promise<void> {
     await backend().setIdleLock(saved);
     app.idleMinutes = saved;
   }
+  await applySavedPanicAction();
   app.phase = !s.vault_exists ? 'first_run' : s.unlocked ? 'unlocked' : 'locked';
   if (app.phase === 'unlocked' && !app.session) app.session = await backend().sessionInfo();
 }
@@ -83,8 +85,40 @@ export function lockedNow(): void {
   app.phase = 'locked';
 }
 
-export async function lockVault(panic = false): Promise<void> {
+/** Where the panic shortcut's action is kept (a preference of this computer, like the idle time). */
+export const PANIC_ACTION_KEY = 'yaddash.panic';
+
+/** Tells the backend the panic action chosen on this computer (it forgets it at every start). */
+async function applySavedPanicAction(): Promise<void> {
+  const saved = typeof localStorage !== 'undefined' ? localStorage.getItem(PANIC_ACTION_KEY) : null;
+  if (saved !== 'quick_delete') return;
+  try {
+    await backend().setPanicAction('quick_delete');
+  } catch {
+    // An older backend: the shortcut then locks and hides.
+  }
+}
+
+/** How long to wait for the fresh page before showing the unlock form anyway. */
+const RELOAD_WAIT_MS = 3000;
+
+/**
+ * Locked by the backend (the button, the idle clock, the panic shortcut):
+ * forgets everything shown and, when the backend reloads the page in a
+ * fresh web process, shows nothing but "Locked" until it does (the unlock
+ * form then comes from the new page).
+ */
+export function lockedByBackend(): void {
   lockedNow();
+  if (!backend().reloadsOnLock) return;
+  app.phase = 'locking';
+  setTimeout(() => {
+    if (app.phase === 'locking') app.phase = 'locked';
+  }, RELOAD_WAIT_MS);
+}
+
+export async function lockVault(panic = false): Promise<void> {
+  lockedByBackend();
   try {
     if (panic) await backend().panicLock();
     else await backend().lock();

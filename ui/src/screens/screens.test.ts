@@ -96,6 +96,42 @@ describe('unlock', () => {
     expect(be.calls).toContain('panic_lock');
     expect(be.unlocked).toBe(false);
   });
+
+  it('the global panic shortcut, where it reaches the window, runs the chosen panic action', async () => {
+    be.unlocked = true;
+    render(App);
+    await screen.findByRole('heading', { name: 'Persons & cases' });
+    await fireEvent.keyDown(window, { key: 'L', code: 'KeyL', ctrlKey: true, altKey: true, shiftKey: true });
+    await screen.findByLabelText('Passphrase');
+    expect(be.calls).toContain('panic_now');
+    expect(be.calls).not.toContain('panic_lock');
+  });
+
+  it('Settings: the panic action is kept on this computer and given to the backend at start', async () => {
+    be.unlocked = true;
+    be.passphrase = 'quiet river lantern seventeen';
+    render(App);
+    await fireEvent.click(await screen.findByRole('button', { name: 'Settings' }));
+    const panel = await screen.findByTestId('panic-settings');
+    expect(panel.textContent).toContain('Ctrl+Alt+Shift+L works even while another program is in front');
+    const lockAndHide = (await screen.findByLabelText(/^Lock and hide/)) as HTMLInputElement;
+    expect(lockAndHide.checked).toBe(true);
+    // Quick delete is offered only where the backend can carry it out.
+    expect(((await screen.findByLabelText(/^Quick delete/)) as HTMLInputElement).disabled).toBe(true);
+    await fireEvent.click(lockAndHide);
+    await fireEvent.change(lockAndHide);
+    await waitFor(() => expect(be.calls).toContain('set_panic_action'));
+    expect(localStorage.getItem('yaddash.panic')).toBe('lock_and_hide');
+
+    cleanup();
+    localStorage.setItem('yaddash.panic', 'quick_delete');
+    be.calls = [];
+    app.phase = 'loading';
+    app.route = { name: 'records', tab: 'person' };
+    render(App);
+    await screen.findByRole('heading', { name: 'Persons & cases' });
+    expect(be.calls).toContain('set_panic_action');
+  });
 });
 
 describe('records', () => {
@@ -168,5 +204,24 @@ describe('records', () => {
     await screen.findByRole('heading', { name: 'Attachments' });
     expect([...be.records.values()][0].kind).toBe('interview');
   });
+
+  it('records into a saved interview: pause, resume, stop saves an attachment', async () => {
+    app.route = { name: 'interview' };
+    render(App);
+    await type('Interviewer', 'A.');
+    await type('Account, as told', 'He was taken at night.');
+    await fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await screen.findByRole('heading', { name: 'Recording' });
+    await type('The first seconds hold the spoken consent', '15');
+    await fireEvent.click(await screen.findByRole('button', { name: 'Start recording' }));
+    expect((await screen.findByTestId('record-state')).textContent).toBe('Recording…');
+    await fireEvent.click(screen.getByRole('button', { name: 'Pause' }));
+    await waitFor(() => expect(screen.getByTestId('record-state').textContent).toBe('Paused'));
+    await fireEvent.click(screen.getByRole('button', { name: 'Resume' }));
+    await fireEvent.click(screen.getByRole('button', { name: 'Stop and save' }));
+    expect((await screen.findByTestId('record-notice')).textContent).toContain('Recording saved');
+    await waitFor(() => expect(screen.getAllByTestId('attachment')).toHaveLength(1));
+    expect([...be.attachments.values()][0].media_type).toBe('audio/ogg');
+  }, 30_000);
 
 });

@@ -130,6 +130,7 @@ impl Command {
             }
             Command::Conflicts(a) => {
                 let list: Vec<_> = vault
+                    .exchange()
                     .revision_conflicts(a.record)?
                     .into_iter()
                     .filter(|c| a.all || c.accepted_at.is_none())
@@ -163,7 +164,7 @@ impl Command {
                         "accepting a revision needs a coordinator vault".into(),
                     ));
                 }
-                vault.accept_revision(a.record, a.rev)?;
+                vault.exchange_mut().accept_revision(a.record, a.rev)?;
                 ctx.print(
                     &serde_json::json!({ "record_id": a.record, "accepted_rev": a.rev }),
                     || {

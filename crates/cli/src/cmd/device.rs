@@ -122,7 +122,7 @@ impl Command {
                 )
             }
             Command::List => {
-                let devices = vault.devices()?;
+                let devices = vault.exchange().devices()?;
                 ctx.print(&devices, || {
                     devices
                         .iter()

@@ -36,13 +36,67 @@ pub struct Args {
     #[arg(long, default_value_t = 30, value_name = "SECONDS",
           value_parser = clap::value_parser!(u32).range(1..=600))]
     segment_seconds: u32,
+    /// Benchmarks and tests: encode raw audio (signed 16-bit little-endian,
+    /// mono, 48 kHz; `-` for standard input) through the same encoder and
+    /// segment writer instead of capturing, as fast as it goes.
+    #[arg(long, value_name = "FILE", hide = true)]
+    from_raw: Option<std::path::PathBuf>,
+}
+
+/// Encodes raw PCM through the recording path (no capture device).
+fn encode_raw(
+    path: &std::path::Path,
+    writer: yaddash_vault::RecordingWriter,
+    tags: &[(String, String)],
+    segment: Duration,
+) -> CliResult<yaddash_vault::RecordingWriter> {
+    use std::io::Read;
+    let mut input: Box<dyn Read> = if path.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(
+            std::fs::File::open(path)
+                .map_err(|e| CliError(format!("opening {}: {e}", path.display())))?,
+        )
+    };
+    let mut enc = yaddash_audio::OggOpusEncoder::new(writer, tags, segment)
+        .map_err(|(e, _)| CliError(e.to_string()))?;
+    let mut buf = vec![0u8; 96_000];
+    let mut samples = Vec::with_capacity(48_000);
+    let mut carry: Option<u8> = None;
+    loop {
+        let n = input
+            .read(&mut buf)
+            .map_err(|e| CliError(format!("reading {}: {e}", path.display())))?;
+        if n == 0 {
+            break;
+        }
+        samples.clear();
+        let mut bytes = &buf[..n];
+        if let Some(lo) = carry.take() {
+            samples.push(f32::from(i16::from_le_bytes([lo, bytes[0]])) / 32768.0);
+            bytes = &bytes[1..];
+        }
+        let mut chunks = bytes.chunks_exact(2);
+        for c in chunks.by_ref() {
+            samples.push(f32::from(i16::from_le_bytes([c[0], c[1]])) / 32768.0);
+        }
+        carry = chunks.remainder().first().copied();
+        enc.push(&samples).map_err(|e| CliError(e.to_string()))?;
+    }
+    enc.end().map_err(|e| CliError(e.to_string()))?;
+    Ok(enc.into_sink())
 }
 
 impl Args {
     pub fn run(self, ctx: &Context) -> CliResult {
         let mut vault = ctx.open()?;
-        let audio = |e: yaddash_audio::AudioError| CliError(e.to_string());
-        let input = yaddash_audio::resolve_input(self.input.as_deref()).map_err(audio)?;
+        let audio = |e: yaddash_audio::AudioError| CliError::from(e);
+        let input = if self.from_raw.is_some() {
+            "raw PCM (benchmark)".to_string()
+        } else {
+            yaddash_audio::resolve_input(self.input.as_deref()).map_err(audio)?
+        };
         let writer = vault.begin_recording(
             self.to,
             &RecordingStart {
@@ -62,6 +116,14 @@ impl Args {
         ];
         if let Some(c) = self.consent_seconds {
             tags.push(("YADDASH_CONSENT_SECONDS".to_string(), c.to_string()));
+        }
+        if let Some(raw) = &self.from_raw {
+            let segment = Duration::from_secs(u64::from(self.segment_seconds));
+            let writer = encode_raw(raw, writer, &tags, segment)?;
+            let info = vault.finish_recording(writer)?;
+            return ctx.print(&info, || {
+                format!("{}  sha256:{}", info.attachment_id, info.sha256)
+            });
         }
         let stop = cancel_flag();
         let options = RecorderOptions {
@@ -132,7 +194,7 @@ pub struct InputsArgs {}
 
 impl InputsArgs {
     pub fn run(self, ctx: &Context) -> CliResult {
-        let list = yaddash_audio::inputs().map_err(|e| CliError(e.to_string()))?;
+        let list = yaddash_audio::inputs().map_err(CliError::from)?;
         ctx.print(&list, || {
             if list.is_empty() {
                 return "no audio input found".into();

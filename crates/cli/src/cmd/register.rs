@@ -97,6 +97,8 @@ pub enum FormatArg {
     Pdf,
     /// CSV for Uwazi's CSV import (template in docs/register.md).
     Uwazi,
+    /// The cases as Uwazi entities: a second CSV, imported before the persons' (docs/register.md).
+    UwaziCases,
     /// JSON after the HURIDOCS Events Standard Formats.
     Esf,
 }
@@ -122,7 +124,7 @@ pub fn suggestions_after_import(
 ) -> CliResult<Vec<dup::Suggestion>> {
     let mut new = std::collections::HashSet::new();
     for b in bundle_ids {
-        new.extend(vault.records_from_bundle(b)?);
+        new.extend(vault.exchange().records_from_bundle(b)?);
     }
     if new.is_empty() {
         return Ok(Vec::new());
@@ -212,7 +214,7 @@ impl Command {
                 })
             }
             Command::Distinct(a) => {
-                vault.register_mark_distinct(a.first, a.second)?;
+                vault.register_mut().mark_distinct(a.first, a.second)?;
                 let value = json!({ "distinct": [a.first, a.second] });
                 ctx.print(&value, || {
                     format!("{} and {} marked as different people", a.first, a.second)
@@ -231,7 +233,9 @@ impl Command {
                     StatusArg::InExile => Status::InExile,
                     StatusArg::Deceased => Status::Deceased,
                 });
-                vault.register_set_override(a.id, status.map(Status::as_str), &a.reason)?;
+                vault
+                    .register_mut()
+                    .set_override(a.id, status.map(Status::as_str), &a.reason)?;
                 let value = json!({ "person": a.id, "override": status });
                 ctx.print(&value, || match status {
                     Some(s) => format!("status of {} set to {}", a.id, s.as_str()),
@@ -250,6 +254,7 @@ impl Command {
                     FormatArg::Html => Format::Html,
                     FormatArg::Pdf => Format::Pdf,
                     FormatArg::Uwazi => Format::Uwazi,
+                    FormatArg::UwaziCases => Format::UwaziCases,
                     FormatArg::Esf => Format::Esf,
                 };
                 let mut progress = CountProgress::new(format.as_str());

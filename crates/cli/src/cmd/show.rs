@@ -28,8 +28,14 @@ impl Args {
                 let info = vault.attachment(self.id).map_err(|_| {
                     CliError(format!("no record or attachment with id {}", self.id))
                 })?;
-                ctx.print(&json!({ "attachment": info }), || {
-                    serde_json::to_string_pretty(&info).unwrap_or_default()
+                let recording = vault.recording(self.id)?;
+                let value = match &recording {
+                    Some(r) => json!({ "attachment": info, "recording": r }),
+                    None => json!({ "attachment": info }),
+                };
+                ctx.print(&value, || match &recording {
+                    Some(_) => serde_json::to_string_pretty(&value).unwrap_or_default(),
+                    None => serde_json::to_string_pretty(&info).unwrap_or_default(),
                 })
             }
             Err(e) => Err(e.into()),

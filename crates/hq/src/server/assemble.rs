@@ -148,7 +148,7 @@ pub(crate) fn assemble(app: &App, u: &Upload, device: &Principal) -> Result<Asse
         // moved here; read it once for the signature and the hash.
         let mut hashed = HashingReader::new(File::open(&tmp).map_err(ApiError::internal)?);
         let verified = verify_outer(
-            &mut BufReader::with_capacity(1 << 20, &mut hashed),
+            &mut BufReader::with_capacity(256 << 10, &mut hashed),
             &OnlySigner(device.clone()),
         );
         let whole_hex = if hashed.hashed == u.size {
@@ -179,7 +179,7 @@ pub(crate) fn assemble(app: &App, u: &Upload, device: &Principal) -> Result<Asse
             len: u.size,
         };
         let verified = verify_outer(
-            &mut BufReader::with_capacity(1 << 20, &mut tee),
+            &mut BufReader::with_capacity(256 << 10, &mut tee),
             &OnlySigner(device.clone()),
         );
         // Whatever the check did not need (a refused bundle) still goes

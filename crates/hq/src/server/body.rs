@@ -85,13 +85,18 @@ pub(crate) struct Spooled {
 
 /// Streams a request body (at most `limit` bytes) into a staging file,
 /// hashing it on the way: the body is never held in memory whole.
+///
+/// Each frame (at most one connection buffer, see `CONNECTION_BUFFER`) is
+/// hashed and written on a blocking thread before the next is read, so a
+/// connection holds one buffer at a time: memory stays flat however many
+/// devices upload at once (the kernel's socket buffer keeps the network
+/// side moving meanwhile).
 pub(crate) async fn spool_body(
     app: &App,
     mut body: Body,
     parts: &Parts,
     limit: u64,
 ) -> ApiResult<Spooled> {
-    use tokio::io::AsyncWriteExt;
     if let Some(len) = parts
         .headers
         .get(header::CONTENT_LENGTH)
@@ -106,8 +111,8 @@ pub(crate) async fn spool_body(
         .tempfile_in(app.dir.tmp())
         .map_err(ApiError::internal)?
         .into_parts();
-    let mut file = tokio::fs::File::from_std(file);
-    let mut hasher = Sha256::new();
+    let file = Arc::new(file);
+    let mut hasher = Some(Sha256::new());
     let mut len = 0u64;
     let timeout = Duration::from_secs(app.settings.body_timeout_secs.max(1));
     let receive = async {
@@ -115,16 +120,28 @@ pub(crate) async fn spool_body(
             let frame = frame.map_err(|_| {
                 ApiError::new(400, "body_unreadable", "the request body could not be read")
             })?;
-            if let Ok(data) = frame.into_data() {
-                len += data.len() as u64;
-                if len > limit {
-                    return Err(too_large(limit));
-                }
-                hasher.update(&data);
-                file.write_all(&data).await.map_err(ApiError::internal)?;
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            len += data.len() as u64;
+            if len > limit {
+                return Err(too_large(limit));
             }
+            let (f, mut h) = (
+                Arc::clone(&file),
+                hasher.take().ok_or_else(|| ApiError::internal("hasher"))?,
+            );
+            let h = tokio::task::spawn_blocking(move || -> io::Result<Sha256> {
+                h.update(&data);
+                (&*f).write_all(&data)?;
+                Ok(h)
+            })
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(ApiError::internal)?;
+            hasher = Some(h);
         }
-        file.flush().await.map_err(ApiError::internal)
+        Ok(())
     };
     match tokio::time::timeout(timeout, receive).await {
         Err(_) => {
@@ -139,7 +156,7 @@ pub(crate) async fn spool_body(
         }
         Ok(r) => r?,
     }
-    drop(file);
+    let hasher = hasher.ok_or_else(|| ApiError::internal("hasher"))?;
     app.metrics.bytes_received.fetch_add(len, Ordering::Relaxed);
     Ok(Spooled {
         path,

@@ -155,7 +155,15 @@ impl App {
     }
 }
 
-/// header timeout (slow-loris guard); the number of connections is bounded.
+/// Largest read (and write) buffer of one connection; also the limit for
+/// the request head.
+const CONNECTION_BUFFER: usize = 32 << 10;
+
+/// Threads for blocking work (file writes and fsyncs, database calls, bundle
+/// checks): enough to keep the disk busy, few enough that hundreds of
+/// connections writing at once do not each get a thread and its stack.
+pub const BLOCKING_THREADS: usize = 64;
+
 /// Serves on `listener` until the process ends. Each connection gets the
 /// header timeout (slow-loris guard); the number of connections is bounded.
 pub async fn serve(listener: TcpListener, app: Arc<App>) -> io::Result<()> {
@@ -184,8 +192,12 @@ pub async fn serve(listener: TcpListener, app: Arc<App>) -> io::Result<()> {
         let _ = stream.set_nodelay(true);
         let svc = TowerToHyperService::new(router.clone());
         tokio::spawn(async move {
+            // Bounded buffers per connection (hyper would grow its read
+            // buffer to ~400 KiB): with chunk bodies streamed to disk this is
+            // what keeps memory flat with hundreds of devices uploading.
             let conn = http1::Builder::new()
                 .timer(TokioTimer::new())
+                .max_buf_size(CONNECTION_BUFFER)
                 .header_read_timeout(header_timeout)
                 .serve_connection(TokioIo::new(stream), svc);
             let _ = conn.await;

@@ -18,11 +18,13 @@ use std::fmt::Write as _;
 
 use yaddash_model::PartialDate;
 
+use yaddash_model::{Event, EventDetail};
+
 use super::{opt, speaker_label};
-use crate::Entry;
+use crate::{CaseEvents, Entry};
 
 /// The columns, in order: property names of the Uwazi template.
-pub(crate) const HEADER: [&str; 13] = [
+pub(crate) const HEADER: [&str; 14] = [
     "title",
     "yaddash_id",
     "names",
@@ -36,6 +38,19 @@ pub(crate) const HEADER: [&str; 13] = [
     "sources",
     "last_confirmed",
     "testimonies",
+    "cases",
+];
+
+/// The columns of the cases CSV (template "Case").
+pub(crate) const CASE_HEADER: [&str; 8] = [
+    "title",
+    "yaddash_id",
+    "detainee",
+    "arrest_date",
+    "charges",
+    "sentence",
+    "facility",
+    "events",
 ];
 
 fn days_in_month(year: i32, month: u8) -> u8 {
@@ -167,10 +182,134 @@ pub(crate) fn uwazi(entries: &[Entry]) -> String {
             e.sources.to_string(),
             date_range(&e.last_confirmed),
             testimonies,
+            e.cases
+                .iter()
+                .map(|c| case_title(e, c))
+                .collect::<Vec<_>>()
+                .join("|"),
         ];
         let line: Vec<String> = fields.iter().map(|f| field(f)).collect();
         out.push_str(&line.join(","));
         out.push_str("\r\n");
+    }
+    out
+}
+
+/// A case entity's title: the detainee's first name and the case id, so
+/// that it is unique (Uwazi's relationship column finds the related entity
+/// by its exact title) and says nothing the persons' file does not.
+pub(crate) fn case_title(e: &Entry, c: &CaseEvents) -> String {
+    let name = e.names.first().map(String::as_str).unwrap_or("");
+    label(&format!("{} · case {}", name.trim(), c.id))
+}
+
+/// One event as a line of the case's `events` text.
+fn event_line(ev: &Event) -> String {
+    let date = ev
+        .date
+        .map(|d| d.to_string())
+        .unwrap_or_else(|| "undated".into());
+    let join =
+        |parts: Vec<Option<&str>>| parts.into_iter().flatten().collect::<Vec<_>>().join(", ");
+    let (kind, detail) = match &ev.detail {
+        EventDetail::Arrest { place, authority } => {
+            ("arrest", join(vec![place.as_deref(), authority.as_deref()]))
+        }
+        EventDetail::Charges { articles, code } => (
+            "charges",
+            join(vec![Some(articles.join(", ").as_str()), code.as_deref()]),
+        ),
+        EventDetail::Detention { facility } => ("detention", facility.clone()),
+        EventDetail::Trial {
+            court,
+            judge,
+            outcome,
+            sentence,
+        } => (
+            "trial",
+            join(vec![
+                court.as_deref(),
+                judge.as_deref(),
+                outcome.as_deref(),
+                sentence.as_deref(),
+            ]),
+        ),
+        EventDetail::IllTreatment { description } => ("ill-treatment", description.clone()),
+        EventDetail::Release { kind } => (
+            "release",
+            kind.and_then(|k| serde_json::to_value(k).ok())
+                .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
+                .unwrap_or_default(),
+        ),
+        EventDetail::TravelBan { authority } => {
+            ("travel ban", authority.clone().unwrap_or_default())
+        }
+        EventDetail::Disbarment { body } => ("disbarment", body.clone().unwrap_or_default()),
+        EventDetail::Death { circumstances } => {
+            ("death", circumstances.clone().unwrap_or_default())
+        }
+    };
+    if detail.is_empty() {
+        format!("{date} {kind}")
+    } else {
+        format!("{date} {kind}: {detail}")
+    }
+}
+
+/// The case entities of the register as Uwazi import CSV (UTF-8, CRLF
+/// line ends): one row per case the level allows, with the facts of that
+/// case alone and its dated events.
+pub(crate) fn uwazi_cases(entries: &[Entry]) -> String {
+    let mut out = CASE_HEADER.join(",");
+    out.push_str("\r\n");
+    for e in entries {
+        for c in &e.cases {
+            let mut arrest = None;
+            let mut articles: Vec<String> = Vec::new();
+            let mut sentence = None;
+            let mut facility = None;
+            // Events are sorted by date, undated last: the last one wins.
+            for ev in &c.events {
+                match &ev.detail {
+                    EventDetail::Arrest { .. } if ev.date.is_some() => arrest = ev.date,
+                    EventDetail::Charges { articles: a, .. } => {
+                        for x in a {
+                            if !articles.contains(x) {
+                                articles.push(x.clone());
+                            }
+                        }
+                    }
+                    EventDetail::Trial {
+                        sentence: Some(s), ..
+                    } => sentence = Some(s.clone()),
+                    EventDetail::Detention { facility: f } => facility = Some(f.clone()),
+                    _ => {}
+                }
+            }
+            let events = c
+                .events
+                .iter()
+                .map(|ev| markdown_text(&event_line(ev)))
+                .collect::<Vec<_>>()
+                .join("\\\n");
+            let fields = [
+                case_title(e, c),
+                c.id.to_string(),
+                e.names.first().cloned().unwrap_or_default(),
+                date_range(&arrest),
+                articles
+                    .iter()
+                    .map(|a| label(a))
+                    .collect::<Vec<_>>()
+                    .join("|"),
+                sentence.unwrap_or_default(),
+                facility.as_deref().map(label).unwrap_or_default(),
+                events,
+            ];
+            let line: Vec<String> = fields.iter().map(|f| field(f)).collect();
+            out.push_str(&line.join(","));
+            out.push_str("\r\n");
+        }
     }
     out
 }

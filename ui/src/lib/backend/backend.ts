@@ -1,9 +1,15 @@
 import type {
   AppStatus,
   AttachmentInfo,
+  InputInfo,
+  RecordingInfo,
+  RecordingStatus,
   BundleOutSummary,
   BundleSummary,
   CheckReport,
+  CoercionSettings,
+  DestroyReport,
+  Unsent,
   CreatedVault,
   DeviceIdentity,
   DeviceSummary,
@@ -29,6 +35,7 @@ import type {
   RecordKind,
   RecordSummary,
   RegisterExported,
+  EvidenceExported,
   RegisterRow,
   RegisterStatus,
   Revision,
@@ -40,6 +47,8 @@ import type {
   TrustSource,
   TrustSummary,
   UnlockRequest,
+  PanicAction,
+  PanicInfo,
 } from './types';
 
 /**
@@ -55,11 +64,29 @@ export interface Backend {
   lock(): Promise<void>;
   /** Locks at once and minimises the window. */
   panicLock(): Promise<void>;
+  /** The panic shortcut: its action and whether it works outside the window. */
+  panicInfo(): Promise<PanicInfo>;
+  setPanicAction(action: PanicAction): Promise<PanicInfo>;
+  /** The panic action (the shortcut pressed inside the window, where the desktop gave no key grab). */
+  panicNow(): Promise<void>;
+  /**
+   * True when a lock also reloads the page in a fresh web process (the real
+   * app): the UI then waits for that instead of showing the unlock form.
+   */
+  readonly reloadsOnLock: boolean;
   /** Reports user activity (postpones the idle lock). */
   touch(): Promise<void>;
   setIdleLock(minutes: number): Promise<void>;
   sessionInfo(): Promise<SessionInfo>;
   changePassphrase(current: string, next: string): Promise<void>;
+  /** What a quick delete would lose. */
+  destroyPreview(): Promise<Unsent>;
+  /** Quick delete: crypto-erase, then remove; afterwards there is no vault. */
+  destroyVault(): Promise<DestroyReport>;
+  coercionSettings(): Promise<CoercionSettings>;
+  setDuress(passphrase: string): Promise<CoercionSettings>;
+  clearDuress(): Promise<CoercionSettings>;
+  setUnlockLimit(limit: number | null): Promise<CoercionSettings>;
 
   listRecords(kind: RecordKind): Promise<RecordSummary[]>;
   search(query: string, kind?: RecordKind, limit?: number): Promise<RecordSummary[]>;
@@ -76,6 +103,18 @@ export interface Backend {
   /** A URL that shows the attachment, decrypted in memory by the backend. */
   attachmentUrl(id: string): string;
   checkVault(): Promise<CheckReport>;
+
+  /** Capture devices for the record panel. */
+  recordingInputs(): Promise<InputInfo[]>;
+  /** Starts recording into a saved interview (its consent level is set). */
+  recordingStart(recordId: string, input: string | null, consentSeconds: number | null): Promise<RecordingStatus>;
+  recordingStatus(): Promise<RecordingStatus>;
+  recordingPause(): Promise<RecordingStatus>;
+  recordingResume(): Promise<RecordingStatus>;
+  /** Stops and saves the recording as an attachment of its interview. */
+  recordingStop(): Promise<RecordingInfo>;
+  /** Imports a file, verifies it, then overwrites and removes the original. */
+  moveIntoVault(recordId: string, path: string): Promise<{ attachment: AttachmentInfo; original_removed: boolean }>;
 
   outboxStatus(): Promise<OutboxStatus>;
   exportBundle(path: string): Promise<BundleSummary>;
@@ -119,6 +158,8 @@ export interface Backend {
   registerSetStatus(personId: string, status: RegisterStatus | null, reason: string): Promise<void>;
   /** Coordinator: writes the register at a level, NOT encrypted. */
   registerExport(level: ExportLevel, format: ExportFormat, path: string): Promise<RegisterExported>;
+  /** Coordinator: an evidence pack of a person or case and the records about it, NOT encrypted. */
+  evidenceExport(record: string, level: ExportLevel, path: string): Promise<EvidenceExported>;
 
   /** The safety policy and where sync stands. Touches no network. */
   policyGet(): Promise<PolicyInfo>;

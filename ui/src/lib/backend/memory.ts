@@ -5,8 +5,14 @@ import type {
   ApiError,
   AppStatus,
   AttachmentInfo,
+  InputInfo,
+  RecordingInfo,
+  RecordingStatus,
   BundleOutSummary,
   BundleSummary,
+  CoercionSettings,
+  DestroyReport,
+  Unsent,
   CreatedVault,
   DeviceIdentity,
   DeviceSummary,
@@ -33,6 +39,7 @@ import type {
   RecordKind,
   RecordSummary,
   RegisterExported,
+  EvidenceExported,
   RegisterRow,
   RegisterStatus,
   Revision,
@@ -43,6 +50,8 @@ import type {
   TrustSource,
   TrustSummary,
   UnlockRequest,
+  PanicAction,
+  PanicInfo,
 } from './types';
 
 /**
@@ -97,6 +106,10 @@ export class MemoryBackend implements Backend {
   private finishedHandlers: ((f: JobFinished) => void)[] = [];
   private exported = 0;
   private lockHandlers: (() => void)[] = [];
+  /** Under coercion: the duress passphrase, the unlock limit and the failures counted. */
+  duress: string | null = null;
+  unlockLimit: number | null = null;
+  failedUnlocks = 0;
   private seq = 0;
 
   private session(): SessionInfo {
@@ -131,7 +144,12 @@ export class MemoryBackend implements Backend {
 
   async appStatus(): Promise<AppStatus> {
     this.calls.push('app_status');
-    return { vault_exists: this.passphrase !== null, unlocked: this.unlocked, idle_lock_minutes: this.idleMinutes, attempts_left: null };
+    return {
+      vault_exists: this.passphrase !== null,
+      unlocked: this.unlocked,
+      idle_lock_minutes: this.idleMinutes,
+      attempts_left: this.unlockLimit === null ? null : Math.max(0, this.unlockLimit - this.failedUnlocks),
+    };
   }
 
   async createVault(role: Role, passphrase: string): Promise<CreatedVault> {
@@ -151,7 +169,24 @@ export class MemoryBackend implements Backend {
       req.method === 'passphrase'
         ? req.secret === this.passphrase
         : req.secret.replace(/[\s-]/g, '').toUpperCase() === this.recoveryCode.replace(/-/g, '');
-    if (!ok) throw new BackendError('wrong_passphrase', 'wrong passphrase or recovery code');
+    if (!ok && req.method === 'passphrase' && this.duress !== null && req.secret === this.duress) {
+      // The decoy takes the vault's place: empty, with the duress passphrase.
+      this.passphrase = this.duress;
+      this.duress = null;
+      this.records.clear();
+      this.attachments.clear();
+      this.failedUnlocks = 0;
+      this.unlocked = true;
+      return this.session();
+    }
+    if (!ok) {
+      if (this.unlockLimit !== null) {
+        this.failedUnlocks += 1;
+        if (this.failedUnlocks >= this.unlockLimit) this.wipe();
+      }
+      throw new BackendError('wrong_passphrase', 'wrong passphrase or recovery code');
+    }
+    this.failedUnlocks = 0;
     this.unlocked = true;
     return this.session();
   }
@@ -163,6 +198,25 @@ export class MemoryBackend implements Backend {
 
   async panicLock(): Promise<void> {
     this.calls.push('panic_lock');
+    this.unlocked = false;
+  }
+
+  panicAction: PanicAction = 'lock_and_hide';
+  readonly reloadsOnLock = false;
+
+  async panicInfo(): Promise<PanicInfo> {
+    this.calls.push('panic_info');
+    return { action: this.panicAction, shortcut: 'Ctrl+Alt+Shift+L', global: 'active', quick_delete_available: false };
+  }
+
+  async setPanicAction(action: PanicAction): Promise<PanicInfo> {
+    this.calls.push('set_panic_action');
+    this.panicAction = action;
+    return this.panicInfo();
+  }
+
+  async panicNow(): Promise<void> {
+    this.calls.push('panic_now');
     this.unlocked = false;
   }
 
@@ -303,6 +357,145 @@ export class MemoryBackend implements Backend {
 
   attachmentUrl(id: string): string {
     return `memory://attachment/${id}`;
+  }
+
+  private wipe(): void {
+    this.passphrase = null;
+    this.duress = null;
+    this.unlockLimit = null;
+    this.failedUnlocks = 0;
+    this.unlocked = false;
+    this.records.clear();
+    this.attachments.clear();
+    this.outbox = [];
+  }
+
+  async destroyPreview(): Promise<Unsent> {
+    this.calls.push('destroy_preview');
+    this.need();
+    const waiting = this.outbox.filter((e) => e.state === 'pending' || e.state === 'partly-sent');
+    return {
+      records: this.role === 'coordinator' ? null : this.records.size,
+      waiting_bundles: waiting.map((e) => e.seq),
+      outbox: '/memory/vault/outbox',
+    };
+  }
+
+  async destroyVault(): Promise<DestroyReport> {
+    this.calls.push('destroy_vault');
+    this.wipe();
+    return { crypto_erase_ms: 1, total_ms: 2, left: [] };
+  }
+
+  private coercion(): CoercionSettings {
+    return { duress_set: this.duress !== null, unlock_limit: this.unlockLimit };
+  }
+
+  async coercionSettings(): Promise<CoercionSettings> {
+    this.need();
+    return this.coercion();
+  }
+
+  async setDuress(passphrase: string): Promise<CoercionSettings> {
+    this.calls.push('set_duress');
+    this.need();
+    if (passphrase === this.passphrase) throw new BackendError('bad_secret', 'the duress passphrase must differ from the passphrase; nothing was changed');
+    if ([...passphrase].length < 8) throw new BackendError('invalid_input', 'the passphrase is too short');
+    this.duress = passphrase;
+    return this.coercion();
+  }
+
+  async clearDuress(): Promise<CoercionSettings> {
+    this.need();
+    this.duress = null;
+    return this.coercion();
+  }
+
+  async setUnlockLimit(limit: number | null): Promise<CoercionSettings> {
+    this.calls.push('set_unlock_limit');
+    this.need();
+    if (limit !== null && (limit < 3 || limit > 99)) throw new BackendError('unlock_limit_range', 'the number of failed unlocks must be between 3 and 99', { min: 3, max: 99 });
+    this.unlockLimit = limit;
+    this.failedUnlocks = 0;
+    return this.coercion();
+  }
+
+  // Recording: a simulated input whose level follows a sine (UI tests).
+  private rec: { recordId: string; started: number; pausedAt: number | null; pausedMs: number; consent: number | null } | null = null;
+
+  async recordingInputs(): Promise<InputInfo[]> {
+    return [{ id: 'default', name: 'Default input', default: true }];
+  }
+
+  async recordingStart(recordId: string, _input: string | null, consentSeconds: number | null): Promise<RecordingStatus> {
+    this.need();
+    const r = this.records.get(recordId);
+    if (!r) throw new BackendError('not_found', `no record with id ${recordId}`);
+    if (r.kind !== 'interview') throw new BackendError('not_an_interview', 'recordings belong to an interview');
+    if (this.rec) throw new BackendError('recording_running', 'a recording is already running: stop it first');
+    this.rec = { recordId, started: Date.now(), pausedAt: null, pausedMs: 0, consent: consentSeconds };
+    return this.recordingStatus();
+  }
+
+  private recElapsed(): number {
+    if (!this.rec) return 0;
+    const end = this.rec.pausedAt ?? Date.now();
+    return Math.max(0, end - this.rec.started - this.rec.pausedMs);
+  }
+
+  async recordingStatus(): Promise<RecordingStatus> {
+    const r = this.rec;
+    return {
+      active: !!r,
+      paused: !!r?.pausedAt,
+      record_id: r?.recordId ?? null,
+      input: r ? 'default' : null,
+      elapsed_ms: this.recElapsed(),
+      level: r && !r.pausedAt ? 0.5 + 0.4 * Math.sin(Date.now() / 150) : 0,
+      free_bytes: 20 * 1024 ** 3,
+      min_free_bytes: 256 * 1024 ** 2,
+    };
+  }
+
+  async recordingPause(): Promise<RecordingStatus> {
+    if (this.rec && !this.rec.pausedAt) this.rec.pausedAt = Date.now();
+    return this.recordingStatus();
+  }
+
+  async recordingResume(): Promise<RecordingStatus> {
+    if (this.rec?.pausedAt) {
+      this.rec.pausedMs += Date.now() - this.rec.pausedAt;
+      this.rec.pausedAt = null;
+    }
+    return this.recordingStatus();
+  }
+
+  async recordingStop(): Promise<RecordingInfo> {
+    const r = this.rec;
+    if (!r) throw new BackendError('no_recording', 'no recording is running');
+    const ms = this.recElapsed();
+    this.rec = null;
+    const stamp = new Date(r.started).toISOString();
+    const a = await this.attachBytes(r.recordId, `recording-${stamp.replace(/[^0-9A-Za-z]/g, '')}.ogg`, 'audio/ogg', new Uint8Array());
+    return {
+      attachment_id: a.id,
+      record_id: r.recordId,
+      started_at: stamp,
+      ended_at: new Date().toISOString(),
+      input: 'default',
+      duration_ms: ms,
+      codec: 'Opus 24 kbit/s CBR mono 48 kHz in Ogg (libopus)',
+      consent_seconds: r.consent,
+      segments: Math.max(1, Math.ceil(ms / 30000)),
+      recovered: false,
+      sha256: a.sha256,
+      size: 0,
+    };
+  }
+
+  async moveIntoVault(recordId: string, path: string) {
+    const attachment = await this.attachFile(recordId, path);
+    return { attachment, original_removed: true };
   }
 
   async checkVault() {
@@ -589,6 +782,16 @@ export class MemoryBackend implements Backend {
     const text = JSON.stringify({ level, format, persons: this.register.length });
     this.files.set(p, text);
     return { path: p, persons: this.register.length, bytes: text.length };
+  }
+
+  async evidenceExport(record: string, level: ExportLevel, path: string): Promise<EvidenceExported> {
+    this.need();
+    this.calls.push('evidence_export');
+    this.needRole('coordinator', 'evidence packs');
+    const p = this.path(path);
+    const text = JSON.stringify({ record, level });
+    this.files.set(p, text);
+    return { path: p, records: 1, attachments: 0, manifests: 0, left_out: 0, bytes: text.length, sha256: '0'.repeat(64) };
   }
 
   async policyGet(): Promise<PolicyInfo> {

@@ -6,9 +6,15 @@ import { BackendError } from './types';
 import type {
   AppStatus,
   AttachmentInfo,
+  InputInfo,
+  RecordingInfo,
+  RecordingStatus,
   BundleOutSummary,
   BundleSummary,
   CheckReport,
+  CoercionSettings,
+  DestroyReport,
+  Unsent,
   CreatedVault,
   DeviceIdentity,
   DeviceSummary,
@@ -34,6 +40,7 @@ import type {
   RecordKind,
   RecordSummary,
   RegisterExported,
+  EvidenceExported,
   RegisterRow,
   RegisterStatus,
   Revision,
@@ -45,6 +52,8 @@ import type {
   TrustSource,
   TrustSummary,
   UnlockRequest,
+  PanicAction,
+  PanicInfo,
 } from './types';
 
 /** The scheme of src-tauri/src/protocol.rs. */
@@ -74,6 +83,10 @@ export class TauriBackend implements Backend {
   unlock = (req: UnlockRequest) => call<SessionInfo>('unlock', { req });
   lock = () => call<void>('lock');
   panicLock = () => call<void>('panic_lock');
+  panicInfo = () => call<PanicInfo>('panic_info');
+  setPanicAction = (action: PanicAction) => call<PanicInfo>('set_panic_action', { action });
+  panicNow = () => call<void>('panic_now');
+  readonly reloadsOnLock = true;
   touch = () => call<void>('touch');
   setIdleLock = (minutes: number) => call<void>('set_idle_lock', { minutes });
   sessionInfo = () => call<SessionInfo>('session_info');
@@ -101,6 +114,26 @@ export class TauriBackend implements Backend {
   listAttachments = (recordId: string) => call<AttachmentInfo[]>('list_attachments', { id: recordId });
   attachmentUrl = (id: string) => convertFileSrc(id, ATTACHMENT_SCHEME);
   checkVault = () => call<CheckReport>('check_vault');
+  destroyPreview = () => call<Unsent>('destroy_preview');
+  destroyVault = () => call<DestroyReport>('destroy_vault');
+  coercionSettings = () => call<CoercionSettings>('coercion_settings');
+  setDuress = (passphrase: string) => call<CoercionSettings>('set_duress', { req: { passphrase } });
+  clearDuress = () => call<CoercionSettings>('clear_duress');
+  setUnlockLimit = (limit: number | null) => call<CoercionSettings>('set_unlock_limit', { limit });
+
+  recordingInputs = () => call<InputInfo[]>('recording_inputs');
+  recordingStart = (recordId: string, input: string | null, consentSeconds: number | null) =>
+    call<RecordingStatus>('recording_start', {
+      req: { record_id: recordId, input, consent_seconds: consentSeconds },
+    });
+  recordingStatus = () => call<RecordingStatus>('recording_status');
+  recordingPause = () => call<RecordingStatus>('recording_pause');
+  recordingResume = () => call<RecordingStatus>('recording_resume');
+  recordingStop = () => call<RecordingInfo>('recording_stop');
+  moveIntoVault = (recordId: string, path: string) =>
+    call<{ attachment: AttachmentInfo; original_removed: boolean }>('move_into_vault', {
+      req: { record_id: recordId, path },
+    });
 
   outboxStatus = () => call<OutboxStatus>('outbox_status');
   exportBundle = (path: string) => call<BundleSummary>('export_bundle', { req: { path } });
@@ -132,6 +165,8 @@ export class TauriBackend implements Backend {
     call<void>('register_set_status', { req: { person_id: personId, status, reason } });
   registerExport = (level: ExportLevel, format: ExportFormat, path: string) =>
     call<RegisterExported>('register_export', { req: { level, format, path } });
+  evidenceExport = (record: string, level: ExportLevel, path: string) =>
+    call<EvidenceExported>('evidence_export', { req: { record, level, path } });
 
   policyGet = () => call<PolicyInfo>('policy_get');
   policySet = (form: PolicyForm) => call<PolicyInfo>('policy_set', { req: form });

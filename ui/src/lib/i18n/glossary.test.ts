@@ -33,6 +33,8 @@ describe('glossary (docs/glossary.md)', () => {
 
   it('the chosen terms are used', () => {
     expect(az['register.status_detained']).toBe('Həbsdədir');
+    expect(az['evidence.title']).toBe('Sübut toplusu');
+    expect(ru['evidence.title']).toBe('Комплект доказательств');
     expect(az['event.arrest']).toBe('Tutulma');
     expect(az['event.detention']).toBe('Həbsdə saxlanma');
     expect(az['event.release']).toBe('Azadlığa buraxılma');

@@ -6,7 +6,7 @@
  * for each, in every language (a Vitest test checks it against the
  * generated list). Adding one is an interface change.
  */
-export type Code = "wrong_passphrase" | "vault_erased" | "bad_secret" | "locked" | "not_found" | "invalid_input" | "invalid_record" | "wrong_reference" | "kind_change" | "path_not_absolute" | "file_not_found" | "file_unreadable" | "file_too_large" | "reason_required" | "vault_exists" | "not_a_vault" | "disk_full" | "corrupt" | "attachment_missing" | "attachment_corrupt" | "busy" | "cancelled" | "not_available" | "request_refused" | "internal" | "wrong_role" | "no_trust" | "trust_file_invalid" | "device_file_invalid" | "receipt_file_invalid" | "policy_invalid" | "device_keys_unreadable" | "device_not_enrolled" | "bundle_write_failed" | "nothing_to_export" | "not_a_bundle" | "bundle_version_unsupported" | "bundle_truncated" | "bundle_altered" | "bundle_forged" | "bundle_not_for_us" | "bundle_wrong_headquarters" | "unknown_sender" | "sender_key_invalid" | "bundle_replayed" | "bundle_sequence_reused" | "bundle_chain_broken" | "device_revoked" | "bundle_not_from_sender" | "bundle_bad_time" | "bundle_too_large" | "bundle_bad_layout" | "receipt_refused" | "network_off" | "sync_disabled" | "proxy_required" | "manual_mode" | "outside_window" | "proxy_down" | "bad_proxy" | "network" | "server_refused" | "server_protocol" | "bad_url" | "no_server_url" | "not_enrolled" | "no_server_key" | "server_key_invalid" | "server_key_mismatch" | "server_other_headquarters" | "bad_enroll_code" | "unknown_outbox_file" | "not_in_outbox" | "export_failed";
+export type Code = "wrong_passphrase" | "vault_erased" | "bad_secret" | "locked" | "not_found" | "invalid_input" | "invalid_record" | "wrong_reference" | "kind_change" | "path_not_absolute" | "file_not_found" | "file_unreadable" | "file_too_large" | "reason_required" | "vault_exists" | "not_a_vault" | "disk_full" | "corrupt" | "attachment_missing" | "attachment_corrupt" | "busy" | "cancelled" | "not_available" | "request_refused" | "internal" | "wrong_role" | "no_trust" | "trust_file_invalid" | "device_file_invalid" | "receipt_file_invalid" | "policy_invalid" | "device_keys_unreadable" | "device_not_enrolled" | "bundle_write_failed" | "nothing_to_export" | "not_a_bundle" | "bundle_version_unsupported" | "bundle_truncated" | "bundle_altered" | "bundle_forged" | "bundle_not_for_us" | "bundle_wrong_headquarters" | "unknown_sender" | "sender_key_invalid" | "bundle_replayed" | "bundle_sequence_reused" | "bundle_chain_broken" | "device_revoked" | "bundle_not_from_sender" | "bundle_bad_time" | "bundle_too_large" | "bundle_bad_layout" | "receipt_refused" | "network_off" | "sync_disabled" | "proxy_required" | "manual_mode" | "outside_window" | "proxy_down" | "bad_proxy" | "network" | "server_refused" | "server_protocol" | "bad_url" | "no_server_url" | "not_enrolled" | "no_server_key" | "server_key_invalid" | "server_key_mismatch" | "server_other_headquarters" | "bad_enroll_code" | "unknown_outbox_file" | "not_in_outbox" | "export_failed" | "evidence_refused" | "evidence_damaged" | "evidence_write_failed" | "unlock_limit_range" | "quick_delete_failed" | "no_microphone" | "microphone_unknown" | "microphone_failed" | "recording_failed" | "recording_running" | "no_recording" | "not_an_interview" | "recording_low_space" | "not_a_regular_file" | "file_changed" | "original_not_removed";
 
 /**
  * An error as the front end sees it:
@@ -1767,6 +1767,299 @@ travel: TravelReport | null,
  */
 pull: PullSummary | null, };
 
+/**
+ * Records headquarters does not hold yet, for the warning before a quick
+ * delete.
+ */
+export type Unsent = { 
+/**
+ * Records with a revision that is in no bundle, or only in bundles the
+ * HQ server has not confirmed receiving and no coordinator confirmed
+ * importing. `None` in a coordinator vault (it may be headquarters'
+ * only copy: everything in it would be lost).
+ */
+records: number | null, 
+/**
+ * Outbox bundles not confirmed yet (carry them with `outbox save`).
+ */
+waiting_bundles: Array<number>, 
+/**
+ * The outbox directory.
+ */
+outbox: string, };
+
+/**
+ * What a quick delete did.
+ */
+export type DestroyReport = { 
+/**
+ * Milliseconds the crypto-erase took (keyslots, then database heads).
+ */
+crypto_erase_ms: number, 
+/**
+ * Milliseconds the whole delete took.
+ */
+total_ms: number, 
+/**
+ * Entries that could not be removed (or were not the vault's).
+ */
+left: Array<string>, };
+
+/**
+ * The coercion settings of the unlocked vault.
+ */
+export type CoercionSettings = { 
+/**
+ * A duress passphrase is set (known only inside the unlocked vault).
+ */
+duress_set: boolean, 
+/**
+ * Failed unlocks after which the vault is erased; `None`: never.
+ */
+unlock_limit: number | null, };
+
+/**
+ * `set_duress` arguments.
+ */
+export type SetDuressRequest = { 
+/**
+ * The duress passphrase.
+ */
+passphrase: string, };
+
+/**
+ * What the panic shortcut does.
+ */
+export type PanicAction = "lock_and_hide" | "quick_delete";
+
+/**
+ * Whether the shortcut works while another program has the focus.
+ */
+export type GlobalShortcutStatus = "active" | "wayland" | "unavailable";
+
+/**
+ * What the Settings screen shows.
+ */
+export type PanicInfo = { 
+/**
+ * The chosen action.
+ */
+action: PanicAction, 
+/**
+ * The shortcut, as a label.
+ */
+shortcut: string, 
+/**
+ * Whether it works outside the window.
+ */
+global: GlobalShortcutStatus, 
+/**
+ * Whether this build carries out a quick delete (the app's `QUICK_DELETE_AVAILABLE`).
+ */
+quick_delete_available: boolean, };
+
+/**
+ * A capture device.
+ */
+export type InputInfo = { 
+/**
+ * What `--input` takes: the device id (ALSA PCM name, e.g. `default`, `pulse`, `hw:CARD=PCH,DEV=0`).
+ */
+id: string, 
+/**
+ * A readable name.
+ */
+name: string, 
+/**
+ * The system's default input.
+ */
+default: boolean, };
+
+/**
+ * Starts a recording.
+ */
+export type RecordingStartRequest = { 
+/**
+ * The interview (saved; its consent level is set).
+ */
+record_id: string, 
+/**
+ * The input device id (`recording_inputs`); the default if absent.
+ */
+input?: string | null, 
+/**
+ * The first seconds hold the spoken consent.
+ */
+consent_seconds?: number | null, };
+
+/**
+ * What the record panel shows, polled a few times a second.
+ */
+export type RecordingStatus = { 
+/**
+ * A recording is running (paused or not).
+ */
+active: boolean, 
+/**
+ * Paused.
+ */
+paused: boolean, 
+/**
+ * The interview being recorded.
+ */
+record_id: string | null, 
+/**
+ * The input.
+ */
+input: string | null, 
+/**
+ * Milliseconds recorded (pauses not counted).
+ */
+elapsed_ms: number, 
+/**
+ * Peak level of the last buffer, 0..=1.
+ */
+level: number, 
+/**
+ * Bytes free on the vault's disk.
+ */
+free_bytes: number, 
+/**
+ * A recording does not start below this.
+ */
+min_free_bytes: number, };
+
+/**
+ * A recording's metadata, kept beside its attachment.
+ */
+export type RecordingInfo = { 
+/**
+ * The attachment holding the whole `.ogg` (same id as the recording).
+ */
+attachment_id: string, 
+/**
+ * The interview recorded.
+ */
+record_id: string, 
+/**
+ * When capture started (this device's clock, RFC 3339 UTC).
+ */
+started_at: string, 
+/**
+ * When capture ended (this device's clock): for a recovered recording,
+ * the close of its last complete segment.
+ */
+ended_at: string, 
+/**
+ * The capture device's name.
+ */
+input: string, 
+/**
+ * Duration of the audio in milliseconds (from the Ogg granule position).
+ */
+duration_ms: number, 
+/**
+ * Codec and container.
+ */
+codec: string, 
+/**
+ * The first seconds marked as the speaker's spoken consent.
+ */
+consent_seconds: number | null, 
+/**
+ * Segments the recording was written in.
+ */
+segments: number, 
+/**
+ * True when the recording was cut short (crash, power loss) and saved
+ * from its complete segments when the vault was next opened.
+ */
+recovered: boolean, 
+/**
+ * SHA-256 of the whole `.ogg`, as the attachment holds it.
+ */
+sha256: string, 
+/**
+ * Its size in bytes.
+ */
+size: number, };
+
+/**
+ * Moves a file into the vault.
+ */
+export type MoveIntoVaultRequest = { 
+/**
+ * The record.
+ */
+record_id: string, 
+/**
+ * Absolute path of the file (picked by the user).
+ */
+path: string, };
+
+/**
+ * What a move did.
+ */
+export type MovedIntoVault = { 
+/**
+ * The attachment made.
+ */
+attachment: AttachmentInfo, 
+/**
+ * The original was overwritten and removed.
+ */
+original_removed: boolean, };
+
+/**
+ * An evidence pack to write.
+ */
+export type EvidenceExportRequest = { 
+/**
+ * The person or case whose page it is; its related records come too.
+ */
+record: string, 
+/**
+ * Who the pack is for.
+ */
+level: ExportLevel, 
+/**
+ * Absolute path of the ZIP file to write (replaced if it exists).
+ */
+path: string, };
+
+/**
+ * What `evidence_export` wrote.
+ */
+export type EvidenceExported = { 
+/**
+ * The file written (NOT encrypted).
+ */
+path: string, 
+/**
+ * Records in the pack.
+ */
+records: number, 
+/**
+ * Attachments in the pack.
+ */
+attachments: number, 
+/**
+ * Device-signed bundle manifests in the pack.
+ */
+manifests: number, 
+/**
+ * Related records and attachments the level left out.
+ */
+left_out: number, 
+/**
+ * Size of the file in bytes.
+ */
+bytes: number, 
+/**
+ * SHA-256 of the file, to note down when handing it over.
+ */
+sha256: string, };
+
 /** Every error code, in declaration order. */
 export const CODES: readonly Code[] = [
   "wrong_passphrase",
@@ -1843,4 +2136,20 @@ export const CODES: readonly Code[] = [
   "unknown_outbox_file",
   "not_in_outbox",
   "export_failed",
+  "evidence_refused",
+  "evidence_damaged",
+  "evidence_write_failed",
+  "unlock_limit_range",
+  "quick_delete_failed",
+  "no_microphone",
+  "microphone_unknown",
+  "microphone_failed",
+  "recording_failed",
+  "recording_running",
+  "no_recording",
+  "not_an_interview",
+  "recording_low_space",
+  "not_a_regular_file",
+  "file_changed",
+  "original_not_removed",
 ];
