@@ -181,7 +181,8 @@ mod tests {
         s.lock().expect("lock");
         assert_eq!(unlock(&s, PASS), Err(Code::WrongPassphrase));
         assert_eq!(unlock(&s, PASS), Err(Code::WrongPassphrase));
-        assert_eq!(unlock(&s, PASS), Err(Code::WrongPassphrase));
+        // The last attempt allowed says that the vault is gone.
+        assert_eq!(unlock(&s, PASS), Err(Code::VaultErased));
         assert!(
             !s.app_status().expect("status").vault_exists,
             "erased at the limit"
