@@ -518,7 +518,12 @@ impl From<yaddash_evidence::EvidenceError> for ApiError {
             E::Exchange(x) => x.into(),
             E::Refused(_) => ApiError::new(Code::EvidenceRefused, detail),
             E::Damaged(_) => ApiError::new(Code::EvidenceDamaged, detail),
-            E::Write { .. } => ApiError::new(Code::EvidenceWriteFailed, detail),
+            // The path is the user's own words (a file name can name a
+            // person): left out of the detail, as for every other file.
+            E::Write { problem, .. } => ApiError::new(
+                Code::EvidenceWriteFailed,
+                format!("writing the evidence pack: {problem}; no pack was written"),
+            ),
         }
     }
 }

@@ -413,3 +413,14 @@ fn library_errors_carry_no_command_line_advice() {
         }
     }
 }
+
+#[test]
+fn an_evidence_pack_error_leaves_the_path_out_of_the_detail() {
+    let e = api(EvidenceError::Write {
+        path: "/media/usb/Mammadov-Tofiq.zip".into(),
+        problem: "permission denied".into(),
+    });
+    assert_eq!(e.code, Code::EvidenceWriteFailed);
+    assert!(!e.detail.contains("Mammadov"), "{}", e.detail);
+    assert!(e.detail.contains("permission denied"), "{}", e.detail);
+}
