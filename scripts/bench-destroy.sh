@@ -8,6 +8,7 @@
 #   scripts/bench-destroy.sh [SIZE_MIB] [FILES]      (default 1024 MiB in 8 files)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench-lib.sh
 SIZE_MIB=${1:-1024}
 FILES=${2:-8}
 DIR=${BENCH_DIR:-/var/tmp/yaddash-bench-destroy}
@@ -27,10 +28,8 @@ done
 rm -f "$DIR/input.bin"
 sync
 echo "== vault: $(du -sh "$DIR/v" | cut -f1) in $(find "$DIR/v" -type f | wc -l) files, $(nproc) cores, $(df -T "$DIR" | awk 'NR==2 {print $2}') on $(df "$DIR" | awk 'NR==2 {print $1}')"
-echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 start=$(date +%s.%N)
-y --json vault destroy --yes > "$DIR/report.json"
+measured "vault destroy" "$Y" --vault "$DIR/v" --passphrase-file "$DIR/pass" --json vault destroy --yes > "$DIR/report.json"
 end=$(date +%s.%N)
-echo "load average after:  $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "crypto-erase: $(jq .crypto_erase_ms "$DIR/report.json") ms; whole delete: $(jq .total_ms "$DIR/report.json") ms; process wall time: $(echo "($end - $start) * 1000" | bc) ms"
 echo "left: $(jq -c .left "$DIR/report.json"); vault directory exists afterwards: $([ -e "$DIR/v" ] && echo yes || echo no)"

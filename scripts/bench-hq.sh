@@ -36,66 +36,10 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-# Load: every step runs under `measured`, which records the 1-minute load
-# average before and after, and the CPU time other processes used during
-# the step (all CPU time in /proc/stat minus this step's own processes and
-# the peers': nginx, PostgreSQL). A step during which others used more than 10% of one core, or
-# that started at a load average above 0.5, is marked UNDER LOAD: its
-# figures are not evidence. --wait-quiet N waits up to N seconds for the
-# load average to drop below 0.5 before each step.
-measured() {
-  local label=$1; shift
-  MEASURE_LABEL=$label MEASURE_WAIT=$WAIT_QUIET MEASURE_EXTRA_PIDS="${NGINX_PIDS:-}" python3 - "$@" <<'PY'
-import os, resource, subprocess, sys, time
-hz = os.sysconf("SC_CLK_TCK")
-def busy():
-    f = open("/proc/stat").readline().split()[1:]
-    v = list(map(int, f))
-    return (sum(v) - v[3] - v[4]) / hz      # all but idle and iowait
-def load1():
-    return float(open("/proc/loadavg").read().split()[0])
-def stat(pid):
-    try:
-        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-def extra_cpu():
-    # The peers' processes (nginx, PostgreSQL): their own CPU, what they
-    # reaped from exited children, and their live children's.
-    pids = set(os.environ.get("MEASURE_EXTRA_PIDS", "").split())
-    t = 0
-    for p in os.listdir("/proc"):
-        if not p.isdigit():
-            continue
-        f = stat(p)
-        if f is None:
-            continue
-        if p in pids:
-            t += int(f[11]) + int(f[12]) + int(f[13]) + int(f[14])
-        elif f[1] in pids:
-            t += int(f[11]) + int(f[12])
-    return t / hz
-label = os.environ["MEASURE_LABEL"]
-wait = int(os.environ.get("MEASURE_WAIT") or 0)
-deadline = time.time() + wait
-while load1() > 0.5 and time.time() < deadline:
-    time.sleep(5)
-l0, b0, e0, t0 = load1(), busy(), extra_cpu(), time.time()
-r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-rc = subprocess.call(sys.argv[1:])
-r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-l1, b1, e1, t1 = load1(), busy(), extra_cpu(), time.time()
-own = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime) + (e1 - e0)
-other = max(0.0, (b1 - b0) - own)
-share = other / max(t1 - t0, 1e-9)
-quiet = l0 <= 0.5 and share <= 0.10
-print(f"   [{label}] load average before {l0:.2f}, after {l1:.2f}; "
-      f"CPU used by other processes during the step: {other:.1f} s "
-      f"({share*100:.0f}% of one core over {t1-t0:.1f} s) -> "
-      + ("QUIET" if quiet else "UNDER LOAD: not evidence"), flush=True)
-sys.exit(rc)
-PY
-}
+# Load: every step runs under `measured` (scripts/bench-lib.sh), which marks
+# a step UNDER LOAD when the machine was busy; nginx's and PostgreSQL's own
+# CPU counts as the step's (PEER_PIDS).
+. scripts/bench-lib.sh
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 echo "== machine: $(nproc) cores, $(grep MemTotal /proc/meminfo | awk '{print int($2/1048576)" GiB"}'), $(uname -r)"
@@ -125,7 +69,7 @@ CONF
 nginx -c "$WORK/nginx/nginx.conf" &
 NGINX_PID=$!
 sleep 0.5
-NGINX_PIDS="$NGINX_PID $(pgrep -P "$NGINX_PID" | tr '\n' ' ')"
+PEER_PIDS="$NGINX_PID $(pgrep -P "$NGINX_PID" | tr '\n' ' ')"
 
 echo "== 1. throughput: $TOTAL MiB of bundles (16 MiB each, 4 uploads in parallel); yaddash-hq fsyncs every chunk and bundle, nginx does not (a second figure adds one sync)"
 measured throughput "$BENCH" throughput --hq-bin "$HQ_BIN" --work "$WORK/t" --total-mib "$TOTAL" --bundle-mib 16 --parallel 4 \
@@ -146,6 +90,6 @@ if [ "$PG" = 1 ]; then
     -o "-h 127.0.0.1 -p $PPORT -k $WORK/pg -c max_connections=300" start >/dev/null
   echo "== 3. $DEVICES concurrent devices, 1 MiB bundle each (PostgreSQL $(basename "$(dirname "$PGBIN")"))"
   YADDASH_HQ_DATABASE_URL="postgres://postgres@127.0.0.1:$PPORT/postgres" \
-    NGINX_PIDS="$NGINX_PIDS $(head -1 "$WORK/pg/data/postmaster.pid")" \
+    PEER_PIDS="$PEER_PIDS $(head -1 "$WORK/pg/data/postmaster.pid")" \
     measured "concurrent postgres" "$BENCH" concurrent --hq-bin "$HQ_BIN" --work "$WORK/p" --devices "$DEVICES" --bundle-kib 1024
 fi

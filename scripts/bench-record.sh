@@ -9,6 +9,7 @@
 #   scripts/bench-record.sh [MINUTES]      (default 60)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench-lib.sh
 MINUTES=${1:-60}
 DIR=${BENCH_DIR:-/var/tmp/yaddash-bench-record}
 rm -rf "$DIR" && mkdir -p "$DIR"
@@ -23,12 +24,9 @@ ID=$($V --json interview add --file "$DIR/i.json" | sed -n 's/.*"id": *"\([^"]*\
 espeak-ng -v en -s 150 -w "$DIR/speech.wav" "$(printf 'My son was taken from our home on the night of the twentieth of November. For two weeks they did not let the lawyer see him. %.0s' 1 2 3 4 5 6 7 8 9 10 11 12)"
 sox "$DIR/speech.wav" -r 48000 -c 1 -b 16 "$DIR/minute.wav" pad 0 60 trim 0 60
 src() { sox "$DIR/minute.wav" -t "$1" -r 48000 -e signed -b 16 -c 1 - repeat $((MINUTES - 1)); }
-load() { cut -d' ' -f1-3 /proc/loadavg; }
-echo "== $MINUTES min of audio, $(nproc) cores; load average before: $(load)"
-src raw | /usr/bin/time -v $V --json record --to "$ID" --from-raw - > "$DIR/rec.json" 2> "$DIR/time-yaddash.txt"
-echo "load average after yaddash: $(load)"
-src wav | /usr/bin/time -v opusenc --quiet --bitrate 24 --hard-cbr --framesize 20 - "$DIR/opusenc.opus" 2> "$DIR/time-opusenc.txt"
-echo "load average after opusenc: $(load)"
+echo "== $MINUTES min of audio, $(nproc) cores"
+src raw | measured "yaddash record" /usr/bin/time -v -o "$DIR/time-yaddash.txt" $V --json record --to "$ID" --from-raw - > "$DIR/rec.json"
+src wav | measured opusenc /usr/bin/time -v -o "$DIR/time-opusenc.txt" opusenc --quiet --bitrate 24 --hard-cbr --framesize 20 - "$DIR/opusenc.opus"
 ATT=$(sed -n 's/.*"attachment_id": *"\([^"]*\)".*/\1/p' "$DIR/rec.json")
 $V attachment export "$ATT" --out "$DIR/yaddash.ogg" >/dev/null
 for t in yaddash opusenc; do

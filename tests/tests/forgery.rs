@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use secrecy::SecretString;
 use serde_json::Value;
-use yaddash_bundle::{BundleSpec, EntrySource, write_bundle};
+use yaddash_bundle::{BundleSpec, EntrySource, PublicIdentityExt, write_bundle};
 use yaddash_e2e::{PASSPHRASE, TestVault, snapshot};
 use yaddash_e2e::{tmp_file as path, utf8 as s};
 use yaddash_vault::{RecordChanges, RevisionRow, Unlock, Vault};

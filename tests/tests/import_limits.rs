@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use secrecy::SecretString;
-use yaddash_bundle::{BundleSpec, EntrySource, write_bundle};
+use yaddash_bundle::{BundleSpec, EntrySource, PublicIdentityExt, write_bundle};
 use yaddash_e2e::{PASSPHRASE, TestVault, snapshot, yaddash_bin};
 use yaddash_e2e::{enrolled_pair as setup, tmp_file as path, utf8 as s};
 use yaddash_vault::{Unlock, Vault};

@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 
 use secrecy::SecretString;
 use uuid::Uuid;
+use yaddash_exchange::PublicIdentityExt;
 use yaddash_vault::{
     CreateOptions, DEFAULT_WORK_FACTOR, MIN_WORK_FACTOR, RecoveryCode, Unlock, Vault, VaultError,
 };

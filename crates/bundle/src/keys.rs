@@ -5,12 +5,11 @@ use std::str::FromStr;
 
 use age::secrecy::ExposeSecret;
 use secrecy::SecretString;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use ssh_key::PublicKey;
 use uuid::Uuid;
 pub use yaddash_wire::parse_signing_public_key;
-use yaddash_wire::{IdentityFingerprint, KeyError, KnownSender, SigningKey, identity_fingerprint};
+use yaddash_wire::{IdentityFingerprint, KeyError, SigningKey, identity_fingerprint};
 use zeroize::Zeroizing;
 
 /// The secret keys of one device (or one coordinator): an Ed25519 key that
@@ -101,16 +100,7 @@ impl DeviceKeys {
     }
 }
 
-/// What a device (or coordinator) publishes about itself.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PublicIdentity {
-    /// The device's id, the principal in `allowed_signers`.
-    pub device_id: Uuid,
-    /// OpenSSH public key line: `ssh-ed25519 AAAA... comment`.
-    pub signing_key: String,
-    /// age recipient: `age1...`.
-    pub age_recipient: String,
-}
+pub use yaddash_wire::PublicIdentity;
 
 impl AsRef<SigningKey> for DeviceKeys {
     fn as_ref(&self) -> &SigningKey {
@@ -118,31 +108,24 @@ impl AsRef<SigningKey> for DeviceKeys {
     }
 }
 
-impl From<&PublicIdentity> for KnownSender {
-    fn from(id: &PublicIdentity) -> Self {
-        Self {
-            signing_key: id.signing_key.clone(),
-            revoked_from: None,
-        }
-    }
+/// What only a crate with `age` can check of a [`PublicIdentity`]: its
+/// recipient, and so its full fingerprint.
+pub trait PublicIdentityExt {
+    /// Parses [`PublicIdentity::age_recipient`].
+    fn age_recipient(&self) -> Result<age::x25519::Recipient, KeyError>;
+    /// Fingerprints to compare out of band before trusting this identity.
+    fn fingerprint(&self) -> Result<IdentityFingerprint, KeyError>;
 }
 
-impl PublicIdentity {
-    /// Parses and checks [`Self::signing_key`] (must be Ed25519).
-    pub fn signing_public_key(&self) -> Result<PublicKey, KeyError> {
-        parse_signing_public_key(&self.signing_key)
-    }
-
-    /// Parses [`Self::age_recipient`].
-    pub fn age_recipient(&self) -> Result<age::x25519::Recipient, KeyError> {
+impl PublicIdentityExt for PublicIdentity {
+    fn age_recipient(&self) -> Result<age::x25519::Recipient, KeyError> {
         age::x25519::Recipient::from_str(self.age_recipient.trim())
             .map_err(|_| KeyError::AgeRecipientUnreadable)
     }
 
-    /// Fingerprints to compare out of band before trusting this identity.
-    pub fn fingerprint(&self) -> Result<IdentityFingerprint, KeyError> {
+    fn fingerprint(&self) -> Result<IdentityFingerprint, KeyError> {
         let key = self.signing_public_key()?;
-        let recipient = self.age_recipient()?;
+        let recipient = PublicIdentityExt::age_recipient(self)?;
         identity_fingerprint(self.device_id, &key, &recipient.to_string())
     }
 }

@@ -60,7 +60,9 @@ mod write;
 // The parts that need no decryption key live in `yaddash-wire` (which the HQ
 // server links); they are re-exported here so callers keep one import path.
 pub use error::WriteError;
-pub use keys::{DeviceKeys, PublicIdentity, parse_signing_public_key, recipient_fingerprint};
+pub use keys::{
+    DeviceKeys, PublicIdentity, PublicIdentityExt, parse_signing_public_key, recipient_fingerprint,
+};
 pub use read::{
     BundleReader, BundleVisitor, CollectEntries, DecryptConfig, VerifiedBundle, VerifyOnly,
     VisitError, read_bundle,

@@ -3,10 +3,13 @@
 use std::cell::RefCell;
 use std::io::{self, Read, Write};
 use std::rc::Rc;
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use uuid::Uuid;
+use zeroize::Zeroizing;
 
 use crate::error::WriteError;
 use crate::keys::{DeviceKeys, recipient_fingerprint};
@@ -103,18 +106,93 @@ struct PayloadSink<W> {
     out: W,
     held: Rc<RefCell<Held>>,
     holding: bool,
-    sha256: Sha256,
-    sha512: MessageDigest,
+    hashes: HashBehind,
     len: u64,
 }
 
 impl<W: Write> PayloadSink<W> {
     fn emit(&mut self, buf: &[u8]) -> io::Result<()> {
         self.out.write_all(buf)?;
-        self.sha256.update(buf);
-        self.sha512.update(buf);
+        self.hashes.update(buf)?;
         self.len += buf.len() as u64;
         Ok(())
+    }
+}
+
+/// SHA-256 (the bundle id) and SHA-512 (for the SSHSIG) of the ciphertext,
+/// computed on a thread of their own so that they cost no wall time on a
+/// second core. Only ciphertext goes through it; at most
+/// `HASH_BEHIND_DEPTH + 1` buffers of `HASH_BEHIND_BUF` bytes are held.
+struct HashBehind {
+    pending: Vec<u8>,
+    tx: Option<SyncSender<Vec<u8>>>,
+    thread: Option<JoinHandle<(Sha256, MessageDigest)>>,
+}
+
+const HASH_BEHIND_BUF: usize = 1 << 20;
+const HASH_BEHIND_DEPTH: usize = 4;
+
+impl HashBehind {
+    fn new() -> io::Result<HashBehind> {
+        let (tx, rx) = sync_channel::<Vec<u8>>(HASH_BEHIND_DEPTH);
+        let thread = std::thread::Builder::new()
+            .name("bundle-hash".into())
+            .spawn(move || {
+                let mut sha256 = Sha256::new();
+                let mut sha512 = MessageDigest::new();
+                for buf in rx {
+                    sha256.update(&buf);
+                    sha512.update(&buf);
+                }
+                (sha256, sha512)
+            })?;
+        Ok(HashBehind {
+            pending: Vec::with_capacity(HASH_BEHIND_BUF),
+            tx: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    fn update(&mut self, mut data: &[u8]) -> io::Result<()> {
+        while !data.is_empty() {
+            let n = data.len().min(HASH_BEHIND_BUF - self.pending.len());
+            self.pending.extend_from_slice(&data[..n]);
+            data = &data[n..];
+            if self.pending.len() == HASH_BEHIND_BUF {
+                self.send()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn send(&mut self) -> io::Result<()> {
+        let full = std::mem::replace(&mut self.pending, Vec::with_capacity(HASH_BEHIND_BUF));
+        match &self.tx {
+            Some(tx) if tx.send(full).is_ok() => Ok(()),
+            _ => Err(io::Error::other("the bundle hashing thread stopped")),
+        }
+    }
+
+    /// (SHA-256, SHA-512) of everything given.
+    fn finish(mut self) -> io::Result<(Sha256, MessageDigest)> {
+        if !self.pending.is_empty() {
+            self.send()?;
+        }
+        self.tx = None;
+        self.thread
+            .take()
+            .ok_or_else(|| io::Error::other("the bundle hashing thread is gone"))?
+            .join()
+            .map_err(|_| io::Error::other("the bundle hashing thread failed"))
+    }
+}
+
+impl Drop for HashBehind {
+    fn drop(&mut self) {
+        self.tx = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
     }
 }
 
@@ -241,8 +319,7 @@ pub fn write_bundle<W: Write>(
         out: &mut out,
         held: Rc::clone(&held),
         holding: true,
-        sha256: Sha256::new(),
-        sha512: MessageDigest::new(),
+        hashes: HashBehind::new()?,
         len: 0,
     };
     let encryptor =
@@ -257,7 +334,7 @@ pub fn write_bundle<W: Write>(
 
     write_entry_bytes(&mut age_out, MANIFEST_NAME, &manifest_bytes)?;
     write_entry_bytes(&mut age_out, MANIFEST_SIG_NAME, manifest_sig.as_bytes())?;
-    let mut buf = vec![0u8; COPY_BUF];
+    let mut buf = Zeroizing::new(vec![0u8; COPY_BUF]);
     for entry in entries {
         copy_entry(&mut age_out, entry, &mut buf)?;
     }
@@ -270,8 +347,8 @@ pub fn write_bundle<W: Write>(
             "internal error: age ciphertext length differs from the prediction",
         )));
     }
-    let bundle_id = Sha256Hash(sink.sha256.finalize().into());
-    let digest = sink.sha512;
+    let (sha256, digest) = sink.hashes.finish()?;
+    let bundle_id = Sha256Hash(sha256.finalize().into());
     tar::write_zeros(&mut out, tar::padding_after(payload_len))?;
     total += tar::entry_len(payload_len);
 

@@ -505,3 +505,96 @@ fn error_messages_never_contain_record_content() {
     assert!(!err.to_string().contains("SECRET"));
     assert!(!format!("{err:?}").contains("SECRET"));
 }
+
+/// The ciphertext is hashed on a second thread: an entry whose reader fails
+/// after several MiB (the hashing thread busy) must end in that error, not
+/// a hang or a panic; and a failing output must end in its error too.
+#[test]
+fn a_failure_midway_through_a_large_entry_is_reported() {
+    struct Failing(u64);
+    impl Read for Failing {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.0 == 0 {
+                return Err(std::io::Error::other("read error in the middle"));
+            }
+            let n = buf.len().min(self.0 as usize);
+            buf[..n].fill(0x5a);
+            self.0 -= n as u64;
+            Ok(n)
+        }
+    }
+    let w = World::new();
+    let entry = EntrySource {
+        path: "attachments/a".into(),
+        size: 8 << 20,
+        sha256: Sha256Hash::digest(b"unknowable"),
+        reader: Box::new(Failing(5 << 20)),
+    };
+    match write_bundle(Vec::new(), &w.device, &w.spec(1), vec![entry]) {
+        Err(WriteError::Io(e)) => assert!(e.to_string().contains("in the middle"), "{e}"),
+        other => panic!("expected the read error, got {other:?}"),
+    }
+
+    struct FullDisk(u64);
+    impl std::io::Write for FullDisk {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.0 < buf.len() as u64 {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::StorageFull,
+                    "no space left",
+                ));
+            }
+            self.0 -= buf.len() as u64;
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let data = vec![1u8; 6 << 20];
+    let entry = EntrySource::from_bytes("attachments/b", &data);
+    match write_bundle(FullDisk(3 << 20), &w.device, &w.spec(1), vec![entry]) {
+        Err(WriteError::Io(e)) => assert_eq!(e.kind(), std::io::ErrorKind::StorageFull),
+        other => panic!("expected the disk-full error, got {other:?}"),
+    }
+}
+
+/// A bundle written by the pipelined writer, with entries of awkward sizes
+/// around the hashing thread's 1 MiB batches, reads back through the reader
+/// (which recomputes the bundle id and checks both signatures).
+#[test]
+fn entries_of_awkward_sizes_round_trip() {
+    let w = World::new();
+    let sizes = [
+        0usize,
+        1,
+        (1 << 20) - 1,
+        1 << 20,
+        (1 << 20) + 1,
+        3 * 65_536 + 17,
+    ];
+    let data: Vec<Vec<u8>> = sizes
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| (0..n).map(|j| (j * 31 + i) as u8).collect())
+        .collect();
+    let entries = data
+        .iter()
+        .enumerate()
+        .map(|(i, d)| EntrySource::from_bytes(format!("attachments/{i}"), d))
+        .collect();
+    let mut out = Vec::new();
+    let written = write_bundle(&mut out, &w.device, &w.spec(1), entries).unwrap();
+    assert_eq!(written.total_len, out.len() as u64);
+    let (v, got) = w.read(&out).unwrap();
+    assert_eq!(v.outer.bundle_id, written.bundle_id);
+    for (i, d) in data.iter().enumerate() {
+        let path = format!("attachments/{i}");
+        let e = got
+            .entries
+            .iter()
+            .find(|(p, _)| p.path == path)
+            .expect("entry present");
+        assert!(e.1 == *d, "entry {i} differs");
+    }
+}

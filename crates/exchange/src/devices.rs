@@ -2,6 +2,7 @@
 
 use time::OffsetDateTime;
 use uuid::Uuid;
+use yaddash_bundle::PublicIdentityExt;
 use yaddash_bundle::{IdentityFingerprint, PublicIdentity};
 use yaddash_vault::{DeviceRow, Vault, VaultRole};
 

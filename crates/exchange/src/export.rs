@@ -9,8 +9,10 @@ use std::str::FromStr;
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use yaddash_bundle::PublicIdentityExt;
 use yaddash_bundle::{BundleSpec, DeviceKeys, EntrySource, Sha256Hash, write_bundle};
 use yaddash_vault::{AttachmentInfo, BundleOut, RecordChanges, Vault, VaultError};
+use zeroize::Zeroizing;
 
 use crate::error::{ExchangeError, FileKind, Result, io_err};
 use crate::keys::device_keys;
@@ -62,8 +64,8 @@ impl Read for Counting<'_, '_> {
 /// vault on one core while the bundle writer encrypts on the other. At most
 /// `DEPTH` chunks are in flight, so memory stays constant.
 struct Prefetch {
-    rx: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
-    current: Vec<u8>,
+    rx: std::sync::mpsc::Receiver<io::Result<Zeroizing<Vec<u8>>>>,
+    current: Zeroizing<Vec<u8>>,
     pos: usize,
     done: bool,
 }
@@ -76,7 +78,7 @@ impl Prefetch {
         let (tx, rx) = std::sync::mpsc::sync_channel(Self::DEPTH);
         std::thread::spawn(move || {
             loop {
-                let mut buf = vec![0u8; Self::CHUNK];
+                let mut buf = Zeroizing::new(vec![0u8; Self::CHUNK]);
                 let mut filled = 0;
                 // Fill the chunk (short reads are common from decryptors).
                 let res = loop {
@@ -109,7 +111,7 @@ impl Prefetch {
         });
         Prefetch {
             rx,
-            current: Vec::new(),
+            current: Zeroizing::new(Vec::new()),
             pos: 0,
             done: false,
         }

@@ -6,6 +6,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
+use yaddash_bundle::PublicIdentityExt;
 use yaddash_bundle::{DeviceKeys, IdentityFingerprint};
 use yaddash_vault::{Setting, Vault, VaultRole};
 

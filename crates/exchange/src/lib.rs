@@ -26,7 +26,7 @@ mod reissue;
 mod trust;
 
 pub use yaddash_bundle::yaddash_wire::policy::{Policy, SetBy};
-pub use yaddash_bundle::{IdentityFingerprint, PublicIdentity};
+pub use yaddash_bundle::{IdentityFingerprint, PublicIdentity, PublicIdentityExt};
 
 pub use devices::{enroll_device, record_server_held_bundle, revoke_device};
 pub use error::{ExchangeError, FileKind, ImportError, Result};
@@ -39,4 +39,7 @@ pub use import::{
 pub use keys::{DeviceInfo, device_info, device_keys};
 pub use receipts::{ReceiptFile, ReceiptSummary, receipt_export, receipt_import};
 pub use reissue::{ReissueSummary, reissue_bundle};
-pub use trust::{TrustFile, load_policy, save_policy, trust_export, trust_file, trust_import};
+pub use trust::{
+    TrustFile, TrustFileError, check_trust_file, load_policy, save_policy, trust_export,
+    trust_file, trust_import,
+};

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
+use yaddash_bundle::PublicIdentityExt;
 use yaddash_bundle::{BundleSpec, PublicIdentity};
 use yaddash_vault::{Setting, Vault, VaultRole};
 

@@ -16,34 +16,11 @@ use std::fs;
 use std::io::Write;
 use std::path::Path;
 
-use serde::Deserialize;
 use uuid::Uuid;
-use yaddash_wire::{SigningKey, parse_signing_public_key};
+use yaddash_wire::{SigningKey, TrustFile};
 
 use crate::config::DataDir;
 use crate::store::{Principal, Role, Store};
-
-/// The coordinators' trust file (`yaddash trust export`). Unknown fields are
-/// ignored so newer exports still load.
-#[derive(Debug, Deserialize)]
-pub struct TrustFile {
-    /// The headquarters id.
-    pub hq_id: String,
-    /// The coordinators.
-    pub coordinators: Vec<TrustedCoordinator>,
-}
-
-/// One coordinator of a trust file.
-#[derive(Debug, Deserialize)]
-pub struct TrustedCoordinator {
-    /// Its device id.
-    pub device_id: Uuid,
-    /// OpenSSH Ed25519 public key line.
-    pub signing_key: String,
-    /// age recipient.
-    #[serde(default)]
-    pub age_recipient: String,
-}
 
 /// What `init` did.
 #[derive(Debug)]
@@ -66,16 +43,8 @@ pub struct InitSummary {
 /// set that the trust file no longer names are revoked; a revoked
 /// coordinator cannot be added again.
 pub fn init(dir: &DataDir, trust_text: &str, store: &dyn Store) -> Result<InitSummary, String> {
-    let trust: TrustFile = serde_json::from_str(trust_text).map_err(|e| {
-        format!(
-            "the trust file is not a Yaddash trust export (line {}, column {})",
-            e.line(),
-            e.column()
-        )
-    })?;
-    if trust.hq_id.trim().is_empty() || trust.coordinators.is_empty() {
-        return Err("the trust file names no headquarters id or no coordinator".into());
-    }
+    // The same reader as a field vault's, minus age (the server has none).
+    let trust = TrustFile::parse(trust_text).map_err(|e| format!("the trust file: {e}"))?;
     if let Some(existing) = store.meta("hq_id").map_err(|e| e.to_string())?
         && existing != trust.hq_id
     {
@@ -83,10 +52,6 @@ pub fn init(dir: &DataDir, trust_text: &str, store: &dyn Store) -> Result<InitSu
             "this data directory belongs to headquarters {existing:?}, the trust file to {:?}",
             trust.hq_id
         ));
-    }
-    for c in &trust.coordinators {
-        parse_signing_public_key(&c.signing_key)
-            .map_err(|e| format!("coordinator {}: {e}", c.device_id))?;
     }
     fs::create_dir_all(&dir.0).map_err(|e| e.to_string())?;
     let new_key = !dir.key().exists();

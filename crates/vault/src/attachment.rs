@@ -6,9 +6,13 @@
 //! size reveals little about the original size; the true size and the
 //! SHA-256 fixed at capture are stored in the database.
 
+use std::fs::File;
 use std::io::{self, Read, Write};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
 
 /// Buffer size for streaming copies (the age chunk size is 64 KiB).
 pub(crate) const COPY_BUFFER: usize = 256 * 1024;
@@ -20,54 +24,90 @@ pub fn padme(len: u64) -> u64 {
     yaddash_os::padme(len).unwrap_or(len)
 }
 
-/// Copies `input` to `output` through a SHA-256, reporting progress.
-/// Returns (bytes, hash). `progress` returning false cancels.
-pub(crate) fn copy_hashing(
+/// Copies `input` to `output`, reporting progress (returning false cancels),
+/// and returns (bytes, SHA-256). The SHA-256 is computed on a second thread
+/// while this one reads (typically decrypts) and writes (typically
+/// encrypts), for readers that cannot cross threads. At most `DEPTH + 1`
+/// buffers exist; each is zeroed when dropped (they hold plaintext).
+pub(crate) fn copy_hashing_beside(
     input: &mut dyn Read,
     output: &mut dyn Write,
     limit: Option<u64>,
     progress: &mut dyn FnMut(u64) -> bool,
 ) -> io::Result<(u64, [u8; 32])> {
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; COPY_BUFFER];
-    let mut total: u64 = 0;
-    loop {
-        let want = match limit {
-            Some(l) => usize::try_from((l - total).min(COPY_BUFFER as u64)).unwrap_or(COPY_BUFFER),
-            None => COPY_BUFFER,
-        };
-        if want == 0 {
-            break;
-        }
-        let n = match input.read(&mut buf[..want]) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        hasher.update(&buf[..n]);
-        output.write_all(&buf[..n])?;
-        total += n as u64;
-        if !progress(total) {
-            return Err(io::Error::new(io::ErrorKind::Interrupted, "cancelled"));
-        }
+    const DEPTH: usize = 4;
+    type Buf = Zeroizing<Vec<u8>>;
+    let (full_tx, full_rx) = sync_channel::<(Buf, usize)>(DEPTH);
+    let (empty_tx, empty_rx) = sync_channel::<Buf>(DEPTH + 1);
+    for _ in 0..DEPTH + 1 {
+        let _ = empty_tx.send(Zeroizing::new(vec![0u8; COPY_BUFFER]));
     }
-    Ok((total, hasher.finalize().into()))
+    std::thread::scope(|scope| {
+        let hasher = scope.spawn(move || {
+            let mut hasher = Sha256::new();
+            for (buf, n) in full_rx {
+                hasher.update(&buf[..n]);
+                // Never blocks: the channel holds every buffer there is.
+                let _ = empty_tx.try_send(buf);
+            }
+            let hash: [u8; 32] = hasher.finalize().into();
+            hash
+        });
+        let stopped = || io::Error::other("the hashing thread stopped");
+        let mut total: u64 = 0;
+        let mut copy = || -> io::Result<()> {
+            loop {
+                let want = match limit {
+                    Some(l) => {
+                        usize::try_from((l - total).min(COPY_BUFFER as u64)).unwrap_or(COPY_BUFFER)
+                    }
+                    None => COPY_BUFFER,
+                };
+                if want == 0 {
+                    return Ok(());
+                }
+                let mut buf = empty_rx.recv().map_err(|_| stopped())?;
+                let n = loop {
+                    match input.read(&mut buf[..want]) {
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        other => break other?,
+                    }
+                };
+                if n == 0 {
+                    return Ok(());
+                }
+                output.write_all(&buf[..n])?;
+                total += n as u64;
+                full_tx.send((buf, n)).map_err(|_| stopped())?;
+                if !progress(total) {
+                    return Err(io::Error::new(io::ErrorKind::Interrupted, "cancelled"));
+                }
+            }
+        };
+        let result = copy();
+        drop(full_tx);
+        let hash = hasher
+            .join()
+            .map_err(|_| io::Error::other("the hashing thread failed"))?;
+        result.map(|()| (total, hash))
+    })
 }
 
-/// Like [`copy_hashing`] but hashes on a second thread while this one
-/// encrypts and writes, so hashing costs no wall time on a multi-core machine.
-/// Memory stays constant: at most `DEPTH` buffers are in flight.
+/// Like [`copy_hashing_beside`] but reads and hashes on a second thread while this
+/// one encrypts (and a [`WriteBehind`] writes), so hashing costs no wall time
+/// on a multi-core machine. Memory stays constant: at most `DEPTH + 1`
+/// buffers exist, and each is zeroed when dropped (they hold plaintext).
 pub(crate) fn copy_hashing_pipelined(
     input: &mut (dyn Read + Send),
     output: &mut dyn Write,
     progress: &mut dyn FnMut(u64) -> bool,
 ) -> io::Result<(u64, [u8; 32])> {
     const DEPTH: usize = 4;
-    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(DEPTH);
-    let (empty_tx, empty_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(DEPTH + 1);
+    type Buf = Zeroizing<Vec<u8>>;
+    let (full_tx, full_rx) = sync_channel::<io::Result<Buf>>(DEPTH);
+    let (empty_tx, empty_rx) = sync_channel::<Buf>(DEPTH + 1);
     for _ in 0..DEPTH + 1 {
-        let _ = empty_tx.send(vec![0u8; COPY_BUFFER]);
+        let _ = empty_tx.send(Zeroizing::new(vec![0u8; COPY_BUFFER]));
     }
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || {
@@ -129,6 +169,143 @@ pub(crate) fn copy_hashing_pipelined(
     })
 }
 
+/// Size of one write handed to the [`WriteBehind`] thread.
+const WRITE_BEHIND_BUF: usize = 1 << 20;
+/// Buffers queued for the [`WriteBehind`] thread at most.
+const WRITE_BEHIND_DEPTH: usize = 4;
+/// Write-back of what was written is started every this many bytes.
+const WRITE_BACK_STEP: u64 = 8 << 20;
+
+/// A writer that hands its bytes to a thread of its own, which writes them to
+/// the file and starts the kernel's write-back every [`WRITE_BACK_STEP`] bytes
+/// (so the closing fsync has little left to do). Only ciphertext goes through
+/// it. Memory: at most `WRITE_BEHIND_DEPTH + 2` buffers of 1 MiB.
+pub(crate) struct WriteBehind {
+    buf: Vec<u8>,
+    full: Option<SyncSender<Vec<u8>>>,
+    empty: Receiver<Vec<u8>>,
+    allocated: usize,
+    thread: Option<JoinHandle<io::Result<File>>>,
+}
+
+impl WriteBehind {
+    pub(crate) fn new(file: File) -> io::Result<WriteBehind> {
+        let (full_tx, full_rx) = sync_channel::<Vec<u8>>(WRITE_BEHIND_DEPTH);
+        let (empty_tx, empty_rx) = sync_channel::<Vec<u8>>(WRITE_BEHIND_DEPTH + 2);
+        let thread = std::thread::Builder::new()
+            .name("attachment-writer".into())
+            .spawn(move || {
+                let mut file = file;
+                let (mut written, mut started) = (0u64, 0u64);
+                for mut buf in full_rx {
+                    file.write_all(&buf)?;
+                    written += buf.len() as u64;
+                    if written - started >= WRITE_BACK_STEP {
+                        start_write_back(&file, started, written - started);
+                        started = written;
+                    }
+                    buf.clear();
+                    let _ = empty_tx.try_send(buf);
+                }
+                Ok(file)
+            })?;
+        Ok(WriteBehind {
+            buf: Vec::with_capacity(WRITE_BEHIND_BUF),
+            full: Some(full_tx),
+            empty: empty_rx,
+            allocated: 1,
+            thread: Some(thread),
+        })
+    }
+
+    /// Hands the current buffer to the thread and takes an empty one.
+    fn hand_over(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let next = match self.empty.try_recv() {
+            Ok(b) => b,
+            Err(_) if self.allocated < WRITE_BEHIND_DEPTH + 2 => {
+                self.allocated += 1;
+                Vec::with_capacity(WRITE_BEHIND_BUF)
+            }
+            Err(_) => match self.empty.recv() {
+                Ok(b) => b,
+                Err(_) => return Err(self.failure()),
+            },
+        };
+        let full = std::mem::replace(&mut self.buf, next);
+        let sent = match &self.full {
+            Some(tx) => tx.send(full).is_ok(),
+            None => false,
+        };
+        if sent { Ok(()) } else { Err(self.failure()) }
+    }
+
+    /// The writer thread's error, once it has stopped.
+    fn failure(&mut self) -> io::Error {
+        self.full = None;
+        match self.thread.take().map(JoinHandle::join) {
+            Some(Ok(Err(e))) => e,
+            _ => io::Error::other("the attachment writer thread stopped"),
+        }
+    }
+
+    /// Writes what is left and returns the file (not yet synced).
+    pub(crate) fn finish(mut self) -> io::Result<File> {
+        self.hand_over()?;
+        self.full = None;
+        match self.thread.take().map(JoinHandle::join) {
+            Some(Ok(result)) => result,
+            _ => Err(io::Error::other("the attachment writer thread failed")),
+        }
+    }
+}
+
+impl Write for WriteBehind {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let room = WRITE_BEHIND_BUF - self.buf.len();
+        let n = data.len().min(room);
+        self.buf.extend_from_slice(&data[..n]);
+        if self.buf.len() == WRITE_BEHIND_BUF {
+            self.hand_over()?;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        // Durability comes from `finish` and the caller's fsync.
+        Ok(())
+    }
+}
+
+impl Drop for WriteBehind {
+    fn drop(&mut self) {
+        // Stops the thread (it drains what it was given) and closes the file.
+        self.full = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Asks the kernel to start writing `len` bytes at `offset` to the disk now,
+/// without waiting (`posix_fadvise(DONTNEED)` starts write-back of dirty
+/// pages on Linux, then drops the clean ones from the page cache: a new
+/// attachment is not read again soon). Advisory: failures are ignored.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn start_write_back(file: &File, offset: u64, len: u64) {
+    let _ = rustix::fs::fadvise(
+        file,
+        offset,
+        std::num::NonZeroU64::new(len),
+        rustix::fs::Advice::DontNeed,
+    );
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn start_write_back(_file: &File, _offset: u64, _len: u64) {}
+
 /// Writes `n` zero bytes.
 pub(crate) fn write_zeros(output: &mut dyn Write, mut n: u64) -> io::Result<()> {
     let zeros = vec![0u8; COPY_BUFFER];
@@ -174,5 +351,181 @@ mod tests {
             assert!(p as f64 <= len as f64 * 1.125 + 1.0, "{len} -> {p}");
         }
         assert_eq!(padme(1 << 20), 1 << 20);
+    }
+
+    use crate::{CreateOptions, Vault, VaultError};
+    use age::secrecy::SecretString;
+    use std::io::Read;
+    use uuid::Uuid;
+    use yaddash_model::{Person, Record};
+
+    fn vault() -> (tempfile::TempDir, Vault, Uuid) {
+        let dir = tempfile::tempdir().unwrap();
+        let pass = SecretString::from("correct horse battery".to_string());
+        let opts = CreateOptions {
+            kdf_work_factor: crate::MIN_WORK_FACTOR,
+            ..CreateOptions::default()
+        };
+        let (mut v, _) = Vault::create(&dir.path().join("v"), &pass, &opts).unwrap();
+        let id = v
+            .add(&Record::Person(Person {
+                names: vec!["A".into()],
+                birth_year: None,
+                roles: vec![],
+                notes: None,
+                confidentiality: Default::default(),
+                reliability: Default::default(),
+            }))
+            .unwrap();
+        (dir, v, id)
+    }
+
+    /// Deterministic bytes (xorshift), `len` of them, then optionally an error.
+    struct Source {
+        left: u64,
+        state: u64,
+        fail_at_end: bool,
+    }
+
+    impl Read for Source {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.left == 0 {
+                return if self.fail_at_end {
+                    Err(io::Error::other("the card was pulled out"))
+                } else {
+                    Ok(0)
+                };
+            }
+            let n = buf
+                .len()
+                .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+            for b in &mut buf[..n] {
+                self.state ^= self.state << 13;
+                self.state ^= self.state >> 7;
+                self.state ^= self.state << 17;
+                *b = self.state as u8;
+            }
+            self.left -= n as u64;
+            Ok(n)
+        }
+    }
+
+    fn files_in(v: &Vault) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(v.dir.join(crate::ATTACHMENTS))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_large_attachment_goes_through_the_pipeline_and_back() {
+        let (_d, mut v, id) = vault();
+        // Not a multiple of any buffer size; several write-back steps.
+        let len = 20 * 1024 * 1024 + 12_345;
+        let src = || Source {
+            left: len,
+            state: 0x9E37_79B9_7F4A_7C15,
+            fail_at_end: false,
+        };
+        let mut want = Vec::new();
+        src().read_to_end(&mut want).unwrap();
+        let info = v
+            .attach(id, "big.bin", None, &mut src(), &mut |_| true)
+            .unwrap();
+        assert_eq!(info.size, len);
+        assert_eq!(info.sha256, hex::encode(Sha256::digest(&want)));
+        let mut got = Vec::new();
+        v.export_attachment(info.id, &mut got, &mut |_| true)
+            .unwrap();
+        assert!(got == want, "the attachment does not read back the same");
+        let files = files_in(&v);
+        assert_eq!(files.len(), 1, "{files:?}");
+        let on_disk = std::fs::read(v.dir.join(crate::ATTACHMENTS).join(&files[0])).unwrap();
+        assert!(on_disk.starts_with(b"age-encryption.org/v1\n"));
+    }
+
+    #[test]
+    fn a_read_error_midway_leaves_no_file_and_no_row() {
+        let (_d, mut v, id) = vault();
+        let mut src = Source {
+            left: 9 * 1024 * 1024 + 7,
+            state: 1,
+            fail_at_end: true,
+        };
+        let err = v
+            .attach(id, "x.bin", None, &mut src, &mut |_| true)
+            .unwrap_err();
+        assert!(err.to_string().contains("card was pulled out"), "{err}");
+        assert!(files_in(&v).is_empty(), "left behind: {:?}", files_in(&v));
+        assert!(v.attachments_of(id).unwrap().is_empty());
+    }
+
+    #[test]
+    fn cancelling_midway_leaves_no_file() {
+        let (_d, mut v, id) = vault();
+        let mut src = Source {
+            left: 16 * 1024 * 1024,
+            state: 2,
+            fail_at_end: false,
+        };
+        let err = v
+            .attach(id, "x.bin", None, &mut src, &mut |done| {
+                done < 5 * 1024 * 1024
+            })
+            .unwrap_err();
+        assert!(matches!(err, VaultError::Cancelled), "{err}");
+        assert!(files_in(&v).is_empty(), "left behind: {:?}", files_in(&v));
+    }
+
+    #[test]
+    fn a_full_disk_under_the_writer_thread_is_reported() {
+        let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+            eprintln!("skipping: no /dev/full");
+            return;
+        };
+        let mut w = WriteBehind::new(full).unwrap();
+        let chunk = vec![7u8; 64 * 1024];
+        let mut err = None;
+        for _ in 0..200 {
+            if let Err(e) = w.write_all(&chunk) {
+                err = Some(e);
+                break;
+            }
+        }
+        let err = match err {
+            Some(e) => e,
+            None => w.finish().map(|_| ()).unwrap_err(),
+        };
+        assert!(
+            err.kind() == io::ErrorKind::StorageFull || err.raw_os_error() == Some(28),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_damaged_chunk_midway_is_reported_by_check_and_export() {
+        let (_d, mut v, id) = vault();
+        let len = 6 * 1024 * 1024;
+        let mut src = Source {
+            left: len,
+            state: 3,
+            fail_at_end: false,
+        };
+        let info = v
+            .attach(id, "x.bin", None, &mut src, &mut |_| true)
+            .unwrap();
+        let path = v.dir.join(crate::ATTACHMENTS).join(&files_in(&v)[0]);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 1;
+        std::fs::write(&path, &bytes).unwrap();
+        let err = v
+            .export_attachment(info.id, &mut io::sink(), &mut |_| true)
+            .unwrap_err();
+        assert!(matches!(err, VaultError::AttachmentCorrupt { .. }), "{err}");
+        let report = v.check(&mut |_| true).unwrap();
+        assert!(!report.is_clean(), "{report:?}");
     }
 }

@@ -30,7 +30,7 @@ mod travel;
 
 use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -719,14 +719,15 @@ impl Vault {
         self.stage_with(|w| attachment::copy_hashing_pipelined(input, w, progress))
     }
 
-    /// Like [`Vault::stage_attachment`], hashing on this thread (for readers
-    /// that cannot cross threads, such as a bundle entry being decrypted).
+    /// Like [`Vault::stage_attachment`] for readers that cannot cross threads
+    /// (such as a bundle entry being decrypted): this thread reads and
+    /// encrypts, a second one hashes.
     pub fn stage_attachment_local(
         &self,
         input: &mut dyn Read,
         progress: Progress<'_>,
     ) -> Result<StagedFile> {
-        self.stage_with(|w| attachment::copy_hashing(input, w, None, progress))
+        self.stage_with(|w| attachment::copy_hashing_beside(input, w, None, progress))
     }
 
     fn stage_with(
@@ -747,7 +748,10 @@ impl Vault {
             let encryptor = age::Encryptor::with_recipients(std::iter::once(&recipient as _))
                 .map_err(|e| VaultError::Corrupt(format!("cannot encrypt: {e}")))?;
             let mut w = encryptor
-                .wrap_output(BufWriter::with_capacity(attachment::COPY_BUFFER, out))
+                .wrap_output(
+                    attachment::WriteBehind::new(out)
+                        .ctx(|| "starting the attachment writer".into())?,
+                )
                 .ctx(|| "writing an attachment file".into())?;
             let (size, hash) = copy(&mut w).map_err(|e| {
                 if e.kind() == io::ErrorKind::Interrupted {
@@ -758,10 +762,10 @@ impl Vault {
             })?;
             attachment::write_zeros(&mut w, padme(size) - size)
                 .ctx(|| "writing an attachment file".into())?;
-            let buffered = w.finish().ctx(|| "writing an attachment file".into())?;
-            let file = buffered
-                .into_inner()
-                .map_err(|e| io_error(e.into_error(), || "writing an attachment file".into()))?;
+            let behind = w.finish().ctx(|| "writing an attachment file".into())?;
+            let file = behind
+                .finish()
+                .ctx(|| "writing an attachment file".into())?;
             file.sync_all()
                 .ctx(|| "syncing an attachment file".into())?;
             drop(file);
@@ -887,14 +891,16 @@ impl Vault {
             problem: problem.to_string(),
         };
         let mut reader = self.decrypting_reader(id, file)?;
-        let (n, hash) = attachment::copy_hashing(&mut reader, out, Some(info.size), progress)
-            .map_err(|e| match e.kind() {
-                io::ErrorKind::Interrupted => VaultError::Cancelled,
-                io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof => {
-                    corrupt("the encrypted file is truncated or altered")
-                }
-                _ => io_error(e, || "writing the decrypted attachment".into()),
-            })?;
+        let (n, hash) =
+            attachment::copy_hashing_beside(&mut reader, out, Some(info.size), progress).map_err(
+                |e| match e.kind() {
+                    io::ErrorKind::Interrupted => VaultError::Cancelled,
+                    io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof => {
+                        corrupt("the encrypted file is truncated or altered")
+                    }
+                    _ => io_error(e, || "writing the decrypted attachment".into()),
+                },
+            )?;
         if n != info.size {
             return Err(corrupt("the encrypted file is shorter than recorded"));
         }

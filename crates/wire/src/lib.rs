@@ -11,7 +11,9 @@
 //! - pass 1 of bundle verification ([`verify_outer`]): structure and the
 //!   sender's signature over the ciphertext,
 //! - signed receipts ([`Receipt`]) and fingerprints,
-//! - the HQ protocol's request signing ([`request`]).
+//! - the HQ protocol's request signing ([`request`]),
+//! - the coordinators' trust file ([`TrustFile`]), read alike by field
+//!   vaults and the HQ server.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -25,6 +27,7 @@ mod receipt;
 pub mod request;
 pub mod sshsig;
 pub mod tar;
+pub mod trust;
 
 pub use error::{KeyError, ReadError, ReceiptError, SignatureError};
 pub use format::{
@@ -45,6 +48,8 @@ pub use receipt::{
     RECEIPT_FORMAT, RECEIPT_VERSION, Receipt, ReceiptKind, sign_receipt, verify_receipt,
     verify_receipt_with,
 };
+
+pub use trust::{PublicIdentity, TrustFile, TrustFileError};
 
 /// Re-exported so callers name the same version of this crate.
 pub use ssh_key;

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use yaddash_bundle::PublicIdentity;
+use yaddash_bundle::{PublicIdentity, PublicIdentityExt};
 
 use crate::common::{CliError, CliResult, Context, read_input};
 
