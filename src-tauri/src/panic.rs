@@ -22,7 +22,6 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU8, Ordering};
 
-use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Emitter, Manager, Runtime, WebviewWindow};
 use tauri_plugin_global_shortcut::{
     Code, GlobalShortcutExt, Modifiers, Shortcut, ShortcutEvent, ShortcutState,
@@ -42,41 +41,7 @@ pub fn panic_shortcut() -> Shortcut {
     )
 }
 
-/// What the panic shortcut does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PanicAction {
-    /// Lock the vault, forget the screen, minimise the window.
-    LockAndHide,
-    /// Destroy the vault (quick delete), then the same as lock and hide.
-    QuickDelete,
-}
-
-/// Whether the shortcut works while another program has the focus.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum GlobalShortcutStatus {
-    /// Grabbed on the X11 display: works whatever window has the focus.
-    Active,
-    /// A Wayland session: no program may grab keys; bind
-    /// `pkill -USR1 -x yaddash-app` in the desktop's shortcut settings.
-    Wayland,
-    /// Another program holds the same keys, or there is no X display.
-    Unavailable,
-}
-
-/// What the Settings screen shows.
-#[derive(Debug, Clone, Serialize)]
-pub struct PanicInfo {
-    /// The chosen action.
-    pub action: PanicAction,
-    /// The shortcut, as a label.
-    pub shortcut: &'static str,
-    /// Whether it works outside the window.
-    pub global: GlobalShortcutStatus,
-    /// Whether this build carries out a quick delete ([`QUICK_DELETE_AVAILABLE`]).
-    pub quick_delete_available: bool,
-}
+pub use yaddash_api::{GlobalShortcutStatus, PanicAction, PanicInfo};
 
 /// Whether [`quick_delete`] destroys the vault in this build.
 pub const QUICK_DELETE_AVAILABLE: bool = true;

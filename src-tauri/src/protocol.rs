@@ -4,7 +4,7 @@
 use tauri::http::{Request, Response, StatusCode, header};
 use tauri::{Manager, Runtime, UriSchemeContext, UriSchemeResponder};
 use uuid::Uuid;
-use yaddash_api::{AppState, ErrorCode};
+use yaddash_api::{AppState, Code};
 
 /// The scheme name (also in the CSP of tauri.conf.json and in the UI).
 pub const SCHEME: &str = "yaddash-attachment";
@@ -74,9 +74,9 @@ pub fn handle<R: Runtime>(
                     .unwrap_or_else(|_| status(StatusCode::INTERNAL_SERVER_ERROR))
             }
             Err(e) => status(match e.code {
-                ErrorCode::Locked => StatusCode::UNAUTHORIZED,
-                ErrorCode::NotFound => StatusCode::NOT_FOUND,
-                ErrorCode::Corrupt => StatusCode::UNPROCESSABLE_ENTITY,
+                Code::Locked => StatusCode::UNAUTHORIZED,
+                Code::NotFound => StatusCode::NOT_FOUND,
+                Code::Corrupt => StatusCode::UNPROCESSABLE_ENTITY,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             }),
         };

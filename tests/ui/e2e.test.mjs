@@ -338,9 +338,24 @@ test('the desktop app: create, lock, unlock, record, attach, search', async (t) 
       await choose('.lang select', 'az');
       await s.waitUntil(`return document.querySelector('#settings-title')?.textContent === 'Ayarlar'`);
       await screenshot('settings-az');
+      // An error from the backend, in the user's language: the catalogue sentence for its code, the
+      // English detail only behind "Details" (a relative path is refused as path_not_absolute).
+      await fill('#identity-path', 'relative-device.json');
+      await s.execute(`document.querySelector('[data-testid=identity-form]').requestSubmit()`);
+      const alertAz = await s.waitFor('[data-testid=identity-form] [data-code=path_not_absolute]', { timeoutMs: 30_000 });
+      assert.match(await alertAz.text(), /Faylı tam yeri ilə seçin/);
+      assert.doesNotMatch(await alertAz.text(), /must be absolute/);
+      await (await s.find('[data-testid=identity-form] [role=alert] button')).click();
+      await s.waitUntil(`return document.querySelector('[data-testid=identity-form] [role=alert]')?.textContent.includes('must be absolute')`, [], { what: 'the English detail behind Details' });
+      await s.execute(`document.querySelector('[data-testid=identity-form]').scrollIntoView({ block: 'center' })`);
+      await screenshot('error-az');
       await choose('#theme', 'dark');
       await choose('.lang select', 'ru');
       await s.waitUntil(`return document.querySelector('#settings-title')?.textContent === 'Настройки'`);
+      await s.waitUntil(`return document.querySelector('[data-testid=identity-form] [role=alert]')?.textContent.includes('Выберите файл с полным расположением')`, [], { what: 'the error in Russian' });
+      await s.execute(`document.querySelector('[data-testid=identity-form]').scrollIntoView({ block: 'center' })`);
+      await screenshot('error-ru-dark');
+      await s.execute(`window.scrollTo(0, 0)`);
       await screenshot('settings-ru-dark');
       await s.clickText('nav button', 'Лица и дела');
       await s.waitUntil(`return [...document.querySelectorAll('[data-testid=record-row]')].some(e => e.textContent.includes('Мамедов'))`, [], {

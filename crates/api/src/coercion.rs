@@ -8,13 +8,13 @@ use std::sync::atomic::Ordering;
 use serde::{Deserialize, Serialize};
 use yaddash_vault::DestroyReport;
 
-use crate::{ApiError, ApiResult, AppState, ErrorCode, secret};
+use crate::{ApiError, ApiResult, AppState, Code, secret};
 
 /// What quick delete would lose (shown during the countdown).
 pub use yaddash_outbox::Unsent;
 
 /// The coercion settings of the unlocked vault.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct CoercionSettings {
     /// A duress passphrase is set (known only inside the unlocked vault).
     pub duress_set: bool,
@@ -23,10 +23,16 @@ pub struct CoercionSettings {
 }
 
 /// `set_duress` arguments.
-#[derive(Deserialize)]
+#[derive(Deserialize, ts_rs::TS)]
 pub struct SetDuressRequest {
     /// The duress passphrase.
     pub passphrase: String,
+}
+
+/// Any failure of quick delete is its own code: the user must know the
+/// vault may be partly left, whatever the cause.
+pub(crate) fn quick_delete_failed(e: yaddash_vault::VaultError) -> ApiError {
+    ApiError::new(Code::QuickDeleteFailed, e.to_string())
 }
 
 impl AppState {
@@ -54,10 +60,10 @@ impl AppState {
         let report = match taken.flatten() {
             Some(vault) => {
                 self.lock_requested.store(false, Ordering::SeqCst);
-                vault.destroy()?
+                vault.destroy().map_err(quick_delete_failed)?
             }
             None if dir.join("keyslots").is_dir() || dir.join("vault.db").is_file() => {
-                yaddash_vault::destroy(&dir)?
+                yaddash_vault::destroy(&dir).map_err(quick_delete_failed)?
             }
             None => DestroyReport::default(),
         };
@@ -92,14 +98,16 @@ impl AppState {
         if let Some(n) = limit
             && !yaddash_vault::UNLOCK_LIMIT_RANGE.contains(&n)
         {
+            let (min, max) = (
+                *yaddash_vault::UNLOCK_LIMIT_RANGE.start(),
+                *yaddash_vault::UNLOCK_LIMIT_RANGE.end(),
+            );
             return Err(ApiError::new(
-                ErrorCode::InvalidInput,
-                format!(
-                    "the number of failed unlocks must be between {} and {}",
-                    yaddash_vault::UNLOCK_LIMIT_RANGE.start(),
-                    yaddash_vault::UNLOCK_LIMIT_RANGE.end()
-                ),
-            ));
+                Code::UnlockLimitRange,
+                format!("the number of failed unlocks must be between {min} and {max}"),
+            )
+            .with("min", min)
+            .with("max", max));
         }
         self.with_vault(|v| Ok(v.set_unlock_limit(limit)?))?;
         self.coercion_settings()
@@ -110,9 +118,7 @@ impl AppState {
 mod tests {
     use std::path::Path;
 
-    use crate::{
-        AppState, Config, CreateVaultRequest, ErrorCode, MIN_WORK_FACTOR, Role, UnlockRequest,
-    };
+    use crate::{AppState, Code, Config, CreateVaultRequest, MIN_WORK_FACTOR, Role, UnlockRequest};
 
     const PASS: &str = "correct horse battery";
 
@@ -129,7 +135,7 @@ mod tests {
         s
     }
 
-    fn unlock(s: &AppState, p: &str) -> Result<(), ErrorCode> {
+    fn unlock(s: &AppState, p: &str) -> Result<(), Code> {
         s.unlock(UnlockRequest::Passphrase { secret: p.into() })
             .map(|_| ())
             .map_err(|e| e.code)
@@ -168,17 +174,15 @@ mod tests {
         assert!(c.duress_set);
         s.lock().expect("lock");
         assert_eq!(s.app_status().expect("status").attempts_left, Some(3));
-        assert_eq!(
-            unlock(&s, "wrong wrong wrong"),
-            Err(ErrorCode::WrongPassphrase)
-        );
+        assert_eq!(unlock(&s, "wrong wrong wrong"), Err(Code::WrongPassphrase));
         assert_eq!(s.app_status().expect("status").attempts_left, Some(2));
         unlock(&s, "purple monkey dishwasher").expect("the decoy opens");
         assert!(!s.coercion_settings().expect("settings").duress_set);
         s.lock().expect("lock");
-        assert_eq!(unlock(&s, PASS), Err(ErrorCode::WrongPassphrase));
-        assert_eq!(unlock(&s, PASS), Err(ErrorCode::WrongPassphrase));
-        assert_eq!(unlock(&s, PASS), Err(ErrorCode::WrongPassphrase));
+        assert_eq!(unlock(&s, PASS), Err(Code::WrongPassphrase));
+        assert_eq!(unlock(&s, PASS), Err(Code::WrongPassphrase));
+        // The last attempt allowed says that the vault is gone.
+        assert_eq!(unlock(&s, PASS), Err(Code::VaultErased));
         assert!(
             !s.app_status().expect("status").vault_exists,
             "erased at the limit"

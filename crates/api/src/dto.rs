@@ -10,18 +10,11 @@ use uuid::Uuid;
 use yaddash_model::{Record, RecordKind};
 use yaddash_vault::SearchHit;
 
-/// What a vault is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// A field interviewer's vault.
-    Field,
-    /// A coordinator's vault.
-    Coordinator,
-}
+/// What a vault is for: the vault's own role, the one type every layer uses.
+pub use yaddash_vault::VaultRole as Role;
 
 /// The app's state before anything is unlocked: nothing about contents.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct AppStatus {
     /// A vault exists at the configured place.
     pub vault_exists: bool,
@@ -35,7 +28,7 @@ pub struct AppStatus {
 }
 
 /// `create_vault` arguments.
-#[derive(Deserialize)]
+#[derive(Deserialize, ts_rs::TS)]
 pub struct CreateVaultRequest {
     /// Field or coordinator.
     pub role: Role,
@@ -44,7 +37,7 @@ pub struct CreateVaultRequest {
 }
 
 /// The result of `create_vault`.
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct CreatedVault {
     /// Shown once, to be written down; never stored in clear.
     pub recovery_code: String,
@@ -53,7 +46,7 @@ pub struct CreatedVault {
 }
 
 /// `unlock` arguments.
-#[derive(Deserialize)]
+#[derive(Deserialize, ts_rs::TS)]
 #[serde(tag = "method", rename_all = "snake_case")]
 pub enum UnlockRequest {
     /// With the passphrase.
@@ -69,7 +62,7 @@ pub enum UnlockRequest {
 }
 
 /// `change_passphrase` arguments.
-#[derive(Deserialize)]
+#[derive(Deserialize, ts_rs::TS)]
 pub struct ChangePassphraseRequest {
     /// The passphrase in use.
     pub current: String,
@@ -78,7 +71,7 @@ pub struct ChangePassphraseRequest {
 }
 
 /// Who this device is.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct SessionInfo {
     /// Field or coordinator.
     pub role: Role,
@@ -90,7 +83,7 @@ pub struct SessionInfo {
 
 /// One row of a list or of search results. The label contains names: it is
 /// for the user's eyes only.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct RecordSummary {
     /// Record id.
     pub id: Uuid,
@@ -111,30 +104,33 @@ impl From<SearchHit> for RecordSummary {
 }
 
 /// `search` arguments.
-#[derive(Deserialize)]
+#[derive(Deserialize, ts_rs::TS)]
 pub struct SearchRequest {
     /// What the user typed, in any script.
     pub query: String,
     /// Only this kind of record.
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub kind: Option<RecordKind>,
     /// At most this many hits (default 100, at most 500).
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub limit: Option<usize>,
 }
 
 /// `save_record` arguments.
-#[derive(Deserialize)]
+#[derive(Deserialize, ts_rs::TS)]
 pub struct SaveRecordRequest {
     /// None for a new record, the id for a new revision.
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub id: Option<Uuid>,
     /// The record body, `{"kind": "person", "body": {...}}`.
     pub record: Record,
 }
 
 /// The result of `save_record`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct SavedRecord {
     /// Record id.
     pub id: Uuid,
@@ -143,7 +139,7 @@ pub struct SavedRecord {
 }
 
 /// `attach_file` arguments.
-#[derive(Deserialize)]
+#[derive(Deserialize, ts_rs::TS)]
 pub struct AttachFileRequest {
     /// The record the attachment belongs to.
     pub record_id: Uuid,
@@ -151,6 +147,7 @@ pub struct AttachFileRequest {
     pub path: String,
     /// Media type, guessed from the name when absent.
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub media_type: Option<String>,
 }
 
@@ -163,7 +160,7 @@ pub struct AttachmentContent {
 }
 
 /// What waits to be sent (lands with bundles).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct OutboxStatus {
     /// Records not yet in any bundle.
     pub pending_records: u64,
@@ -174,21 +171,21 @@ pub struct OutboxStatus {
 }
 
 /// `export_bundle` arguments.
-#[derive(Deserialize)]
+#[derive(Deserialize, ts_rs::TS)]
 pub struct ExportBundleRequest {
     /// Where to write the bundle file.
     pub path: String,
 }
 
 /// `import_bundle` arguments.
-#[derive(Deserialize)]
+#[derive(Deserialize, ts_rs::TS)]
 pub struct ImportBundleRequest {
     /// The bundle file.
     pub path: String,
 }
 
 /// What a bundle holds.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct BundleSummary {
     /// Bundle file path.
     pub path: String,
@@ -201,7 +198,7 @@ pub struct BundleSummary {
 }
 
 /// What an import did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct ImportSummary {
     /// The device that signed the bundle.
     pub sender_device: String,
@@ -212,7 +209,7 @@ pub struct ImportSummary {
 }
 
 /// An enrolled device.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct DeviceSummary {
     /// Device id.
     pub device_id: String,
@@ -225,7 +222,7 @@ pub struct DeviceSummary {
 }
 
 /// A request naming one file by its absolute path.
-#[derive(Deserialize)]
+#[derive(Deserialize, ts_rs::TS)]
 pub struct PathRequest {
     /// Absolute path of the file to read or write.
     pub path: String,
@@ -234,29 +231,32 @@ pub struct PathRequest {
 /// `export_trust` arguments: where to write the trust file, and the HQ
 /// server's key (the line `yaddash-hq init` printed) for field devices to
 /// pin; without it, the key this coordinator vault already pinned (if any).
-#[derive(Deserialize)]
+#[derive(Deserialize, ts_rs::TS)]
 pub struct TrustExportRequest {
     /// Absolute path of the file to write.
     pub path: String,
     /// OpenSSH Ed25519 public key line of the HQ server.
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub server_key: Option<String>,
 }
 
 /// `import_trust` arguments: the trust file's path, or its text (read by
 /// the window from a file the user picked).
-#[derive(Deserialize)]
+#[derive(Deserialize, ts_rs::TS)]
 pub struct ImportTrustRequest {
     /// Absolute path of the trust file.
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub path: Option<String>,
     /// The trust file's contents.
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub text: Option<String>,
 }
 
 /// One coordinator named in a trust file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct CoordinatorSummary {
     /// Its device id.
     pub device_id: String,
@@ -267,7 +267,7 @@ pub struct CoordinatorSummary {
 }
 
 /// The trust file a field vault holds (or a coordinator just wrote).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct TrustSummary {
     /// The headquarters id bundles are made for.
     pub hq_id: String,
@@ -283,7 +283,7 @@ pub struct TrustSummary {
 }
 
 /// This device's public identity, what a coordinator enrolls.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct DeviceIdentity {
     /// Device id.
     pub device_id: String,
@@ -300,17 +300,18 @@ pub struct DeviceIdentity {
 }
 
 /// `enroll_device` arguments.
-#[derive(Deserialize)]
+#[derive(Deserialize, ts_rs::TS)]
 pub struct EnrollDeviceRequest {
     /// Absolute path of the device's identity file (`device show --json`).
     pub path: String,
     /// A note about the device (who carries it).
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub label: Option<String>,
 }
 
 /// `revoke_device` arguments.
-#[derive(Deserialize)]
+#[derive(Deserialize, ts_rs::TS)]
 pub struct RevokeDeviceRequest {
     /// The device to revoke from now on.
     pub device_id: Uuid,
@@ -318,7 +319,7 @@ pub struct RevokeDeviceRequest {
 
 /// Where one revision of a record came from: a bundle imported here (the
 /// revisions with no entry were saved on this device).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct RevisionOrigin {
     /// The revision number in this vault.
     pub rev: i64,
@@ -339,6 +340,7 @@ pub struct RevisionOrigin {
     /// Set when the bundle came from a revoked device and a coordinator
     /// imported it on a recorded decision: the reason given.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub accepted_after_revocation: Option<String>,
     /// Whether this revision is a conflicting one not (yet) accepted as the
     /// record's current body.
@@ -346,14 +348,14 @@ pub struct RevisionOrigin {
 }
 
 /// `hq_invite` arguments.
-#[derive(Deserialize)]
+#[derive(Deserialize, ts_rs::TS)]
 pub struct InviteRequest {
     /// How long the code stays valid, in hours (1 to 720).
     pub valid_hours: u32,
 }
 
 /// What revoking a device did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct DeviceRevoked {
     /// The device.
     pub device_id: String,
@@ -370,7 +372,7 @@ pub struct DeviceRevoked {
 }
 
 /// `export_receipts` arguments.
-#[derive(Deserialize)]
+#[derive(Deserialize, ts_rs::TS)]
 pub struct ExportReceiptsRequest {
     /// The device whose bundles were imported here.
     pub device_id: Uuid,
@@ -379,7 +381,7 @@ pub struct ExportReceiptsRequest {
 }
 
 /// What `export_receipts` wrote.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct ReceiptsExported {
     /// The receipt file.
     pub path: String,
@@ -388,7 +390,7 @@ pub struct ReceiptsExported {
 }
 
 /// What `import_receipts` confirmed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct ReceiptsImported {
     /// Bundle numbers newly confirmed as imported by headquarters.
     pub confirmed: Vec<u64>,
@@ -397,7 +399,7 @@ pub struct ReceiptsImported {
 }
 
 /// A bundle this device made, and what headquarters confirmed about it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct BundleOutSummary {
     /// Sequence number, from 1.
     pub seq: u64,
@@ -420,7 +422,7 @@ pub struct BundleOutSummary {
 pub use yaddash_register::{Level as ExportLevel, Status as RegisterStatus};
 
 /// A manual status in force, with why, when and by which device.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct RegisterOverride {
     /// The status set by hand.
     pub status: RegisterStatus,
@@ -434,7 +436,7 @@ pub struct RegisterOverride {
 
 /// One line of the register list: one person (one or several merged
 /// records). Names are for the coordinator's eyes only.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct RegisterRow {
     /// The record standing for the person.
     pub id: Uuid,
@@ -458,7 +460,7 @@ pub struct RegisterRow {
 }
 
 /// One side of a duplicate suggestion or a merge.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct RegisterPerson {
     /// Person record id.
     pub id: Uuid,
@@ -467,7 +469,7 @@ pub struct RegisterPerson {
 }
 
 /// Two persons who are probably the same, with the score and the reasons.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct DuplicateSuggestion {
     /// One person (kept as primary by a merge from the UI).
     pub a: RegisterPerson,
@@ -475,12 +477,12 @@ pub struct DuplicateSuggestion {
     pub b: RegisterPerson,
     /// 0 to 1.
     pub score: f64,
-    /// Why, for the coordinator.
-    pub reasons: Vec<String>,
+    /// Why, for the coordinator (structured: the app words them).
+    pub reasons: Vec<yaddash_register::dup::Reason>,
 }
 
 /// A merge in force: `merged` is the same person as `primary`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct MergeSummary {
     /// The record standing for the person.
     pub primary: RegisterPerson,
@@ -491,7 +493,7 @@ pub struct MergeSummary {
 }
 
 /// `register_merge` and `register_mark_distinct` arguments.
-#[derive(Deserialize)]
+#[derive(Deserialize, ts_rs::TS)]
 pub struct RegisterPairRequest {
     /// The person that stays (merge), or one of the two (distinct).
     pub primary: Uuid,
@@ -500,7 +502,7 @@ pub struct RegisterPairRequest {
 }
 
 /// `register_set_status` arguments.
-#[derive(Deserialize)]
+#[derive(Deserialize, ts_rs::TS)]
 pub struct RegisterStatusRequest {
     /// The person.
     pub person_id: Uuid,
@@ -511,7 +513,7 @@ pub struct RegisterStatusRequest {
 }
 
 /// `register_export` arguments.
-#[derive(Deserialize)]
+#[derive(Deserialize, ts_rs::TS)]
 pub struct RegisterExportRequest {
     /// Who the export is for.
     pub level: ExportLevel,
@@ -522,7 +524,7 @@ pub struct RegisterExportRequest {
 }
 
 /// What `register_export` wrote.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct RegisterExported {
     /// The file written (NOT encrypted).
     pub path: String,
@@ -530,4 +532,42 @@ pub struct RegisterExported {
     pub persons: usize,
     /// Its size.
     pub bytes: usize,
+}
+
+// ----- the panic shortcut (the app's panic.rs) -----
+
+/// What the panic shortcut does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum PanicAction {
+    /// Lock the vault, forget the screen, minimise the window.
+    LockAndHide,
+    /// Destroy the vault (quick delete), then the same as lock and hide.
+    QuickDelete,
+}
+
+/// Whether the shortcut works while another program has the focus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum GlobalShortcutStatus {
+    /// Grabbed on the X11 display: works whatever window has the focus.
+    Active,
+    /// A Wayland session: no program may grab keys; bind
+    /// `pkill -USR1 -x yaddash-app` in the desktop's shortcut settings.
+    Wayland,
+    /// Another program holds the same keys, or there is no X display.
+    Unavailable,
+}
+
+/// What the Settings screen shows.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct PanicInfo {
+    /// The chosen action.
+    pub action: PanicAction,
+    /// The shortcut, as a label.
+    pub shortcut: &'static str,
+    /// Whether it works outside the window.
+    pub global: GlobalShortcutStatus,
+    /// Whether this build carries out a quick delete (the app's `QUICK_DELETE_AVAILABLE`).
+    pub quick_delete_available: bool,
 }

@@ -4,13 +4,12 @@
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-use yaddash_evidence::EvidenceError;
 
 use crate::dto::ExportLevel;
-use crate::{ApiError, ApiResult, AppState, ErrorCode, absolute};
+use crate::{ApiError, ApiResult, AppState, absolute};
 
 /// An evidence pack to write.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct EvidenceExportRequest {
     /// The person or case whose page it is; its related records come too.
@@ -22,7 +21,7 @@ pub struct EvidenceExportRequest {
 }
 
 /// What `evidence_export` wrote.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct EvidenceExported {
     /// The file written (NOT encrypted).
     pub path: String,
@@ -40,27 +39,15 @@ pub struct EvidenceExported {
     pub sha256: String,
 }
 
-impl From<EvidenceError> for ApiError {
-    fn from(e: EvidenceError) -> Self {
-        match e {
-            EvidenceError::Vault(v) => v.into(),
-            EvidenceError::Register(r) => r.into(),
-            EvidenceError::Exchange(x) => ApiError::new(ErrorCode::Internal, x.to_string()),
-            EvidenceError::Refused(_) | EvidenceError::Write { .. } => {
-                ApiError::invalid(e.to_string())
-            }
-        }
-    }
-}
-
 impl AppState {
     /// Coordinator: writes an evidence pack of a record and the records
     /// about it, at a level. The file is NOT encrypted.
     pub fn evidence_export(&self, req: EvidenceExportRequest) -> ApiResult<EvidenceExported> {
         let path = absolute(&req.path)?;
         self.with_vault(|v| {
-            yaddash_register::require_coordinator(v)
-                .map_err(|e| ApiError::new(ErrorCode::NotAvailable, e.to_string()))?;
+            yaddash_register::require_coordinator(v).map_err(|e| {
+                ApiError::wrong_role(yaddash_vault::VaultRole::Coordinator, e.to_string())
+            })?;
             let request = yaddash_evidence::Request {
                 records: vec![req.record],
                 related: true,

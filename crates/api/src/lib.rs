@@ -16,6 +16,7 @@ mod evidence;
 mod recording;
 mod register;
 mod sync;
+pub mod typescript;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -27,13 +28,12 @@ use uuid::Uuid;
 use yaddash_exchange::PublicIdentityExt;
 use yaddash_vault::{
     CreateOptions, DEFAULT_WORK_FACTOR, MIN_WORK_FACTOR, RecoveryCode, Unlock, Vault, VaultError,
-    VaultRole,
 };
 use zeroize::Zeroizing;
 
 pub use coercion::{CoercionSettings, SetDuressRequest, Unsent};
 pub use dto::*;
-pub use error::{ApiError, ApiResult, ErrorCode};
+pub use error::{ApiError, ApiResult, Code, Param};
 pub use evidence::{EvidenceExportRequest, EvidenceExported};
 pub use recording::{MoveIntoVaultRequest, MovedIntoVault, RecordingStartRequest, RecordingStatus};
 pub use register::MAX_REASON_CHARS;
@@ -253,7 +253,7 @@ impl AppState {
                     }
                     Err(TryLockError::WouldBlock) => {
                         return Err(ApiError::new(
-                            ErrorCode::Busy,
+                            Code::Busy,
                             "a transfer to or from headquarters is using the vault: wait for it to finish or cancel it on the Sync screen",
                         ));
                     }
@@ -302,12 +302,12 @@ impl AppState {
         let passphrase = secret(req.passphrase);
         if self.vault_exists() {
             return Err(ApiError::new(
-                ErrorCode::VaultExists,
+                Code::VaultExists,
                 "a vault already exists on this computer: unlock it instead",
             ));
         }
         let options = CreateOptions {
-            role: req.role.into(),
+            role: req.role,
             kdf_work_factor: self.config.kdf_work_factor,
         };
         let mut guard = lock_ignoring_poison(&self.vault);
@@ -334,13 +334,13 @@ impl AppState {
         };
         if !self.vault_exists() {
             return Err(ApiError::new(
-                ErrorCode::NotAVault,
+                Code::NotAVault,
                 "there is no vault on this computer yet: create one first",
             ));
         }
         if self.job_running() {
             return Err(ApiError::new(
-                ErrorCode::Busy,
+                Code::Busy,
                 "a transfer started before the lock is still stopping: try again in a moment",
             ));
         }
@@ -350,7 +350,7 @@ impl AppState {
             yaddash_vault::Unlocked::Open(v) => *v,
             yaddash_vault::Unlocked::Refused(r) if r.wiped => {
                 return Err(ApiError::new(
-                    ErrorCode::WrongPassphrase,
+                    Code::VaultErased,
                     "wrong passphrase or recovery code: that was the last attempt allowed, and the vault was erased",
                 ));
             }
@@ -499,7 +499,10 @@ impl AppState {
     pub fn attach_file(&self, req: AttachFileRequest) -> ApiResult<AttachmentInfo> {
         let path = PathBuf::from(&req.path);
         if !path.is_absolute() {
-            return Err(ApiError::invalid("the attachment path must be absolute"));
+            return Err(ApiError::new(
+                Code::PathNotAbsolute,
+                "the attachment path must be absolute",
+            ));
         }
         self.with_vault(|v| {
             Ok(
@@ -525,7 +528,8 @@ impl AppState {
             .filter(|n| !n.trim().is_empty())
             .ok_or_else(|| ApiError::invalid("the attachment needs a file name"))?;
         if bytes.len() > MAX_ATTACHMENT_BYTES {
-            return Err(ApiError::invalid(
+            return Err(ApiError::new(
+                Code::FileTooLarge,
                 "the file is too large to add from the window (512 MiB at most)",
             ));
         }
@@ -590,7 +594,7 @@ impl AppState {
                     sha256: s.bundle_id,
                 }),
                 None => Err(ApiError::new(
-                    ErrorCode::InvalidInput,
+                    Code::NothingToExport,
                     "nothing new since the last bundle: no file was written",
                 )),
             }
@@ -657,7 +661,7 @@ impl AppState {
             };
             let t: yaddash_exchange::TrustFile = serde_json::from_str(&doc).map_err(|_| {
                 ApiError::new(
-                    ErrorCode::Corrupt,
+                    Code::TrustFileInvalid,
                     "the stored trust file is unreadable: import it again",
                 )
             })?;
@@ -673,7 +677,7 @@ impl AppState {
             Some(k) => {
                 yaddash_wire::signing_key_fingerprint(k).map_err(|_| {
                     ApiError::new(
-                        ErrorCode::InvalidInput,
+                        Code::ServerKeyInvalid,
                         "the HQ server key is not an OpenSSH Ed25519 public key: paste the whole line `yaddash-hq init` printed (ssh-ed25519 AAAA…)",
                     )
                 })?;
@@ -683,7 +687,7 @@ impl AppState {
         self.with_vault(|v| {
             let t = yaddash_exchange::trust_export(v, &[], server_key, None)?;
             let text = serde_json::to_string_pretty(&t)
-                .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+                .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?;
             yaddash_exchange::write_file(&path, text.as_bytes())?;
             Ok(trust_summary(&t, Some(path.display().to_string())))
         })
@@ -695,7 +699,7 @@ impl AppState {
             let d = yaddash_exchange::device_info(v)?;
             Ok(DeviceIdentity {
                 device_id: d.device_id.to_string(),
-                role: d.role.into(),
+                role: d.role,
                 signing_key: d.signing_key,
                 age_recipient: d.age_recipient,
                 fingerprint: d.fingerprint.short,
@@ -717,7 +721,7 @@ impl AppState {
                 age_recipient: d.age_recipient,
             };
             let text = serde_json::to_string_pretty(&id)
-                .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+                .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?;
             yaddash_exchange::write_file(&path, text.as_bytes())?;
             Ok(path.display().to_string())
         })
@@ -727,8 +731,9 @@ impl AppState {
     pub fn enroll_device(&self, req: EnrollDeviceRequest) -> ApiResult<DeviceSummary> {
         let text = read_small_file(&req.path, "the device file")?;
         let id: yaddash_exchange::PublicIdentity = serde_json::from_str(&text).map_err(|_| {
-            ApiError::invalid(
-                "the device file is not a Yaddash device identity (`device show --json`)",
+            ApiError::new(
+                Code::DeviceFileInvalid,
+                "the device file is not a Yaddash device identity",
             )
         })?;
         let label = req
@@ -753,7 +758,7 @@ impl AppState {
         self.with_vault(|v| {
             let file = yaddash_exchange::receipt_export(v, req.device_id)?;
             let text = serde_json::to_string_pretty(&file)
-                .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+                .map_err(|e| ApiError::new(Code::Internal, e.to_string()))?;
             yaddash_exchange::write_file(&path, text.as_bytes())?;
             Ok(ReceiptsExported {
                 path: path.display().to_string(),
@@ -811,7 +816,8 @@ const MAX_SMALL_FILE: u64 = 4 << 20;
 fn absolute(path: &str) -> ApiResult<PathBuf> {
     let p = PathBuf::from(path.trim());
     if p.as_os_str().is_empty() || !p.is_absolute() {
-        return Err(ApiError::invalid(
+        return Err(ApiError::new(
+            Code::PathNotAbsolute,
             "the path must be absolute (start with /)",
         ));
     }
@@ -822,19 +828,24 @@ fn read_small_file(path: &str, what: &str) -> ApiResult<String> {
     let p = absolute(path)?;
     let meta = std::fs::metadata(&p).map_err(|e| io_error(what, &p, &e))?;
     if meta.len() > MAX_SMALL_FILE {
-        return Err(ApiError::invalid(format!("{what} is too large to be one")));
+        return Err(ApiError::new(
+            Code::FileTooLarge,
+            format!("{what} is too large to be one"),
+        ));
     }
     let bytes = std::fs::read(&p).map_err(|e| io_error(what, &p, &e))?;
-    String::from_utf8(bytes).map_err(|_| ApiError::invalid(format!("{what} is not text")))
+    String::from_utf8(bytes)
+        .map_err(|_| ApiError::new(Code::FileUnreadable, format!("{what} is not text")))
 }
 
-fn io_error(what: &str, p: &Path, e: &std::io::Error) -> ApiError {
+fn io_error(what: &str, _p: &Path, e: &std::io::Error) -> ApiError {
+    // The path stays out of the detail: a file name can name a person.
     let code = if e.kind() == std::io::ErrorKind::NotFound {
-        ErrorCode::NotFound
+        Code::FileNotFound
     } else {
-        ErrorCode::Internal
+        Code::FileUnreadable
     };
-    ApiError::new(code, format!("cannot read {what} {}: {e}", p.display()))
+    ApiError::new(code, format!("cannot read {what}: {e}"))
 }
 
 fn trust_summary(t: &yaddash_exchange::TrustFile, path: Option<String>) -> TrustSummary {
@@ -864,29 +875,11 @@ fn trust_summary(t: &yaddash_exchange::TrustFile, path: Option<String>) -> Trust
 fn session_info(v: &mut Vault) -> SessionInfo {
     let id = v.device_id();
     SessionInfo {
-        role: v.role().into(),
+        role: v.role(),
         device_id: id.to_string(),
         device_fingerprint: yaddash_exchange::device_info(v)
             .map(|d| d.fingerprint.short)
             .unwrap_or_else(|_| "unavailable".into()),
-    }
-}
-
-impl From<VaultRole> for Role {
-    fn from(r: VaultRole) -> Self {
-        match r {
-            VaultRole::Field => Role::Field,
-            VaultRole::Coordinator => Role::Coordinator,
-        }
-    }
-}
-
-impl From<Role> for VaultRole {
-    fn from(r: Role) -> Self {
-        match r {
-            Role::Field => VaultRole::Field,
-            Role::Coordinator => VaultRole::Coordinator,
-        }
     }
 }
 
@@ -902,5 +895,7 @@ pub fn validate_record(record: &Record) -> ApiResult<()> {
         .map_err(|e| ApiError::invalid(e.to_string()))
 }
 
+#[cfg(test)]
+mod error_tests;
 #[cfg(test)]
 mod tests;

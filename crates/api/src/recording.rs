@@ -15,7 +15,7 @@ use uuid::Uuid;
 use yaddash_audio::{CODEC, InputInfo, Recorder, RecorderOptions};
 use yaddash_vault::{RecordingInfo, RecordingStart, RecordingWriter};
 
-use crate::{ApiError, ApiResult, AppState, ErrorCode, lock_ignoring_poison};
+use crate::{ApiError, ApiResult, AppState, Code, lock_ignoring_poison};
 
 /// The one recording of this process (the app has one window and one vault).
 static ACTIVE: Mutex<Option<Active>> = Mutex::new(None);
@@ -26,20 +26,22 @@ struct Active {
 }
 
 /// Starts a recording.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ts_rs::TS)]
 pub struct RecordingStartRequest {
     /// The interview (saved; its consent level is set).
     pub record_id: Uuid,
     /// The input device id (`recording_inputs`); the default if absent.
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub input: Option<String>,
     /// The first seconds hold the spoken consent.
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub consent_seconds: Option<u32>,
 }
 
 /// What the record panel shows, polled a few times a second.
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Default, ts_rs::TS)]
 pub struct RecordingStatus {
     /// A recording is running (paused or not).
     pub active: bool,
@@ -60,7 +62,7 @@ pub struct RecordingStatus {
 }
 
 /// Moves a file into the vault.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ts_rs::TS)]
 pub struct MoveIntoVaultRequest {
     /// The record.
     pub record_id: Uuid,
@@ -69,7 +71,7 @@ pub struct MoveIntoVaultRequest {
 }
 
 /// What a move did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct MovedIntoVault {
     /// The attachment made.
     pub attachment: yaddash_vault::AttachmentInfo,
@@ -78,7 +80,7 @@ pub struct MovedIntoVault {
 }
 
 fn audio_error(e: yaddash_audio::AudioError) -> ApiError {
-    ApiError::new(ErrorCode::InvalidInput, e.to_string())
+    e.into()
 }
 
 impl AppState {
@@ -98,10 +100,36 @@ impl AppState {
     pub fn recording_start(&self, req: RecordingStartRequest) -> ApiResult<RecordingStatus> {
         let mut active = lock_ignoring_poison(&ACTIVE);
         if active.is_some() {
-            return Err(ApiError::invalid(
+            return Err(ApiError::new(
+                Code::RecordingRunning,
                 "a recording is already running: stop it first",
             ));
         }
+        self.with_vault(|v| {
+            // The vault refuses both too; checked here to give each its code.
+            if v.get(req.record_id)?.record.kind() != yaddash_model::RecordKind::Interview {
+                return Err(ApiError::new(
+                    Code::NotAnInterview,
+                    "recordings belong to an interview",
+                ));
+            }
+            let free = self.free_bytes();
+            let need = yaddash_vault::MIN_FREE_SPACE_TO_START;
+            if free < need {
+                const MIB: u64 = 1024 * 1024;
+                return Err(ApiError::new(
+                    Code::RecordingLowSpace,
+                    format!(
+                        "only {} MiB free on the vault's disk; a recording needs at least {} MiB to start",
+                        free / MIB,
+                        need / MIB
+                    ),
+                )
+                .with("free_mib", free / MIB)
+                .with("need_mib", need / MIB));
+            }
+            Ok(())
+        })?;
         let input = yaddash_audio::resolve_input(req.input.as_deref()).map_err(audio_error)?;
         let writer = self.with_vault(|v| {
             Ok(v.begin_recording(
@@ -185,7 +213,7 @@ impl AppState {
     /// Stops and saves it as an attachment of its interview.
     pub fn recording_stop(&self) -> ApiResult<RecordingInfo> {
         let Some(a) = lock_ignoring_poison(&ACTIVE).take() else {
-            return Err(ApiError::invalid("no recording is running"));
+            return Err(ApiError::new(Code::NoRecording, "no recording is running"));
         };
         let finished = a.recorder.stop();
         // If the vault is locked now, the writer is dropped: its segments
@@ -199,12 +227,16 @@ impl AppState {
     pub fn move_into_vault(&self, req: MoveIntoVaultRequest) -> ApiResult<MovedIntoVault> {
         let path = PathBuf::from(&req.path);
         if !path.is_absolute() {
-            return Err(ApiError::invalid("the file path must be absolute"));
+            return Err(ApiError::new(
+                Code::PathNotAbsolute,
+                "the file path must be absolute",
+            ));
         }
         let meta = std::fs::symlink_metadata(&path)
-            .map_err(|_| ApiError::new(ErrorCode::NotFound, "the file cannot be read"))?;
+            .map_err(|_| ApiError::new(Code::FileNotFound, "the file cannot be read"))?;
         if !meta.file_type().is_file() {
-            return Err(ApiError::invalid(
+            return Err(ApiError::new(
+                Code::NotARegularFile,
                 "only a regular file can be moved into the vault",
             ));
         }
@@ -215,17 +247,18 @@ impl AppState {
         })?;
         let mut h = <sha2::Sha256 as sha2::Digest>::new();
         let mut f = std::fs::File::open(&path)
-            .map_err(|_| ApiError::new(ErrorCode::Internal, "the original cannot be re-read"))?;
+            .map_err(|_| ApiError::new(Code::FileChanged, "the original cannot be re-read"))?;
         std::io::copy(&mut f, &mut h)
-            .map_err(|_| ApiError::new(ErrorCode::Internal, "the original cannot be re-read"))?;
+            .map_err(|_| ApiError::new(Code::FileChanged, "the original cannot be re-read"))?;
         if hex::encode(sha2::Digest::finalize(h)) != info.sha256 {
-            return Err(ApiError::invalid(
+            return Err(ApiError::new(
+                Code::FileChanged,
                 "the file changed while it was imported: the vault keeps the copy read, the original was not removed",
             ));
         }
         yaddash_os::overwrite_and_remove(&path).map_err(|_| {
             ApiError::new(
-                ErrorCode::Internal,
+                Code::OriginalNotRemoved,
                 "the file is saved and verified in the vault, but the original could not be overwritten: remove it yourself",
             )
         })?;

@@ -7,33 +7,21 @@ use std::collections::HashMap;
 
 use uuid::Uuid;
 use yaddash_register::export::{Format, entries, render};
-use yaddash_register::{Level, RegisterError, Snapshot, build, dup};
+use yaddash_register::{Level, Snapshot, build, dup};
 use yaddash_vault::Vault;
 
 use crate::dto::{
     DuplicateSuggestion, MergeSummary, RegisterExportRequest, RegisterExported, RegisterOverride,
     RegisterPairRequest, RegisterPerson, RegisterRow, RegisterStatusRequest,
 };
-use crate::{ApiError, ApiResult, AppState, ErrorCode, absolute};
+use crate::{ApiError, ApiResult, AppState, Code, absolute};
 
 /// Longest override reason accepted (it is a note, not a document).
 pub const MAX_REASON_CHARS: usize = 2_000;
 
-impl From<RegisterError> for ApiError {
-    fn from(e: RegisterError) -> Self {
-        match e {
-            RegisterError::Vault(v) => v.into(),
-            RegisterError::Refused(_) | RegisterError::Export { .. } => {
-                ApiError::invalid(e.to_string())
-            }
-        }
-    }
-}
-
 /// The register lives in coordinator vaults only.
 fn coordinator(v: &Vault) -> ApiResult<()> {
-    yaddash_register::require_coordinator(v)
-        .map_err(|e| ApiError::new(ErrorCode::NotAvailable, e.to_string()))
+    yaddash_register::require_coordinator(v).map_err(ApiError::from)
 }
 
 /// Labels of persons by id, from a snapshot (merged records keep their own names).
@@ -162,7 +150,8 @@ impl AppState {
         self.with_vault(|v| {
             coordinator(v)?;
             if req.primary == req.other {
-                return Err(ApiError::invalid(
+                return Err(ApiError::new(
+                    Code::RequestRefused,
                     "a person cannot be distinct from itself; nothing was changed",
                 ));
             }
@@ -176,7 +165,8 @@ impl AppState {
     pub fn register_set_status(&self, req: RegisterStatusRequest) -> ApiResult<()> {
         let reason = req.reason.trim();
         if reason.is_empty() {
-            return Err(ApiError::invalid(
+            return Err(ApiError::new(
+                Code::ReasonRequired,
                 "say why the status is set by hand: the reason is required",
             ));
         }

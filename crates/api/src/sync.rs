@@ -23,8 +23,8 @@ use yaddash_outbox::{
 use yaddash_vault::{Setting, Vault, VaultRole};
 
 use crate::{
-    ApiError, ApiResult, AppState, DeviceRevoked, ErrorCode, InviteRequest, RevokeDeviceRequest,
-    Role, RunningJob, lock_ignoring_poison,
+    ApiError, ApiResult, AppState, Code, DeviceRevoked, InviteRequest, RevokeDeviceRequest, Role,
+    RunningJob, lock_ignoring_poison,
 };
 
 /// How often the app offers an automatic send (the policy decides whether
@@ -37,7 +37,7 @@ const TRAVEL_POLL: Duration = Duration::from_secs(5);
 
 /// The policy as the settings form edits it (`policy_set` takes it,
 /// `policy_get` answers it inside [`PolicyInfo`]).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ts_rs::TS)]
 pub struct PolicyForm {
     /// Sync allowed at all. Until it is on, nothing touches the network.
     pub enabled: bool,
@@ -56,7 +56,7 @@ pub struct PolicyForm {
 }
 
 /// The policy and where sync stands.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct PolicyInfo {
     /// The policy.
     pub policy: PolicyForm,
@@ -71,7 +71,7 @@ pub struct PolicyInfo {
 }
 
 /// `hq_enroll` arguments.
-#[derive(Deserialize)]
+#[derive(Deserialize, ts_rs::TS)]
 pub struct EnrollRequest {
     /// The coordinator's one-time code (`YDE1-…`).
     pub code: String,
@@ -80,15 +80,16 @@ pub struct EnrollRequest {
 }
 
 /// `sync_start` arguments.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ts_rs::TS)]
 pub struct SyncStartRequest {
     /// A SOCKS5 proxy for this run only (never drops a required proxy).
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub proxy: Option<String>,
 }
 
 /// `travel_prepare` arguments.
-#[derive(Deserialize)]
+#[derive(Deserialize, ts_rs::TS)]
 pub struct TravelPrepareRequest {
     /// The user confirmed that records will be removed from this laptop.
     pub confirmed: bool,
@@ -103,15 +104,16 @@ pub struct TravelPrepareRequest {
 pub const INVITE_HOURS_MAX: u32 = 168;
 
 /// `hq_pull` arguments.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ts_rs::TS)]
 pub struct HqPullRequest {
     /// The HQ server (remembered after first use).
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub url: Option<String>,
 }
 
 /// Which transfer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum JobKind {
     /// The user pressed Send.
@@ -129,7 +131,7 @@ pub enum JobKind {
 }
 
 /// A progress event of a transfer (Tauri event `sync-progress`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct JobProgress {
     /// Which transfer.
     pub job: JobKind,
@@ -140,20 +142,21 @@ pub struct JobProgress {
 }
 
 /// What a pull did, for the window.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct PullSummary {
     /// Bundles imported.
     pub imported: usize,
     /// The ids of the bundles imported.
     pub bundles: Vec<String>,
-    /// Bundles refused and left at the server, with why.
-    pub refused: Vec<String>,
+    /// Bundles refused and left at the server, with why (one error each,
+    /// its detail naming the bundle and the device).
+    pub refused: Vec<ApiError>,
     /// Receipts sent back to the devices.
     pub receipts_posted: usize,
 }
 
 /// The end of a transfer (Tauri event `sync-finished`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct JobFinished {
     /// Which transfer.
     pub job: JobKind,
@@ -218,7 +221,7 @@ fn info_of(v: &Vault, p: &Policy) -> ApiResult<PolicyInfo> {
         set_by: p.set_by,
         enrolled: v.setting(Setting::HqServerKey)?.is_some(),
         hq_url: v.setting(Setting::HqUrl)?,
-        role: v.role().into(),
+        role: v.role(),
     })
 }
 
@@ -232,11 +235,12 @@ fn policy_of(f: &PolicyForm, current: &Policy) -> ApiResult<Policy> {
         .filter(|w| !w.is_empty())
         .map(|w| w.parse::<Window>())
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| ApiError::invalid(e.to_string()))?;
+        .map_err(|e| ApiError::new(Code::PolicyInvalid, e.to_string()))?;
     let utc_offset_minutes = if f.utc_offset.trim().is_empty() {
         0
     } else {
-        parse_utc_offset(&f.utc_offset).map_err(|e| ApiError::invalid(e.to_string()))?
+        parse_utc_offset(&f.utc_offset)
+            .map_err(|e| ApiError::new(Code::PolicyInvalid, e.to_string()))?
     };
     let route = match f.proxy.as_deref().map(str::trim) {
         None | Some("") => Route::Direct,
@@ -259,8 +263,8 @@ fn policy_of(f: &PolicyForm, current: &Policy) -> ApiResult<Policy> {
 
 fn field_only(v: &Vault, what: &str) -> ApiResult<()> {
     if v.role() != VaultRole::Field {
-        return Err(ApiError::new(
-            ErrorCode::NotAvailable,
+        return Err(ApiError::wrong_role(
+            VaultRole::Field,
             format!("{what} is for field vaults; a coordinator pulls from the HQ server"),
         ));
     }
@@ -269,8 +273,8 @@ fn field_only(v: &Vault, what: &str) -> ApiResult<()> {
 
 fn coordinator_only(v: &Vault, what: &str) -> ApiResult<()> {
     if v.role() != VaultRole::Coordinator {
-        return Err(ApiError::new(
-            ErrorCode::NotAvailable,
+        return Err(ApiError::wrong_role(
+            VaultRole::Coordinator,
             format!("{what} needs a coordinator vault"),
         ));
     }
@@ -280,7 +284,17 @@ fn coordinator_only(v: &Vault, what: &str) -> ApiResult<()> {
 /// A refusal the app's own timer meets all the time (manual mode, outside
 /// the windows, sync off, kill switch, nothing set up): not worth a word.
 fn quiet_for_automatic(e: &OutboxError) -> bool {
-    matches!(e, OutboxError::Refused(_) | OutboxError::Setup(_))
+    matches!(
+        e,
+        OutboxError::Refused(_)
+            | OutboxError::NotEnrolled
+            | OutboxError::NoServerUrl
+            | OutboxError::NoTrust
+            | OutboxError::NoServerKey(_)
+            | OutboxError::WrongRole { .. }
+            | OutboxError::BadProxy(_)
+            | OutboxError::BadPolicy(_)
+    )
 }
 
 impl AppState {
@@ -304,7 +318,7 @@ impl AppState {
         let mut slot = lock_ignoring_poison(&self.job);
         if slot.is_some() {
             return Err(ApiError::new(
-                ErrorCode::Busy,
+                Code::Busy,
                 "a transfer is already running: wait for it or cancel it",
             ));
         }
@@ -363,7 +377,7 @@ impl AppState {
         if let Err(e) = spawned {
             *lock_ignoring_poison(&self.job) = None;
             return Err(ApiError::new(
-                ErrorCode::Internal,
+                Code::Internal,
                 format!("cannot start the transfer: {e}"),
             ));
         }
@@ -430,7 +444,7 @@ impl AppState {
                 .join()
                 .unwrap_or_else(|_| {
                     Err(ApiError::new(
-                        ErrorCode::Internal,
+                        Code::Internal,
                         "enrolling failed unexpectedly; nothing was changed",
                     ))
                 })
@@ -505,7 +519,7 @@ impl AppState {
                 .join()
                 .unwrap_or_else(|_| {
                     Err(ApiError::new(
-                        ErrorCode::Internal,
+                        Code::Internal,
                         "revoking failed unexpectedly; check the device list",
                     ))
                 })
@@ -589,7 +603,7 @@ impl AppState {
         });
         match r {
             // Another transfer began meanwhile: nothing to do now.
-            Err(e) if e.code == ErrorCode::Busy => return Ok(false),
+            Err(e) if e.code == Code::Busy => return Ok(false),
             Err(e) => return Err(e),
             Ok(()) => {}
         }
@@ -692,11 +706,7 @@ impl AppState {
                     pull: Some(PullSummary {
                         imported: r.imported.len(),
                         bundles: r.imported.iter().map(|b| b.bundle_id.clone()).collect(),
-                        refused: r
-                            .refused
-                            .iter()
-                            .map(|x| format!("{} ({}): {}", x.bundle_id, x.device_id, x.error))
-                            .collect(),
+                        refused: r.refused.into_iter().map(refusal).collect(),
                         receipts_posted: r.receipts_posted,
                     }),
                     ..JobFinished::done(JobKind::Pull)
@@ -705,6 +715,20 @@ impl AppState {
             })
         })
     }
+}
+
+/// A bundle a pull refused, as the app shows it: the refusal's own code.
+fn refusal(x: yaddash_outbox::hq::Refused) -> ApiError {
+    let cause = x.cause.and_then(|c| std::sync::Arc::try_unwrap(c).ok());
+    let mut e = match cause {
+        Some(c) => ApiError::from(c),
+        None => ApiError::new(Code::Internal, x.error.clone()),
+    };
+    e.detail = format!(
+        "bundle {} (device {}): {}",
+        x.bundle_id, x.device_id, e.detail
+    );
+    e
 }
 
 /// Send now ([`yaddash_outbox::send_now`]): a stopped send says which
@@ -717,8 +741,13 @@ fn manual_sync(
 ) -> ApiResult<SyncReport> {
     yaddash_outbox::send_now(v, None, proxy, Arc::clone(cancel), on).map_err(|e| {
         let note = e.waiting_note();
+        let waiting = e.waiting;
         let mut api = ApiError::from(e.error);
-        api.message.push_str(&note);
-        api
+        api.detail.push_str(&note);
+        match waiting {
+            // The app adds "bundle N waits in the outbox" to any code's sentence.
+            Some(seq) => api.with("waiting", seq),
+            None => api,
+        }
     })
 }

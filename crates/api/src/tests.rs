@@ -78,7 +78,7 @@ fn create_lock_unlock_round_trip() {
     assert!(st.vault_exists && !st.unlocked);
     assert_eq!(
         s.list_records(RecordKind::Person).map_err(|e| e.code),
-        Err(ErrorCode::Locked)
+        Err(Code::Locked)
     );
 
     let wrong = s
@@ -87,7 +87,7 @@ fn create_lock_unlock_round_trip() {
         })
         .err()
         .map(|e| e.code);
-    assert_eq!(wrong, Some(ErrorCode::WrongPassphrase));
+    assert_eq!(wrong, Some(Code::WrongPassphrase));
 
     let info = s
         .unlock(UnlockRequest::Passphrase {
@@ -116,7 +116,7 @@ fn second_vault_is_refused() {
         })
         .err()
         .map(|e| e.code);
-    assert_eq!(e, Some(ErrorCode::VaultExists));
+    assert_eq!(e, Some(Code::VaultExists));
 }
 
 #[test]
@@ -129,7 +129,7 @@ fn unlock_without_vault_says_so() {
         })
         .err()
         .map(|e| e.code);
-    assert_eq!(e, Some(ErrorCode::NotAVault));
+    assert_eq!(e, Some(Code::NotAVault));
 }
 
 #[test]
@@ -143,7 +143,7 @@ fn short_passphrase_is_invalid_input() {
         })
         .err()
         .map(|e| e.code);
-    assert_eq!(e, Some(ErrorCode::InvalidInput));
+    assert_eq!(e, Some(Code::BadSecret));
     assert!(!s.app_status().expect("status").vault_exists);
 }
 
@@ -188,9 +188,9 @@ fn invalid_record_is_invalid_input_and_unknown_id_not_found() {
         })
         .err()
         .map(|e| e.code);
-    assert_eq!(e, Some(ErrorCode::InvalidInput));
+    assert_eq!(e, Some(Code::InvalidRecord));
     let e = s.get_record(Uuid::now_v7()).err().map(|e| e.code);
-    assert_eq!(e, Some(ErrorCode::NotFound));
+    assert_eq!(e, Some(Code::NotFound));
 }
 
 #[test]
@@ -211,7 +211,7 @@ fn attachments_round_trip_in_memory_with_hash() {
     assert_eq!(content.bytes, bytes);
 
     let e = s.attach_bytes(i, "", None, b"x").err().map(|e| e.code);
-    assert_eq!(e, Some(ErrorCode::InvalidInput));
+    assert_eq!(e, Some(Code::InvalidInput));
     let e = s
         .attach_file(AttachFileRequest {
             record_id: i,
@@ -220,11 +220,11 @@ fn attachments_round_trip_in_memory_with_hash() {
         })
         .err()
         .map(|e| e.code);
-    assert_eq!(e, Some(ErrorCode::InvalidInput));
+    assert_eq!(e, Some(Code::PathNotAbsolute));
 
     s.lock().expect("lock");
     let e = s.attachment_content(info.id).err().map(|e| e.code);
-    assert_eq!(e, Some(ErrorCode::Locked), "nothing is served while locked");
+    assert_eq!(e, Some(Code::Locked), "nothing is served while locked");
 }
 
 #[test]
@@ -240,7 +240,7 @@ fn idle_lock_locks_only_after_the_limit() {
 
     assert_eq!(
         s.set_idle_lock(0).err().map(|e| e.code),
-        Some(ErrorCode::InvalidInput)
+        Some(Code::InvalidInput)
     );
     s.set_idle_lock(3).expect("set");
     assert_eq!(s.idle_limit(), Duration::from_secs(180));
@@ -259,86 +259,14 @@ fn bundle_commands_work_and_explain_what_is_missing() {
             path: tmp.path().join("b").display().to_string(),
         })
         .expect_err("refused");
-    assert_eq!(err.code, ErrorCode::InvalidInput);
-    assert!(err.message.contains("trust file"), "{}", err.message);
+    assert_eq!(err.code, Code::NoTrust);
+    assert!(err.detail.contains("trust file"), "{}", err.detail);
     // Importing needs a coordinator vault.
     let err = s
         .import_bundle(ImportBundleRequest { path: "/x".into() })
         .expect_err("refused");
-    assert_eq!(err.code, ErrorCode::InvalidInput);
+    assert_eq!(err.code, Code::NoTrust);
     assert!(s.list_devices().expect("devices").is_empty());
-}
-
-#[test]
-fn errors_serialise_as_code_and_message() {
-    let e = ApiError::locked();
-    let v = serde_json::to_value(&e).expect("json");
-    assert_eq!(v["code"], "locked");
-    assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()));
-    for code in [
-        ErrorCode::WrongPassphrase,
-        ErrorCode::NotAvailable,
-        ErrorCode::InvalidInput,
-    ] {
-        assert_eq!(
-            serde_json::to_value(code).expect("json"),
-            serde_json::Value::from(code.as_str())
-        );
-    }
-}
-
-#[test]
-fn import_refusals_keep_their_kind() {
-    use yaddash_exchange::{ExchangeError, ImportError};
-    let device_id = Uuid::nil();
-    let cases = [
-        (
-            ExchangeError::Import(ImportError::AlreadyImported {
-                bundle_id: "b".into(),
-                device_id,
-                seq: 1,
-                imported_at: "t".into(),
-            }),
-            ErrorCode::BundleReplayed,
-        ),
-        (
-            ExchangeError::Import(ImportError::SequenceReused { device_id, seq: 2 }),
-            ErrorCode::SequenceReused,
-        ),
-        (
-            ExchangeError::Import(ImportError::ChainBroken {
-                device_id,
-                seq: 2,
-                other: 1,
-            }),
-            ErrorCode::ChainBroken,
-        ),
-        (
-            ExchangeError::Import(ImportError::AfterRevocation {
-                device_id,
-                seq: 2,
-                revoked_from: "t".into(),
-                held_through_seq: 1,
-            }),
-            ErrorCode::DeviceRevoked,
-        ),
-        (
-            ExchangeError::WrongRole {
-                what: "x",
-                needed: "coordinator",
-                actual: "field",
-            },
-            ErrorCode::WrongRole,
-        ),
-    ];
-    for (e, code) in cases {
-        let a = ApiError::from(e);
-        assert_eq!(a.code, code, "{}", a.message);
-        assert_eq!(
-            serde_json::to_value(code).expect("json"),
-            serde_json::Value::from(code.as_str())
-        );
-    }
 }
 
 #[test]
@@ -420,7 +348,7 @@ fn trust_enroll_bundle_receipts_round_trip() {
                 path: "relative.json".into(),
                 server_key: None,
             })
-            .is_err_and(|e| e.code == ErrorCode::InvalidInput)
+            .is_err_and(|e| e.code == Code::PathNotAbsolute)
     );
     let bad_key = coord
         .export_trust(TrustExportRequest {
@@ -428,7 +356,7 @@ fn trust_enroll_bundle_receipts_round_trip() {
             server_key: Some("ssh-ed25519 not-a-key".into()),
         })
         .expect_err("a malformed server key");
-    assert_eq!(bad_key.code, ErrorCode::InvalidInput);
+    assert_eq!(bad_key.code, Code::ServerKeyInvalid);
     assert!(!files.join("bad.json").exists());
 
     let (field, _) = created(tmp.path());
@@ -440,7 +368,7 @@ fn trust_enroll_bundle_receipts_round_trip() {
             text: Some("{\"format\": \"nope\"}".into()),
         })
         .expect_err("bad trust file");
-    assert_eq!(err.code, ErrorCode::InvalidInput);
+    assert_eq!(err.code, Code::TrustFileInvalid);
     let imported = field
         .import_trust(ImportTrustRequest {
             path: Some(p("trust.json")),
@@ -466,7 +394,7 @@ fn trust_enroll_bundle_receipts_round_trip() {
             })
             .expect_err("field")
             .code,
-        ErrorCode::WrongRole
+        Code::WrongRole
     );
 
     let me = field.device_identity().expect("identity");
@@ -575,7 +503,7 @@ fn trust_enroll_bundle_receipts_round_trip() {
                 .hq_invite(InviteRequest { valid_hours: hours })
                 .expect_err("range")
                 .code,
-            ErrorCode::InvalidInput
+            Code::InvalidInput
         );
     }
     assert_eq!(
@@ -583,7 +511,7 @@ fn trust_enroll_bundle_receipts_round_trip() {
             .hq_invite(InviteRequest { valid_hours: 1 })
             .expect_err("field")
             .code,
-        ErrorCode::NotAvailable
+        Code::WrongRole
     );
 
     // Revoking with no HQ server known: in the vault only, and said so.
@@ -601,10 +529,7 @@ fn trust_enroll_bundle_receipts_round_trip() {
         .revoke_device(RevokeDeviceRequest { device_id })
         .expect("revoke again");
     assert!(again.in_vault && !again.at_server && again.server_known);
-    assert_eq!(
-        again.server_error.map(|e| e.code),
-        Some(ErrorCode::SyncDisabled)
-    );
+    assert_eq!(again.server_error.map(|e| e.code), Some(Code::SyncDisabled));
     assert_eq!(again.revoked_from, r.revoked_from);
     assert!(coord.list_devices().expect("devices")[0].revoked);
     // An unknown device, no server reachable: an error.
@@ -623,7 +548,7 @@ fn trust_enroll_bundle_receipts_round_trip() {
             })
             .expect_err("missing")
             .code,
-        ErrorCode::NotFound
+        Code::FileNotFound
     );
 }
 
@@ -671,7 +596,7 @@ fn register_commands_list_suggest_merge_override_and_export() {
     assert!(s.register_merges().expect("merges").is_empty());
     assert_eq!(s.register_duplicates().expect("duplicates").len(), 1);
     let err = s.register_unmerge(b).expect_err("not merged");
-    assert_eq!(err.code, ErrorCode::InvalidInput);
+    assert_eq!(err.code, Code::RequestRefused);
     // Distinct: never suggested again.
     s.register_mark_distinct(RegisterPairRequest {
         primary: a,
@@ -688,7 +613,7 @@ fn register_commands_list_suggest_merge_override_and_export() {
             reason: "  ".into(),
         })
         .expect_err("no reason");
-    assert_eq!(err.code, ErrorCode::InvalidInput);
+    assert_eq!(err.code, Code::ReasonRequired);
     s.register_set_status(RegisterStatusRequest {
         person_id: a,
         status: Some(RegisterStatus::InExile),
@@ -750,7 +675,7 @@ fn register_commands_list_suggest_merge_override_and_export() {
             path: public.display().to_string(),
         })
         .expect_err("format");
-    assert_eq!(err.code, ErrorCode::InvalidInput);
+    assert_eq!(err.code, Code::InvalidInput);
     let err = s
         .register_export(RegisterExportRequest {
             level: ExportLevel::Public,
@@ -758,7 +683,7 @@ fn register_commands_list_suggest_merge_override_and_export() {
             path: "relative.csv".into(),
         })
         .expect_err("relative path");
-    assert_eq!(err.code, ErrorCode::InvalidInput);
+    assert_eq!(err.code, Code::PathNotAbsolute);
 }
 
 #[test]
@@ -766,8 +691,8 @@ fn the_register_is_refused_in_a_field_vault() {
     let tmp = tempfile::tempdir().expect("tmp");
     let (s, _) = created(tmp.path());
     let err = s.register_list().expect_err("field vault");
-    assert_eq!(err.code, ErrorCode::NotAvailable);
-    assert!(err.message.contains("coordinator vault"));
+    assert_eq!(err.code, Code::WrongRole);
+    assert!(err.detail.contains("coordinator vault"));
 }
 
 // ----- sync: policy, automatic path, transfers ------------------------------
@@ -875,7 +800,7 @@ fn policy_get_shows_the_safe_defaults() {
     assert!(!info.enrolled && info.hq_url.is_none());
     assert!(s.outbox_list().expect("outbox").is_empty());
     s.lock().expect("lock");
-    assert_eq!(s.policy_get().expect_err("locked").code, ErrorCode::Locked);
+    assert_eq!(s.policy_get().expect_err("locked").code, Code::Locked);
 }
 
 #[test]
@@ -885,8 +810,13 @@ fn policy_set_validates_every_field_and_saves_nothing_bad() {
     let before = form(&s);
     let bad = |f: PolicyForm, needle: &str| {
         let e = s.policy_set(f).expect_err("refused");
-        assert_eq!(e.code, ErrorCode::InvalidInput, "{}", e.message);
-        assert!(e.message.contains(needle), "{needle}: {}", e.message);
+        assert!(
+            matches!(e.code, Code::PolicyInvalid | Code::BadProxy),
+            "{:?}: {}",
+            e.code,
+            e.detail
+        );
+        assert!(e.detail.contains(needle), "{needle}: {}", e.detail);
     };
     bad(
         PolicyForm {
@@ -1035,11 +965,11 @@ fn the_automatic_path_never_opens_a_socket_unless_the_policy_allows_it() {
     let f = events.wait_finished();
     assert!(!f.ok);
     let e = f.error.expect("error");
-    assert_eq!(e.code, ErrorCode::SyncDisabled, "{}", e.message);
+    assert_eq!(e.code, Code::SyncDisabled, "{}", e.detail);
     assert!(
-        e.message.contains("bundle 1 waits in the outbox"),
+        e.detail.contains("bundle 1 waits in the outbox"),
         "{}",
-        e.message
+        e.detail
     );
     assert_eq!(hq.connections(Duration::from_millis(300)), 0);
     let outbox = s.outbox_list().expect("outbox");
@@ -1099,7 +1029,7 @@ fn the_kill_switch_and_the_lock_stop_a_transfer_in_flight() {
             events.clone(),
         )
         .expect_err("not confirmed");
-    assert_eq!(e.code, ErrorCode::InvalidInput);
+    assert_eq!(e.code, Code::InvalidInput);
     let st = s.travel_status().expect("travel status");
     assert!(st.plan.removable.is_empty());
     assert_eq!(st.plan.remaining.len(), 1, "the record was never sent");
@@ -1108,7 +1038,7 @@ fn the_kill_switch_and_the_lock_stop_a_transfer_in_flight() {
     s.sync_start(SyncStartRequest::default(), events.clone())
         .expect("started");
     let f = events.wait_finished();
-    assert_eq!(f.error.map(|e| e.code), Some(ErrorCode::InvalidInput));
+    assert_eq!(f.error.map(|e| e.code), Some(Code::NotEnrolled));
 
     // Lock while nothing runs, and unlock again.
     s.lock().expect("lock");
@@ -1139,7 +1069,7 @@ fn the_kill_switch_and_the_lock_stop_a_transfer_in_flight() {
         s.sync_start(SyncStartRequest::default(), events.clone())
             .expect_err("busy")
             .code,
-        ErrorCode::Busy
+        Code::Busy
     );
     std::thread::sleep(Duration::from_millis(300));
     let t0 = Instant::now();
@@ -1160,7 +1090,7 @@ fn the_kill_switch_and_the_lock_stop_a_transfer_in_flight() {
         .expect("started");
     assert_eq!(
         events.wait_finished().error.map(|e| e.code),
-        Some(ErrorCode::NetworkOff)
+        Some(Code::NetworkOff)
     );
 
     // A transfer in flight and a (panic) lock: the UI is locked at once,
@@ -1179,7 +1109,7 @@ fn the_kill_switch_and_the_lock_stop_a_transfer_in_flight() {
     let f = events.wait_finished();
     assert!(!f.ok);
     assert!(!s.app_status().expect("status").unlocked);
-    assert_eq!(s.outbox_list().expect_err("locked").code, ErrorCode::Locked);
+    assert_eq!(s.outbox_list().expect_err("locked").code, Code::Locked);
 }
 
 /// The policy form as it is now, or `fallback` while the vault is busy.
@@ -1226,24 +1156,24 @@ fn coordinators_pull_and_field_vaults_sync() {
         c.sync_start(SyncStartRequest::default(), events.clone())
             .expect_err("field only")
             .code,
-        ErrorCode::NotAvailable
+        Code::WrongRole
     );
     assert_eq!(
         c.travel_status().expect_err("field only").code,
-        ErrorCode::NotAvailable
+        Code::WrongRole
     );
     // Pull with sync never enabled and no URL: refused before any socket.
     c.hq_pull(HqPullRequest::default(), events.clone())
         .expect("started");
     let f = events.wait_finished();
     assert_eq!(f.job, JobKind::Pull);
-    assert_eq!(f.error.map(|e| e.code), Some(ErrorCode::SyncDisabled));
+    assert_eq!(f.error.map(|e| e.code), Some(Code::SyncDisabled));
     let (s, _) = created(&tmp.path().join("f"));
     assert_eq!(
         s.hq_pull(HqPullRequest::default(), events.clone())
             .expect_err("coordinator only")
             .code,
-        ErrorCode::NotAvailable
+        Code::WrongRole
     );
     assert_eq!(
         s.hq_enroll(EnrollRequest {
@@ -1252,10 +1182,40 @@ fn coordinators_pull_and_field_vaults_sync() {
         })
         .expect_err("no code")
         .code,
-        ErrorCode::InvalidInput
+        Code::InvalidInput
     );
 }
 
 fn enroll_code(text: &str) -> yaddash_outbox::EnrollCode {
     yaddash_outbox::EnrollCode::from_text(text).expect("the code parses")
+}
+
+/// The checked-in TypeScript of the IPC types is what the Rust types
+/// generate: regenerated into a temporary directory and compared.
+#[test]
+fn ipc_types_are_generated() {
+    use crate::typescript::{GENERATED_PATH, REGENERATE, generate};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let checked_in = root.join(GENERATED_PATH);
+    let tmp = tempfile::tempdir().unwrap();
+    let fresh = tmp.path().join("ipc.ts");
+    std::fs::write(&fresh, generate()).unwrap();
+    let fresh_text = std::fs::read_to_string(&fresh).unwrap();
+    if std::env::var_os("YADDASH_REGENERATE_TS").is_some() {
+        std::fs::create_dir_all(checked_in.parent().unwrap()).unwrap();
+        std::fs::write(&checked_in, &fresh_text).unwrap();
+        return;
+    }
+    let old = std::fs::read_to_string(&checked_in).unwrap_or_default();
+    if old != fresh_text {
+        let line = old
+            .lines()
+            .zip(fresh_text.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or_else(|| old.lines().count().min(fresh_text.lines().count()));
+        panic!(
+            "{GENERATED_PATH} differs from what the Rust types generate (first difference at line {}). Regenerate it: {REGENERATE}",
+            line + 1
+        );
+    }
 }

@@ -14,7 +14,7 @@ use crate::AudioError;
 use crate::encoder::SAMPLE_RATE;
 
 /// A capture device.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
 pub struct InputInfo {
     /// What `--input` takes: the device id (ALSA PCM name, e.g. `default`, `pulse`, `hw:CARD=PCH,DEV=0`).
     pub id: String,

@@ -40,12 +40,10 @@ pub const DEFAULT_SEGMENT: Duration = Duration::from_secs(30);
 #[non_exhaustive]
 pub enum AudioError {
     /// No input device at all.
-    #[error(
-        "no audio input found: connect a microphone (or check that the sound system runs), then `yaddash inputs`"
-    )]
+    #[error("no audio input found: connect a microphone (or check that the sound system runs)")]
     NoInput,
     /// `--input` names no device.
-    #[error("no audio input named {0:?}: `yaddash inputs` lists them")]
+    #[error("no audio input named {0:?}")]
     UnknownInput(String),
     /// The device refused to open or failed while recording.
     #[error("the audio input failed: {0}")]

@@ -22,15 +22,101 @@ impl fmt::Display for CliError {
     }
 }
 
+impl CliError {
+    /// The library's message, then what to type next (if the CLI knows).
+    pub fn with_hint(message: String, hint: Option<&str>) -> CliError {
+        match hint {
+            Some(h) => CliError(format!("{message}\nhint: {h}")),
+            None => CliError(message),
+        }
+    }
+}
+
+// The libraries' errors carry no command-line advice (the app shows its own
+// sentences); the CLI adds its hints here, matched on the error's kind.
+
+/// What to type next after a vault error.
+pub fn vault_hint(e: &VaultError) -> Option<&'static str> {
+    match e {
+        VaultError::NotAVault(_) => Some("check the --vault path (or YADDASH_VAULT)"),
+        VaultError::Corrupt(_) => {
+            Some("run `yaddash vault check`, or restore vault.db from a backup")
+        }
+        _ => None,
+    }
+}
+
+/// What to type next after an exchange error.
+pub fn exchange_hint(e: &yaddash_exchange::ExchangeError) -> Option<&'static str> {
+    use yaddash_exchange::ExchangeError as E;
+    match e {
+        E::Vault(v) => vault_hint(v),
+        E::NoTrust => Some("import the coordinators' trust file: `yaddash trust import FILE`"),
+        E::DeviceNotEnrolled(_) => Some("enroll it first: `yaddash device enroll FILE`"),
+        _ => None,
+    }
+}
+
+/// What to type next after an outbox (sync, enrollment, travel) error.
+pub fn outbox_hint(e: &yaddash_outbox::OutboxError) -> Option<&'static str> {
+    use yaddash_outbox::{OutboxError as O, Refusal};
+    match e {
+        O::Refused(Refusal::NetworkOff) => {
+            Some("turn the network back on with `yaddash policy set --network on`")
+        }
+        O::Refused(Refusal::NotEnabled) => Some("enable sync with `yaddash policy set --sync on`"),
+        O::Refused(Refusal::ProxyRequired) => {
+            Some("set a proxy with `yaddash policy set --proxy socks5h://127.0.0.1:9050`")
+        }
+        O::Refused(Refusal::ManualMode) => Some("send now with `yaddash sync`"),
+        O::NotEnrolled => Some("enroll first: `yaddash hq enroll CODE --url URL`"),
+        O::NoServerUrl => Some("pass --url URL (it is remembered in the vault)"),
+        O::NoTrust => Some("import the coordinators' trust file: `yaddash trust import FILE`"),
+        O::NotInOutbox { .. } => Some("see `yaddash outbox list`"),
+        O::WrongRole {
+            needed: yaddash_vault::VaultRole::Field,
+            ..
+        } => Some("a coordinator pulls with `yaddash hq pull`"),
+        O::Exchange(x) => exchange_hint(x),
+        O::Vault(v) => vault_hint(v),
+        _ => None,
+    }
+}
+
+impl From<yaddash_audio::AudioError> for CliError {
+    fn from(e: yaddash_audio::AudioError) -> Self {
+        use yaddash_audio::AudioError as A;
+        let hint = match e {
+            A::NoInput => Some("connect one, then `yaddash inputs` lists the inputs"),
+            A::UnknownInput(_) => Some("`yaddash inputs` lists them"),
+            _ => None,
+        };
+        CliError::with_hint(e.to_string(), hint)
+    }
+}
+
+impl From<yaddash_evidence::EvidenceError> for CliError {
+    fn from(e: yaddash_evidence::EvidenceError) -> Self {
+        use yaddash_evidence::EvidenceError as E;
+        let hint = match &e {
+            E::Damaged(_) => Some("run `yaddash vault check`"),
+            E::Vault(v) => vault_hint(v),
+            E::Exchange(x) => exchange_hint(x),
+            _ => None,
+        };
+        CliError::with_hint(e.to_string(), hint)
+    }
+}
+
 impl From<yaddash_exchange::ExchangeError> for CliError {
     fn from(e: yaddash_exchange::ExchangeError) -> Self {
-        CliError(e.to_string())
+        CliError::with_hint(e.to_string(), exchange_hint(&e))
     }
 }
 
 impl From<VaultError> for CliError {
     fn from(e: VaultError) -> Self {
-        CliError(e.to_string())
+        CliError::with_hint(e.to_string(), vault_hint(&e))
     }
 }
 

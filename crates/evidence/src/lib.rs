@@ -63,6 +63,10 @@ pub enum EvidenceError {
     /// A request that cannot be met; nothing was written.
     #[error("{0}; no pack was written")]
     Refused(String),
+    /// A stored revision or attachment does not match its hash; no pack
+    /// was written.
+    #[error("{0}; no pack was written")]
+    Damaged(String),
     /// Writing the pack failed; nothing was left behind.
     #[error("writing the evidence pack {path}: {problem}; no pack was written")]
     Write {
@@ -283,8 +287,8 @@ pub fn export(
                     ))
                 })?;
                 if hex::encode(Sha256::digest(body.as_bytes())) != r.body_sha256 {
-                    return Err(EvidenceError::Refused(format!(
-                        "revision {} of record {id} does not match its SHA-256 (run `yaddash vault check`)",
+                    return Err(EvidenceError::Damaged(format!(
+                        "revision {} of record {id} does not match its SHA-256",
                         r.rev
                     )));
                 }
@@ -667,12 +671,18 @@ fn write_pack(
                 Source::Bytes(b) => zip.add(&name, p.mode, b.len() as u64, &mut &b[..], &mut pr),
                 Source::Attachment(info) => {
                     let (_, mut reader) = vault.attachment_reader(info.id)?;
-                    let sha = zip.add(&name, p.mode, info.size, &mut reader as &mut dyn Read, &mut pr);
+                    let sha = zip.add(
+                        &name,
+                        p.mode,
+                        info.size,
+                        &mut reader as &mut dyn Read,
+                        &mut pr,
+                    );
                     if let Ok(h) = &sha
                         && hex::encode(h) != info.sha256
                     {
-                        return Err(EvidenceError::Refused(format!(
-                            "attachment {} does not match its capture hash (run `yaddash vault check`)",
+                        return Err(EvidenceError::Damaged(format!(
+                            "attachment {} does not match its capture hash",
                             info.id
                         )));
                     }

@@ -6,7 +6,7 @@ use yaddash_bundle::PublicIdentityExt;
 use yaddash_bundle::{IdentityFingerprint, PublicIdentity};
 use yaddash_vault::{DeviceRow, Vault, VaultRole};
 
-use crate::error::{ExchangeError, Result};
+use crate::error::{ExchangeError, FileKind, Result};
 use crate::keys::{now_rfc3339, require_role};
 
 /// Coordinator: enrolls a device from its `device show --json`.
@@ -17,7 +17,7 @@ pub fn enroll_device(
 ) -> Result<IdentityFingerprint> {
     require_role(vault, VaultRole::Coordinator, "device enroll")?;
     let fingerprint = device.fingerprint().map_err(|e| ExchangeError::BadFile {
-        what: "the device file",
+        what: FileKind::Device,
         problem: e.to_string(),
     })?;
     vault.exchange_mut().enroll_device(&DeviceRow {

@@ -5,7 +5,7 @@ use std::io;
 
 use uuid::Uuid;
 use yaddash_bundle::ReadError;
-use yaddash_vault::VaultError;
+use yaddash_vault::{VaultError, VaultRole};
 
 /// Errors of the exchange layer. Messages never contain testimony.
 #[derive(Debug, thiserror::Error)]
@@ -29,28 +29,30 @@ pub enum ExchangeError {
     )]
     Keys(String),
     /// The operation needs the other role.
-    #[error("this is a {actual} vault; `{what}` needs a {needed} vault")]
+    #[error("this is a {actual} vault; `{what}` needs a {needed} vault", actual = other_role(*needed), needed = needed.as_str())]
     WrongRole {
         /// What was attempted.
         what: &'static str,
-        /// The role needed.
-        needed: &'static str,
-        /// The vault's role.
-        actual: &'static str,
+        /// The role needed (the vault has the other one).
+        needed: VaultRole,
     },
     /// No trust file imported yet.
-    #[error(
-        "no trust file: import the coordinators' trust file first (`yaddash trust import FILE`)"
-    )]
+    #[error("no trust file: import the coordinators' trust file first")]
     NoTrust,
     /// A trust, device or receipt file is malformed.
     #[error("{what} is not valid: {problem}")]
     BadFile {
         /// Which file.
-        what: &'static str,
+        what: FileKind,
         /// What is wrong.
         problem: String,
     },
+    /// The device is not enrolled in this vault.
+    #[error("device {0} is not enrolled in this vault")]
+    DeviceNotEnrolled(Uuid),
+    /// The device is revoked: nothing is re-issued to it.
+    #[error("device {0} is revoked: nothing is re-issued to it")]
+    DeviceRevoked(Uuid),
     /// Something this layer wrote cannot be encoded.
     #[error("cannot encode {0}")]
     Encode(String),
@@ -79,11 +81,51 @@ impl ExchangeError {
             ExchangeError::Keys(_) => "keys",
             ExchangeError::WrongRole { .. } => "wrong_role",
             ExchangeError::NoTrust => "no_trust",
+            ExchangeError::DeviceNotEnrolled(_) => "device_not_enrolled",
+            ExchangeError::DeviceRevoked(_) => "device_revoked",
             ExchangeError::BadFile { .. } => "bad_file",
             ExchangeError::Encode(_) => "encode",
             ExchangeError::Receipt(_) => "receipt",
             ExchangeError::Io { .. } => "io",
         }
+    }
+}
+
+fn other_role(r: VaultRole) -> &'static str {
+    match r {
+        VaultRole::Field => VaultRole::Coordinator.as_str(),
+        VaultRole::Coordinator => VaultRole::Field.as_str(),
+    }
+}
+
+/// Which file or stored document a [`ExchangeError::BadFile`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FileKind {
+    /// A trust file given to import.
+    Trust,
+    /// The trust file stored in the vault.
+    StoredTrust,
+    /// A device identity file.
+    Device,
+    /// A receipt file.
+    Receipt,
+    /// A safety policy given to store.
+    Policy,
+    /// The safety policy stored in the vault.
+    StoredPolicy,
+}
+
+impl std::fmt::Display for FileKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            FileKind::Trust => "the trust file",
+            FileKind::StoredTrust => "the stored trust file",
+            FileKind::Device => "the device file",
+            FileKind::Receipt => "the receipt file",
+            FileKind::Policy => "the safety policy",
+            FileKind::StoredPolicy => "the stored safety policy",
+        })
     }
 }
 

@@ -14,7 +14,7 @@ use yaddash_bundle::{BundleSpec, DeviceKeys, EntrySource, Sha256Hash, write_bund
 use yaddash_vault::{AttachmentInfo, BundleOut, RecordChanges, Vault, VaultError};
 use zeroize::Zeroizing;
 
-use crate::error::{ExchangeError, Result, io_err};
+use crate::error::{ExchangeError, FileKind, Result, io_err};
 use crate::keys::device_keys;
 use crate::trust::trust;
 
@@ -258,7 +258,7 @@ pub fn export_bundle(
         .map(|c| c.age_recipient())
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(|e| ExchangeError::BadFile {
-            what: "the stored trust file",
+            what: FileKind::StoredTrust,
             problem: e.to_string(),
         })?;
     let spec = BundleSpec {

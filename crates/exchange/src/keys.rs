@@ -77,11 +77,7 @@ pub fn device_info(vault: &mut Vault) -> Result<DeviceInfo> {
 
 pub(crate) fn require_role(vault: &Vault, needed: VaultRole, what: &'static str) -> Result<()> {
     if vault.role() != needed {
-        return Err(ExchangeError::WrongRole {
-            what,
-            needed: needed.as_str(),
-            actual: vault.role().as_str(),
-        });
+        return Err(ExchangeError::WrongRole { what, needed });
     }
     Ok(())
 }

@@ -29,7 +29,7 @@ pub use yaddash_bundle::yaddash_wire::policy::{Policy, SetBy};
 pub use yaddash_bundle::{IdentityFingerprint, PublicIdentity, PublicIdentityExt};
 
 pub use devices::{enroll_device, record_server_held_bundle, revoke_device};
-pub use error::{ExchangeError, ImportError, Result};
+pub use error::{ExchangeError, FileKind, ImportError, Result};
 pub use export::{ExportSummary, Progress, export_bundle};
 pub use file::write_file;
 pub use import::{

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use yaddash_bundle::{Receipt, ReceiptKind, Sha256Hash, sign_receipt, verify_receipt};
 use yaddash_vault::{BundleOut, Vault, VaultError, VaultRole};
 
-use crate::error::{ExchangeError, Result};
+use crate::error::{ExchangeError, FileKind, Result};
 use crate::keys::{device_keys, now_rfc3339, require_role};
 use crate::trust::trust;
 
@@ -72,12 +72,12 @@ pub struct ReceiptSummary {
 pub fn receipt_import(vault: &mut Vault, text: &str) -> Result<ReceiptSummary> {
     let trust = trust(vault)?;
     let file: ReceiptFile = serde_json::from_str(text).map_err(|_| ExchangeError::BadFile {
-        what: "the receipt file",
+        what: FileKind::Receipt,
         problem: "not a Yaddash receipt file".into(),
     })?;
     if file.format != "yaddash-receipts" {
         return Err(ExchangeError::BadFile {
-            what: "the receipt file",
+            what: FileKind::Receipt,
             problem: "not a Yaddash receipt file".into(),
         });
     }

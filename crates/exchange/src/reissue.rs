@@ -47,15 +47,12 @@ pub fn reissue_bundle(
 ) -> Result<ReissueSummary> {
     require_role(vault, VaultRole::Coordinator, "bundle reissue")?;
     let keys = device_keys(vault)?;
-    let device = vault.exchange().device(device_id)?.ok_or_else(|| {
-        ExchangeError::Keys(format!(
-            "device {device_id} is not enrolled in this vault (`yaddash device enroll`)"
-        ))
-    })?;
+    let device = vault
+        .exchange()
+        .device(device_id)?
+        .ok_or(ExchangeError::DeviceNotEnrolled(device_id))?;
     if device.revoked_from.is_some() {
-        return Err(ExchangeError::Keys(format!(
-            "device {device_id} is revoked: nothing is re-issued to it"
-        )));
+        return Err(ExchangeError::DeviceRevoked(device_id));
     }
     let recipient = PublicIdentity {
         device_id,

@@ -4,7 +4,7 @@
 use yaddash_bundle::{PublicIdentity, PublicIdentityExt};
 use yaddash_vault::{Setting, Vault, VaultRole};
 
-use crate::error::{ExchangeError, Result};
+use crate::error::{ExchangeError, FileKind, Result};
 use crate::keys::{device_keys, hq_id, require_role};
 use crate::{Policy, SetBy};
 
@@ -28,7 +28,7 @@ pub fn check_trust_file(t: &TrustFile) -> Result<()> {
 
 fn bad_trust_file(e: TrustFileError) -> ExchangeError {
     ExchangeError::BadFile {
-        what: "the trust file",
+        what: FileKind::Trust,
         problem: e.to_string(),
     }
 }
@@ -87,7 +87,7 @@ pub fn trust_import(vault: &mut Vault, text: &str) -> Result<TrustFile> {
 pub fn load_policy(vault: &Vault) -> Result<Policy> {
     match vault.setting(Setting::SyncPolicy)? {
         Some(json) => serde_json::from_str(&json).map_err(|e| ExchangeError::BadFile {
-            what: "the stored safety policy",
+            what: FileKind::StoredPolicy,
             problem: e.to_string(),
         }),
         None => Ok(Policy {
@@ -100,7 +100,7 @@ pub fn load_policy(vault: &Vault) -> Result<Policy> {
 /// Stores the safety policy after checking it.
 pub fn save_policy(vault: &Vault, policy: &Policy) -> Result<()> {
     policy.check().map_err(|e| ExchangeError::BadFile {
-        what: "the safety policy",
+        what: FileKind::Policy,
         problem: e.to_string(),
     })?;
     let json = serde_json::to_string(policy).map_err(|e| ExchangeError::Keys(e.to_string()))?;

@@ -7,7 +7,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A calendar date known to the year, the month or the day: `2024`,
 /// `2024-11` or `2024-11-20` (ISO 8601 reduced precision).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, ts_rs::TS)]
+#[ts(type = "string")]
 pub struct PartialDate {
     /// Year.
     pub year: i32,

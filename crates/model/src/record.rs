@@ -14,7 +14,9 @@ use crate::date::PartialDate;
 use crate::fold::fold_text;
 
 /// Who may see a record outside the organisation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default, ts_rs::TS,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Confidentiality {
     /// May appear in public reports.
@@ -27,7 +29,7 @@ pub enum Confidentiality {
 }
 
 /// How far the source of a record is to be trusted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Reliability {
     /// Documented (court papers, official records) or first-hand and consistent.
@@ -42,7 +44,7 @@ pub enum Reliability {
 }
 
 /// The consent the speaker gave for an interview.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Consent {
     /// May be published with the speaker's name.
@@ -54,7 +56,8 @@ pub enum Consent {
 }
 
 /// A role a person plays in the documentation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(rename = "PersonRole")]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// A person deprived of liberty (or formerly).
@@ -97,7 +100,7 @@ impl Role {
 }
 
 /// A person, with every spelling of their name kept exactly as given.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Person {
     /// Names in every script the person is known by, as the sources wrote them.
@@ -120,7 +123,7 @@ pub struct Person {
 }
 
 /// A case: what happened to one detainee, as dated events.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Case {
     /// The person the case is about.
@@ -143,7 +146,8 @@ pub struct Case {
 }
 
 /// One dated event of a case.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(rename = "CaseEvent")]
 pub struct Event {
     /// When it happened (year, year-month or full date).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -154,7 +158,7 @@ pub struct Event {
 }
 
 /// The kinds of events, each with its own fields.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventDetail {
     /// Arrest or detention by an authority.
@@ -226,7 +230,7 @@ pub enum EventDetail {
 }
 
 /// How a release came about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ReleaseKind {
     /// Released (bail, house arrest, end of detention).
@@ -242,7 +246,7 @@ pub enum ReleaseKind {
 }
 
 /// One interview: who spoke, who listened, what was said, and the consent given.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Interview {
     /// The case this interview documents, if any.
@@ -279,7 +283,7 @@ pub struct Interview {
 }
 
 /// The kind of a record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordKind {
     /// [`Person`]
@@ -318,7 +322,8 @@ impl fmt::Display for RecordKind {
 }
 
 /// Any record body.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(rename = "RecordBody")]
 #[serde(tag = "kind", content = "body", rename_all = "snake_case")]
 pub enum Record {
     /// A person.

@@ -55,15 +55,16 @@ pub fn user_session(
 /// the consistency rules for a user's policy live (CLI and app).
 pub fn set_user_policy(vault: &Vault, mut p: Policy) -> Result<Policy> {
     if let Route::Proxy { url } = &p.route {
-        let url = crate::normalise_proxy(url).map_err(|e| OutboxError::Setup(e.to_string()))?;
+        let url = crate::normalise_proxy(url).map_err(|e| OutboxError::BadProxy(e.to_string()))?;
         p.route = Route::Proxy { url };
     }
     if p.require_proxy && p.route == Route::Direct {
-        return Err(OutboxError::Setup(
+        return Err(OutboxError::BadPolicy(
             "require proxy is on but the route is direct: set a proxy such as socks5h://127.0.0.1:9050 too".into(),
         ));
     }
-    p.check().map_err(|e| OutboxError::Setup(e.to_string()))?;
+    p.check()
+        .map_err(|e| OutboxError::BadPolicy(e.to_string()))?;
     p.set_by = SetBy::User;
     save_policy(vault, &p)?;
     Ok(p)
@@ -76,7 +77,7 @@ pub fn same_key(a: &str, b: &str) -> bool {
 }
 
 /// What enrolling at a server answered.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Enrolled {
     /// Always true (the JSON the CLI prints).
     pub enrolled: bool,
@@ -98,20 +99,17 @@ fn fingerprint_of(key: &str) -> String {
 /// the trust file, enrollment is refused.
 pub fn pinned_server_key(vault: &Vault) -> Result<(String, String)> {
     let no_key = || {
-        OutboxError::Setup(
+        OutboxError::NoServerKey(
             "the trust file names no HQ server key, so this device cannot tell the real server from an impostor: ask a coordinator for a trust file that names the server's key, import it, compare its fingerprints by phone, then join again".into(),
         )
     };
-    let (_, doc) = vault.exchange().trust()?.ok_or_else(|| {
-        OutboxError::Setup(
-            "import the coordinators' trust file first (`yaddash trust import FILE`): it names the HQ server's key".into(),
-        )
+    let (_, doc) = vault.exchange().trust()?.ok_or(OutboxError::NoTrust)?;
+    let trust: yaddash_exchange::TrustFile = serde_json::from_str(&doc).map_err(|e| {
+        OutboxError::NoServerKey(format!("the stored trust file is unreadable: {e}"))
     })?;
-    let trust: yaddash_exchange::TrustFile = serde_json::from_str(&doc)
-        .map_err(|e| OutboxError::Setup(format!("the stored trust file is unreadable: {e}")))?;
     let key = trust.hq_server_key.ok_or_else(no_key)?;
     yaddash_bundle::yaddash_wire::signing_key_fingerprint(&key).map_err(|e| {
-        OutboxError::Setup(format!(
+        OutboxError::NoServerKey(format!(
             "the trust file's HQ server key is not a valid Ed25519 key ({e}); ask a coordinator for a new trust file"
         ))
     })?;
@@ -134,7 +132,7 @@ pub fn enroll(
 ) -> Result<Enrolled> {
     let (hq_id, pinned) = pinned_server_key(vault)?;
     let differs = |found: &str, sent: &str| {
-        OutboxError::Receipt(format!(
+        OutboxError::ServerKeyMismatch(format!(
             "the server at {url} has key {}, but the trust file pins {}: it may be an impostor, {sent} and nothing was stored. Check the URL and the trust file's fingerprint with a coordinator",
             fingerprint_of(found),
             fingerprint_of(&pinned)
@@ -157,7 +155,7 @@ pub fn enroll(
         return Err(differs(&before.server_key, "nothing was sent"));
     }
     let other_hq = |found: &str| {
-        OutboxError::Setup(format!(
+        OutboxError::OtherHeadquarters(format!(
             "this server serves headquarters {:?}, but this vault's trust file is for {hq_id:?}; check the URL",
             found
                 .chars()
@@ -216,8 +214,23 @@ pub struct Refused {
     pub bundle_id: String,
     /// The device the server says sent it.
     pub device_id: Uuid,
-    /// Why it was refused.
+    /// Why it was refused (English, for logs and the CLI).
     pub error: String,
+    /// The refusal itself, for callers that map it to a code of their own
+    /// (the app's catalogue).
+    #[serde(skip)]
+    pub cause: Option<Arc<ExchangeError>>,
+}
+
+impl Refused {
+    fn new(b: &yaddash_bundle::yaddash_wire::hq::BundleInfo, e: ExchangeError) -> Refused {
+        Refused {
+            bundle_id: b.bundle_id.clone(),
+            device_id: b.device_id,
+            error: e.to_string(),
+            cause: Some(Arc::new(e)),
+        }
+    }
 }
 
 /// What a coordinator's pull did.
@@ -238,9 +251,10 @@ pub struct PullReport {
 /// importing.
 pub fn pull(vault: &mut Vault, s: &Session, on: &mut dyn FnMut(&Event)) -> Result<PullReport> {
     if vault.role() != VaultRole::Coordinator {
-        return Err(OutboxError::Setup(
-            "pulling from the HQ server needs a coordinator vault".into(),
-        ));
+        return Err(OutboxError::WrongRole {
+            what: "pulling from the HQ server",
+            needed: VaultRole::Coordinator,
+        });
     }
     let inbox = vault.dir().join("inbox");
     std::fs::create_dir_all(&inbox)
@@ -274,16 +288,12 @@ pub fn pull(vault: &mut Vault, s: &Session, on: &mut dyn FnMut(&Event)) -> Resul
                     devices.insert(device_id);
                 }
                 Err(e @ ExchangeError::Import(ImportError::AfterRevocation { .. })) => {
-                    retry.push((b, e.to_string()));
+                    retry.push((b, e));
                     continue;
                 }
                 Err(e) => {
                     // Not acknowledged: it stays at the server for a human to look at.
-                    report.refused.push(Refused {
-                        bundle_id: b.bundle_id,
-                        device_id: b.device_id,
-                        error: e.to_string(),
-                    });
+                    report.refused.push(Refused::new(&b, e));
                     continue;
                 }
             }
@@ -311,18 +321,14 @@ pub fn pull(vault: &mut Vault, s: &Session, on: &mut dyn FnMut(&Event)) -> Resul
                     s.client.ack(&b.bundle_id)?;
                     remove_quietly(&path);
                 }
-                Err(e) => still.push((b, e.to_string())),
+                Err(e) => still.push((b, e)),
             }
         }
         still.reverse();
         retry = still;
     }
     for (b, error) in retry {
-        report.refused.push(Refused {
-            bundle_id: b.bundle_id,
-            device_id: b.device_id,
-            error,
-        });
+        report.refused.push(Refused::new(&b, error));
     }
     for d in &devices {
         let file = yaddash_exchange::receipt_export(vault, *d)?;
@@ -367,7 +373,7 @@ fn remove_quietly(p: &Path) {
 }
 
 /// A one-time enrollment code a coordinator issued.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Invite {
     /// The code (`YDE1-…`), for the field user to type or paste.
     pub code: String,
@@ -384,19 +390,20 @@ pub const MAX_INVITE_SECS: i64 = 7 * 86_400;
 /// touches no network (the HQ server checks the signature at enrollment).
 pub fn invite(vault: &mut Vault, valid_for_secs: i64) -> Result<Invite> {
     if vault.role() != VaultRole::Coordinator {
-        return Err(OutboxError::Setup(
-            "only a coordinator vault can issue enrollment codes".into(),
-        ));
+        return Err(OutboxError::WrongRole {
+            what: "issuing enrollment codes",
+            needed: VaultRole::Coordinator,
+        });
     }
     if !(1..=MAX_INVITE_SECS).contains(&valid_for_secs) {
-        return Err(OutboxError::Setup(
+        return Err(OutboxError::BadEnrollCode(
             "an enrollment code is valid for at most 7 days".into(),
         ));
     }
     let keys = yaddash_exchange::device_keys(vault)?;
     let expires = OffsetDateTime::now_utc().unix_timestamp() + valid_for_secs;
     let code = EnrollCode::issue(keys.signing_key(), vault.device_id(), expires)
-        .map_err(|e| OutboxError::Setup(e.to_string()))?;
+        .map_err(|e| OutboxError::BadEnrollCode(e.to_string()))?;
     let expires_at = OffsetDateTime::from_unix_timestamp(expires)
         .ok()
         .and_then(|t| t.format(&Rfc3339).ok())
@@ -442,9 +449,10 @@ pub fn revoke(
     cancel: Arc<AtomicBool>,
 ) -> Result<Revoked> {
     if vault.role() != VaultRole::Coordinator {
-        return Err(OutboxError::Setup(
-            "revoking a device needs a coordinator vault".into(),
-        ));
+        return Err(OutboxError::WrongRole {
+            what: "revoking a device",
+            needed: VaultRole::Coordinator,
+        });
     }
     let in_vault = vault.exchange().device(device_id)?.is_some();
     // The vault keeps the rule (a revocation only ever moves earlier); the
@@ -454,8 +462,9 @@ pub fn revoke(
             .revoked_from
             .unwrap_or_default()
     } else {
-        from.format(&Rfc3339)
-            .map_err(|e| OutboxError::Setup(e.to_string()))?
+        from.format(&Rfc3339).map_err(|e| {
+            OutboxError::Exchange(yaddash_exchange::ExchangeError::Encode(e.to_string()))
+        })?
     };
     let server_known = url.is_some() || vault.setting(Setting::HqUrl)?.is_some();
     let mut r = Revoked {

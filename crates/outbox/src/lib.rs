@@ -37,7 +37,9 @@ pub use yaddash_bundle::yaddash_wire::policy::{
 pub use yaddash_bundle::yaddash_wire::request::EnrollCode;
 pub use yaddash_exchange::{Policy, SetBy, load_policy, save_policy};
 
-/// What went wrong.
+/// What went wrong. One variant per kind of failure, so callers (the
+/// app's error codes, the CLI's hints) match on the kind, never the text.
+/// Messages carry no command-line advice: the CLI adds its own.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum OutboxError {
@@ -53,9 +55,57 @@ pub enum OutboxError {
     /// The vault.
     #[error(transparent)]
     Vault(#[from] VaultError),
-    /// Something is not set up (no server, not enrolled, wrong role).
+    /// The operation needs the other vault role.
+    #[error("{what} needs a {} vault", needed.as_str())]
+    WrongRole {
+        /// What was attempted.
+        what: &'static str,
+        /// The role needed.
+        needed: VaultRole,
+    },
+    /// This device is not enrolled at an HQ server.
+    #[error("this device is not enrolled at an HQ server")]
+    NotEnrolled,
+    /// No HQ server URL given or remembered.
+    #[error("no HQ server URL is known yet")]
+    NoServerUrl,
+    /// No trust file imported yet.
+    #[error(
+        "no trust file: import the coordinators' trust file first; it names the HQ server's key"
+    )]
+    NoTrust,
+    /// The trust file names no usable HQ server key.
     #[error("{0}")]
-    Setup(String),
+    NoServerKey(String),
+    /// The server's key is not the one pinned (maybe an impostor).
+    #[error("{0}")]
+    ServerKeyMismatch(String),
+    /// The server serves another headquarters.
+    #[error("{0}")]
+    OtherHeadquarters(String),
+    /// A policy setting is not acceptable.
+    #[error("{0}")]
+    BadPolicy(String),
+    /// The proxy URL is not a SOCKS5 URL.
+    #[error("{0}")]
+    BadProxy(String),
+    /// The enrollment code (or its expiry) is not acceptable.
+    #[error("{0}")]
+    BadEnrollCode(String),
+    /// A file in the outbox is not a bundle this vault made.
+    #[error(
+        "the outbox holds a file for bundle {seq} that this vault did not make; move it out of the outbox"
+    )]
+    UnknownOutboxFile {
+        /// Its number.
+        seq: u64,
+    },
+    /// That bundle is not in the outbox.
+    #[error("bundle {seq} is not in the outbox")]
+    NotInOutbox {
+        /// Its number.
+        seq: u64,
+    },
     /// A receipt did not verify.
     #[error("{0}")]
     Receipt(String),
@@ -67,27 +117,6 @@ pub enum OutboxError {
         /// The error.
         source: std::io::Error,
     },
-}
-
-impl OutboxError {
-    /// A stable code for the app (`{code, message}` across IPC).
-    pub fn code(&self) -> &'static str {
-        match self {
-            OutboxError::Refused(Refusal::NetworkOff) => "network_off",
-            OutboxError::Refused(Refusal::NotEnabled) => "sync_disabled",
-            OutboxError::Refused(Refusal::ProxyRequired) => "proxy_required",
-            OutboxError::Refused(Refusal::ManualMode) => "manual_mode",
-            OutboxError::Refused(Refusal::OutsideWindow) => "outside_window",
-            OutboxError::Sync(SyncError::ProxyDown { .. }) => "proxy_down",
-            OutboxError::Sync(SyncError::Cancelled) => "cancelled",
-            OutboxError::Sync(_) => "network",
-            OutboxError::Exchange(_) => "exchange",
-            OutboxError::Vault(_) => "vault",
-            OutboxError::Setup(_) => "setup",
-            OutboxError::Receipt(_) => "receipt",
-            OutboxError::Io { .. } => "io",
-        }
-    }
 }
 
 /// Result alias.
@@ -139,11 +168,9 @@ pub fn connect(vault: &mut Vault, c: &Connect) -> Result<Session> {
             vault.set_setting(Setting::HqUrl, u)?;
             u.clone()
         }
-        None => vault.setting(Setting::HqUrl)?.ok_or_else(|| {
-            OutboxError::Setup(
-                "no HQ server URL: pass --url URL (it is remembered in the vault)".into(),
-            )
-        })?,
+        None => vault
+            .setting(Setting::HqUrl)?
+            .ok_or(OutboxError::NoServerUrl)?,
     };
     build_session(vault, &policy, route, c, &url)
 }
@@ -155,7 +182,7 @@ fn permitted_route(policy: &Policy, c: &Connect) -> Result<Route> {
         .as_deref()
         .map(normalise_proxy)
         .transpose()
-        .map_err(|e| OutboxError::Setup(e.to_string()))?;
+        .map_err(|e| OutboxError::BadProxy(e.to_string()))?;
     policy
         .permit(c.automatic, proxy.as_deref(), OffsetDateTime::now_utc())
         .map_err(OutboxError::Refused)
@@ -193,10 +220,7 @@ pub(crate) fn enrollment_session(vault: &mut Vault, c: &Connect) -> Result<Sessi
     let mut policy = load_policy(vault)?;
     policy.enabled = true;
     let route = permitted_route(&policy, c)?;
-    let url = c
-        .url
-        .clone()
-        .ok_or_else(|| OutboxError::Setup("enrollment needs the server's URL".into()))?;
+    let url = c.url.clone().ok_or(OutboxError::NoServerUrl)?;
     build_session(vault, &policy, route, c, &url)
 }
 
@@ -222,7 +246,8 @@ pub fn outbox_file(vault: &Vault, seq: u64) -> PathBuf {
 }
 
 /// Where an outbox bundle stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(rename = "OutboxState")]
 #[serde(rename_all = "kebab-case")]
 pub enum State {
     /// Waiting in the outbox; nothing sent yet.
@@ -238,7 +263,8 @@ pub enum State {
 }
 
 /// One bundle this device made.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(rename = "OutboxEntry")]
 pub struct Entry {
     /// Sequence number.
     pub seq: u64,
@@ -299,7 +325,8 @@ pub fn entries(vault: &Vault) -> Result<Vec<Entry>> {
 }
 
 /// Progress of a sync, for the CLI's bar and the app's events.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(rename = "SyncEvent")]
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum Event {
     /// Encrypting what is new into the outbox (plaintext bytes read).
@@ -345,9 +372,10 @@ pub enum Event {
 }
 
 /// What a sync did.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, ts_rs::TS)]
 pub struct SyncReport {
     /// `direct` or `proxy`.
+    #[ts(type = "'direct' | 'proxy'")]
     pub route: &'static str,
     /// The bundle made from new records, if any.
     pub exported: Option<u64>,
@@ -365,9 +393,10 @@ pub struct SyncReport {
 
 fn require_field(vault: &Vault) -> Result<()> {
     if vault.role() != VaultRole::Field {
-        return Err(OutboxError::Setup(
-            "sync is for field vaults; a coordinator uses `hq pull`".into(),
-        ));
+        return Err(OutboxError::WrongRole {
+            what: "sync",
+            needed: VaultRole::Field,
+        });
     }
     Ok(())
 }
@@ -426,18 +455,15 @@ pub fn upload_outbox(
     on: &mut dyn FnMut(&Event),
 ) -> Result<Vec<String>> {
     require_field(vault)?;
-    let server_key = vault.setting(Setting::HqServerKey)?.ok_or_else(|| {
-        OutboxError::Setup(
-            "this device is not enrolled at an HQ server: run `yaddash hq enroll CODE --url URL` first"
-                .into(),
-        )
-    })?;
+    let server_key = vault
+        .setting(Setting::HqServerKey)?
+        .ok_or(OutboxError::NotEnrolled)?;
     // A vault enrolled before the trust file pinned a key met its server key
     // on first use: once the trust file names one, the two must agree.
     if let Ok((_, pinned)) = hq::pinned_server_key(vault)
         && !same_key(&pinned, &server_key)
     {
-        return Err(OutboxError::Receipt(
+        return Err(OutboxError::ServerKeyMismatch(
             "the trust file pins another HQ server key than the one this device enrolled with: nothing was sent. Check the trust file's fingerprint with a coordinator, then enroll again with a new code".into(),
         ));
     }
@@ -450,10 +476,7 @@ pub fn upload_outbox(
     let mut uploaded = Vec::new();
     for (seq, path) in waiting(vault)? {
         let Some(expected) = made.get(&seq) else {
-            return Err(OutboxError::Setup(format!(
-                "{} is not a bundle this vault made (no record of bundle {seq}); move it out of the outbox",
-                path.display()
-            )));
+            return Err(OutboxError::UnknownOutboxFile { seq });
         };
         let mut saved = 0u64;
         let accepted = s.client.upload_bundle(&path, &mut |sent, total| {
@@ -620,9 +643,7 @@ pub fn route_name(r: &Route) -> &'static str {
 pub fn save_copy(vault: &Vault, seq: u64, dest: &Path) -> Result<u64> {
     let src = outbox_file(vault, seq);
     if !src.is_file() {
-        return Err(OutboxError::Setup(format!(
-            "bundle {seq} is not in the outbox (see `yaddash outbox list`)"
-        )));
+        return Err(OutboxError::NotInOutbox { seq });
     }
     let bytes = fs::read(&src).map_err(io_err(format!("reading {}", src.display())))?;
     yaddash_exchange::write_file(dest, &bytes)?;

@@ -30,7 +30,8 @@ use crate::{
 };
 
 /// Why a record stays on the laptop.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(rename = "RemainingReason")]
 #[serde(tag = "reason", rename_all = "kebab-case")]
 pub enum Reason {
     /// A revision was never put in a bundle (saved or edited since the last sync).
@@ -57,7 +58,7 @@ pub enum Reason {
 }
 
 /// A record that stays.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Remaining {
     /// The record.
     pub id: Uuid,
@@ -69,7 +70,8 @@ pub struct Remaining {
 }
 
 /// What removal would do now.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, ts_rs::TS)]
+#[ts(rename = "TravelPlan")]
 pub struct Plan {
     /// Records headquarters confirmed holding.
     pub removable: Vec<Uuid>,
@@ -212,7 +214,8 @@ pub struct Options {
 }
 
 /// What `travel prepare` did.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, ts_rs::TS)]
+#[ts(rename = "TravelReport")]
 pub struct Report {
     /// Whether it talked to the server (false: offline, only what was
     /// already confirmed was removed).
@@ -316,13 +319,17 @@ pub fn prepare(
 }
 
 /// What `travel status` shows.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(rename = "TravelStatus")]
 pub struct Status {
     /// What removal would do now.
     pub plan: Plan,
     /// Bundles not yet imported by headquarters.
     pub unconfirmed_bundles: Vec<u64>,
     /// The last `travel prepare`, if any.
+    #[ts(
+        type = "{ at: string; removed_records: number; removed_attachments: number; remaining: number } | null"
+    )]
     pub last_prepare: Option<serde_json::Value>,
 }
 

@@ -9,7 +9,7 @@ use crate::{Result, State, entries, outbox_dir};
 
 /// Records headquarters does not hold yet, for the warning before a quick
 /// delete.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, ts_rs::TS)]
 pub struct Unsent {
     /// Records with a revision that is in no bundle, or only in bundles the
     /// HQ server has not confirmed receiving and no coordinator confirmed

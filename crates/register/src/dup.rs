@@ -73,7 +73,86 @@ pub struct Suggestion {
     /// 0 to 1.
     pub score: f64,
     /// Why, for the coordinator.
-    pub reasons: Vec<String>,
+    pub reasons: Vec<Reason>,
+}
+
+/// One reason two persons are probably the same (or not): structured, so
+/// the app says it in the user's language; `Display` is the CLI's English.
+/// Names and facilities are for the coordinator's eyes only.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+#[ts(rename = "DuplicateReason")]
+pub enum Reason {
+    /// The closest pair of names, and how alike they are across spellings.
+    NamesAlike {
+        /// 60 to 100.
+        percent: u32,
+        /// A name of the first person.
+        a: String,
+        /// A name of the second.
+        b: String,
+    },
+    /// The same birth year.
+    SameBirthYear {
+        /// The year.
+        year: i32,
+    },
+    /// Birth years one apart.
+    BirthYearsOneApart {
+        /// The first person's.
+        a: i32,
+        /// The second's.
+        b: i32,
+    },
+    /// Birth years two apart.
+    BirthYearsTwoApart {
+        /// The first person's.
+        a: i32,
+        /// The second's.
+        b: i32,
+    },
+    /// Birth years further apart.
+    BirthYearsDiffer {
+        /// The first person's.
+        a: i32,
+        /// The second's.
+        b: i32,
+    },
+    /// One or both birth years unknown.
+    BirthYearUnknown,
+    /// Apprehended on the same (compatible) date.
+    ArrestedSameDate {
+        /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
+        date: String,
+    },
+    /// Held in the same facility.
+    SameFacility {
+        /// The facility as written.
+        facility: String,
+    },
+    /// A relative or lawyer spoke about both.
+    RelativeSpokeAboutBoth,
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reason::NamesAlike { percent, a, b } => {
+                write!(
+                    f,
+                    "names {percent}% alike across spellings: \"{a}\" ~ \"{b}\""
+                )
+            }
+            Reason::SameBirthYear { year } => write!(f, "same birth year {year}"),
+            Reason::BirthYearsOneApart { a, b } => write!(f, "birth years one apart ({a}, {b})"),
+            Reason::BirthYearsTwoApart { a, b } => write!(f, "birth years two apart ({a}, {b})"),
+            Reason::BirthYearsDiffer { a, b } => write!(f, "birth years differ ({a}, {b})"),
+            Reason::BirthYearUnknown => f.write_str("birth year unknown for one or both"),
+            Reason::ArrestedSameDate { date } => write!(f, "arrested on the same date ({date})"),
+            Reason::SameFacility { facility } => write!(f, "same facility ({facility})"),
+            Reason::RelativeSpokeAboutBoth => f.write_str("a relative or lawyer spoke about both"),
+        }
+    }
 }
 
 /// Work done by [`suggest`].
@@ -443,37 +522,37 @@ fn reasons(
     name: f64,
     i: usize,
     j: usize,
-) -> Vec<String> {
-    let mut reasons = vec![format!(
-        "names {:.0}% alike across spellings: \"{}\" ~ \"{}\"",
-        name * 100.0,
-        a.names.get(i).map(String::as_str).unwrap_or(""),
-        b.names.get(j).map(String::as_str).unwrap_or("")
-    )];
+) -> Vec<Reason> {
+    let mut reasons = vec![Reason::NamesAlike {
+        percent: (name * 100.0).round() as u32,
+        a: a.names.get(i).cloned().unwrap_or_default(),
+        b: b.names.get(j).cloned().unwrap_or_default(),
+    }];
     match (a.birth_year, b.birth_year) {
         (Some(x), Some(y)) => reasons.push(match (x - y).abs() {
-            0 => format!("same birth year {x}"),
-            1 => format!("birth years one apart ({x}, {y})"),
-            2 => format!("birth years two apart ({x}, {y})"),
-            _ => format!("birth years differ ({x}, {y})"),
+            0 => Reason::SameBirthYear { year: x },
+            1 => Reason::BirthYearsOneApart { a: x, b: y },
+            2 => Reason::BirthYearsTwoApart { a: x, b: y },
+            _ => Reason::BirthYearsDiffer { a: x, b: y },
         }),
-        _ => reasons.push("birth year unknown for one or both".into()),
+        _ => reasons.push(Reason::BirthYearUnknown),
     }
     if let Some(d) = a
         .arrest_dates
         .iter()
         .find(|d| b.arrest_dates.iter().any(|e| compatible(**d, *e)))
     {
-        reasons.push(format!("arrested on the same date ({d})"));
+        reasons.push(Reason::ArrestedSameDate {
+            date: d.to_string(),
+        });
     }
     if let Some(k) = pa.facilities.iter().position(|f| pb.facilities.contains(f)) {
-        reasons.push(format!(
-            "same facility ({})",
-            a.facilities.get(k).map(String::as_str).unwrap_or("")
-        ));
+        reasons.push(Reason::SameFacility {
+            facility: a.facilities.get(k).cloned().unwrap_or_default(),
+        });
     }
     if a.relatives.iter().any(|r| b.relatives.contains(r)) {
-        reasons.push("a relative or lawyer spoke about both".into());
+        reasons.push(Reason::RelativeSpokeAboutBoth);
     }
     reasons
 }
@@ -677,7 +756,11 @@ mod tests {
         let (s, st) = suggest(&[a, b, c], &HashSet::new(), DEFAULT_THRESHOLD);
         assert_eq!(s.len(), 3, "{s:?}");
         assert!(st.comparisons <= 3);
-        assert!(s[0].reasons.iter().any(|r| r.contains("same birth year")));
+        assert!(
+            s[0].reasons
+                .iter()
+                .any(|r| r.to_string().contains("same birth year"))
+        );
     }
 
     #[test]

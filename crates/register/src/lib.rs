@@ -42,6 +42,9 @@ pub enum RegisterError {
     /// A request that makes no sense; nothing was changed.
     #[error("{0}; nothing was changed")]
     Refused(String),
+    /// The register is kept in coordinator vaults only.
+    #[error("the register is kept in a coordinator vault; this is a field vault")]
+    FieldVault,
     /// An export could not be produced (nothing was written).
     #[error("the {format} export could not be produced: {problem}")]
     Export {
@@ -61,15 +64,14 @@ pub type Result<T> = std::result::Result<T, RegisterError>;
 /// never reach headquarters).
 pub fn require_coordinator(vault: &Vault) -> Result<()> {
     if vault.role() != yaddash_vault::VaultRole::Coordinator {
-        return Err(RegisterError::Refused(
-            "the register is kept in a coordinator vault; this is a field vault".into(),
-        ));
+        return Err(RegisterError::FieldVault);
     }
     Ok(())
 }
 
 /// Who an export is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS)]
+#[ts(rename = "ExportLevel")]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     /// Anyone: only records marked public; interviews whose consent allows

@@ -28,7 +28,10 @@ use yaddash_model::fold::fold_text;
 use yaddash_model::{Case, EventDetail, PartialDate, ReleaseKind};
 
 /// The status of a person in the register.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS,
+)]
+#[ts(rename = "RegisterStatus")]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// No event implies a status yet.

@@ -49,7 +49,7 @@ const VAULT_ENTRIES: &[&str] = &[
 ];
 
 /// What a quick delete did.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, ts_rs::TS)]
 pub struct DestroyReport {
     /// Milliseconds the crypto-erase took (keyslots, then database heads).
     pub crypto_erase_ms: f64,

@@ -12,7 +12,7 @@ use yaddash_model::{InvalidRecord, RecordKind};
 #[non_exhaustive]
 pub enum VaultError {
     /// The directory does not hold a vault.
-    #[error("{0} is not a Yaddash vault (no keyslots/ or vault.db): check the --vault path")]
+    #[error("{0} is not a Yaddash vault (no keyslots/ or vault.db)")]
     NotAVault(PathBuf),
     /// `init` on a directory that is not empty.
     #[error("{0} already exists and is not empty: choose a new directory for the vault")]
@@ -22,7 +22,7 @@ pub enum VaultError {
     WrongPassphrase,
     /// A keyslot opened but the database refuses the key, or is damaged.
     #[error(
-        "the vault database is damaged or was replaced ({0}); nothing was changed. Run `yaddash vault check`, or restore vault.db from a backup"
+        "the vault database is damaged or was replaced ({0}); nothing was changed. Restore vault.db from a backup"
     )]
     Corrupt(String),
     /// Another process holds the vault.

@@ -67,7 +67,8 @@ use fsutil::{random_name, sync_dir};
 use keyslot::{MasterKey, SlotKind};
 
 /// What a vault is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ts_rs::TS)]
+#[ts(rename = "Role")]
 #[serde(rename_all = "snake_case")]
 pub enum VaultRole {
     /// A field interviewer's vault: collects and sends.
@@ -124,7 +125,7 @@ impl Default for CreateOptions {
 }
 
 /// A record as stored, with its custody metadata.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct StoredRecord {
     /// Record id (UUIDv7).
     pub id: Uuid,
@@ -146,11 +147,12 @@ pub struct StoredRecord {
 }
 
 /// One revision of a record.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Revision {
     /// Revision number, from 1.
     pub rev: i64,
     /// The body as it was.
+    #[ts(type = "unknown")]
     pub body: serde_json::Value,
     /// SHA-256 of the body's canonical JSON.
     pub body_sha256: String,
@@ -162,7 +164,7 @@ pub struct Revision {
 
 /// Metadata of an attachment. The name is the original file name, which can
 /// be sensitive: show it to the user only, never log it.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, ts_rs::TS)]
 pub struct AttachmentInfo {
     /// Attachment id (UUIDv7).
     pub id: Uuid,
@@ -194,7 +196,7 @@ pub struct SearchHit {
 }
 
 /// What `vault check` found.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, ts_rs::TS)]
 pub struct CheckReport {
     /// Records checked.
     pub records: u64,

@@ -65,7 +65,7 @@ pub struct RecordingStart {
 }
 
 /// A recording's metadata, kept beside its attachment.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ts_rs::TS)]
 pub struct RecordingInfo {
     /// The attachment holding the whole `.ogg` (same id as the recording).
     pub attachment_id: Uuid,

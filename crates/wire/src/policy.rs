@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// When the device may send.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, ts_rs::TS)]
+#[ts(rename = "SyncMode")]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// Nothing leaves until the user says so (default).
@@ -126,7 +127,8 @@ impl std::fmt::Display for PolicyError {
 impl std::error::Error for PolicyError {}
 
 /// Who last set the policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, ts_rs::TS)]
+#[ts(rename = "PolicySetBy")]
 #[serde(rename_all = "kebab-case")]
 pub enum SetBy {
     /// Nobody: the built-in defaults.
@@ -207,16 +209,16 @@ impl std::fmt::Display for Refusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Refusal::NetworkOff => {
-                "the network is switched off (kill switch): nothing was sent; turn it back on with `yaddash policy set --network on`"
+                "the network is switched off (kill switch): nothing was sent"
             }
             Refusal::NotEnabled => {
-                "sync is not enabled on this vault, so nothing touches the network; enable it with `yaddash policy set --sync on`"
+                "sync is not enabled on this vault, so nothing touches the network"
             }
             Refusal::ProxyRequired => {
-                "the policy requires a proxy but none is set: nothing was sent and nothing was tried directly; set one with `yaddash policy set --proxy socks5h://127.0.0.1:9050`"
+                "the policy requires a proxy but none is set: nothing was sent and nothing was tried directly"
             }
             Refusal::ManualMode => {
-                "manual mode: nothing is sent until you ask (`yaddash sync`)"
+                "manual mode: nothing is sent until you ask"
             }
             Refusal::OutsideWindow => {
                 "outside the allowed time windows: nothing was sent"

@@ -1,25 +1,7 @@
-// Sync helpers shared by the Sync, Travel and Coordinator screens: what an
-// error means in plain words, and a transfer's progress as text.
-import type { ErrorCode, JobProgress } from './backend/types';
+// Sync helpers shared by the Sync, Travel and Coordinator screens: a
+// transfer's progress as text. (What an error means: ../errors.ts.)
+import type { JobProgress } from './backend/types';
 import { formatBytes, formatNumber, t, tp } from './i18n/index.svelte';
-
-const EXPLAINED: readonly ErrorCode[] = [
-  'network_off',
-  'sync_disabled',
-  'proxy_required',
-  'manual_mode',
-  'outside_window',
-  'proxy_down',
-  'network',
-  'receipt',
-  'cancelled',
-  'busy',
-];
-
-/** The plain-words explanation of a sync error (translated), or null to show the backend's message alone. */
-export function explainSyncError(code: ErrorCode): string | null {
-  return EXPLAINED.includes(code) ? t(`sync.err_${code}`) : null;
-}
 
 /** One line describing a transfer's progress. */
 export function progressText(p: JobProgress): string {

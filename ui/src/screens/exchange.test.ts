@@ -1,6 +1,6 @@
 // Trust, device identity, outbox and coordinator forms against the test double.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import App from '../App.svelte';
 import { MemoryBackend } from '../lib/backend/memory';
 import { app, setBackend } from '../lib/app.svelte';
@@ -48,7 +48,13 @@ describe('field: trust file and device identity (Settings)', () => {
     render(App);
     await type(/type its full path/, '/tmp/bad.json');
     await fireEvent.click(screen.getByRole('button', { name: 'Import' }));
-    expect((await screen.findByRole('alert')).textContent).toContain('not a Yaddash trust file');
+    // The catalogue sentence in the user's language; the backend's English text waits behind "Details".
+    const alert = await screen.findByRole('alert');
+    expect(alert.getAttribute('data-code')).toBe('trust_file_invalid');
+    expect(alert.textContent).toContain('This trust file is not valid');
+    expect(alert.textContent).not.toContain('not a Yaddash trust file');
+    await fireEvent.click(within(alert).getByRole('button', { name: 'Details' }));
+    expect(alert.textContent).toContain('not a Yaddash trust file');
   });
 
   it('imports a trust file by path and shows the fingerprints to compare by phone', async () => {
@@ -79,7 +85,7 @@ describe('field: trust file and device identity (Settings)', () => {
     expect((await screen.findByRole('alert')).textContent).toContain('full path');
     await type('Where to save it (full path)', 'relative.json');
     await fireEvent.click(screen.getByRole('button', { name: 'Save identity file' }));
-    expect((await screen.findByRole('alert')).textContent).toContain('absolute');
+    expect((await screen.findByRole('alert')).textContent).toContain('full location');
     await type('Where to save it (full path)', '/tmp/me.json');
     await fireEvent.click(screen.getByRole('button', { name: 'Save identity file' }));
     expect((await screen.findByRole('status')).textContent).toContain('/tmp/me.json');
@@ -153,7 +159,7 @@ describe('coordinator', () => {
     await type('Where to write it (full path)', '/tmp/trust.json');
     await type('HQ server key (optional)', 'not a key');
     await fireEvent.click(screen.getByRole('button', { name: 'Write trust file' }));
-    expect((await screen.findByRole('alert')).textContent).toContain('not an OpenSSH Ed25519 public key');
+    expect((await screen.findByRole('alert')).textContent).toContain('The HQ server key is not a valid key');
     expect(be.files.has('/tmp/trust.json')).toBe(false);
   });
 
@@ -164,7 +170,7 @@ describe('coordinator', () => {
     await screen.findByText(/^No device enrolled yet\./);
     await type('Device identity file (full path)', '/tmp/missing.json');
     await fireEvent.click(screen.getByRole('button', { name: 'Enroll' }));
-    expect((await screen.findByRole('alert')).textContent).toContain('no such file');
+    expect((await screen.findByRole('alert')).textContent).toContain('The file was not found');
 
     await type('Device identity file (full path)', '/tmp/dev.json');
     await type(/Note/, "Aynur's laptop");
@@ -197,7 +203,7 @@ describe('coordinator', () => {
     await fireEvent.click(screen.getByRole('button', { name: /Really revoke/ }));
     const msg = await screen.findByTestId('device-msg');
     expect(msg.textContent).toContain('Revoked in this vault, but NOT at the HQ server');
-    expect(msg.textContent).toContain('sync is not enabled');
+    expect(msg.textContent).toContain('Sync is off for this vault');
     expect(be.devices[0].revoked).toBe(true);
 
     be.devices.push({ device_id: 'dev-3', fingerprint: 'DEVI-CEFP-0000-0003', revoked: false, label: null });
@@ -238,6 +244,7 @@ describe('coordinator', () => {
         bundle_seq: 3,
         source_rev: 2,
         imported_at: '2026-01-02T03:04:05Z',
+        pending_conflict: false,
       },
     ]);
     app.route = { name: 'history', id: saved.id };

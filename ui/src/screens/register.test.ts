@@ -35,7 +35,7 @@ beforeEach(() => {
   be.role = 'coordinator';
   be.register = [row(A, 'Məmmədov Tofiq'), row(B, 'Mamedov Tofik')];
   be.duplicates = [
-    { a: { id: A, label: 'Məmmədov Tofiq' }, b: { id: B, label: 'Mamedov Tofik' }, score: 0.93, reasons: ['names match: mamadov tofig'] },
+    { a: { id: A, label: 'Məmmədov Tofiq' }, b: { id: B, label: 'Mamedov Tofik' }, score: 0.93, reasons: [{ reason: 'names_alike', percent: 93, a: 'Məmmədov Tofiq', b: 'Mamedov Tofik' }, { reason: 'same_birth_year', year: 1970 }] },
   ];
   setBackend(be);
   app.phase = 'loading';
@@ -84,7 +84,8 @@ describe('register', () => {
     render(App);
     const dup = await screen.findByTestId('duplicate');
     expect(dup.textContent).toContain('0.93');
-    expect(dup.textContent).toContain('names match');
+    expect(dup.textContent).toContain('Names 93% alike across spellings');
+    expect(dup.textContent).toContain('Same year of birth (1970)');
     await fireEvent.click(screen.getByRole('button', { name: 'Merge into the first' }));
     const merge = await screen.findByTestId('merge');
     expect(merge.textContent).toContain('Mamedov Tofik is merged into Məmmədov Tofiq');

@@ -1,6 +1,6 @@
 // The Sync, Travel mode and coordinator pull screens against the test double.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import App from '../App.svelte';
 import { MemoryBackend } from '../lib/backend/memory';
 import { app, setBackend } from '../lib/app.svelte';
@@ -173,6 +173,9 @@ describe('Sync: enrollment and the outbox', () => {
     await fireEvent.click(await screen.findByRole('button', { name: 'Send now' }));
     const err = await screen.findByTestId('send-error');
     expect(err.textContent).toContain('nothing was sent and nothing was tried directly');
+    // The proxy's address is in the backend's detail, behind "Details".
+    expect(err.textContent).not.toContain('socks5h://127.0.0.1:9050');
+    await fireEvent.click(within(err).getByRole('button', { name: 'Details' }));
     expect(err.textContent).toContain('socks5h://127.0.0.1:9050');
     const rows = await screen.findAllByTestId('outbox-row');
     expect(rows[0].getAttribute('data-state')).toBe('pending');

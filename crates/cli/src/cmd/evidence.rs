@@ -63,7 +63,7 @@ impl Command {
         let mut progress = Progress::new(None);
         let summary =
             yaddash_evidence::export(&mut vault, &request, &a.out, &mut |n| progress.tick(n))
-                .map_err(|e| CliError(e.to_string()))?;
+                .map_err(CliError::from)?;
         progress.finish();
         ctx.print(&summary, || {
             let mut s = format!(

@@ -83,7 +83,7 @@ pub fn session(
 }
 
 pub fn outbox_err(e: yaddash_outbox::OutboxError) -> CliError {
-    CliError(e.to_string())
+    CliError::with_hint(e.to_string(), crate::common::outbox_hint(&e))
 }
 
 impl Command {

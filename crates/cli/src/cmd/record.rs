@@ -91,7 +91,7 @@ fn encode_raw(
 impl Args {
     pub fn run(self, ctx: &Context) -> CliResult {
         let mut vault = ctx.open()?;
-        let audio = |e: yaddash_audio::AudioError| CliError(e.to_string());
+        let audio = |e: yaddash_audio::AudioError| CliError::from(e);
         let input = if self.from_raw.is_some() {
             "raw PCM (benchmark)".to_string()
         } else {
@@ -194,7 +194,7 @@ pub struct InputsArgs {}
 
 impl InputsArgs {
     pub fn run(self, ctx: &Context) -> CliResult {
-        let list = yaddash_audio::inputs().map_err(|e| CliError(e.to_string()))?;
+        let list = yaddash_audio::inputs().map_err(CliError::from)?;
         ctx.print(&list, || {
             if list.is_empty() {
                 return "no audio input found".into();

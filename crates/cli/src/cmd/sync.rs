@@ -96,7 +96,9 @@ impl Args {
             &mut |e| bars.event(e),
         );
         bars.finish();
-        let r = r.map_err(|e| CliError(e.to_string()))?;
+        let r = r.map_err(|e| {
+            CliError::with_hint(e.to_string(), crate::common::outbox_hint(&e.error))
+        })?;
         ctx.print(&r, || {
             let mut s = match r.exported {
                 Some(seq) => format!("bundle {seq} exported ({} records); ", r.exported_records),

@@ -2,6 +2,7 @@ import type { Backend } from './backend';
 import { foldForSearch } from '../fold';
 import { BackendError } from './types';
 import type {
+  ApiError,
   AppStatus,
   AttachmentInfo,
   InputInfo,
@@ -398,7 +399,7 @@ export class MemoryBackend implements Backend {
   async setDuress(passphrase: string): Promise<CoercionSettings> {
     this.calls.push('set_duress');
     this.need();
-    if (passphrase === this.passphrase) throw new BackendError('invalid_input', 'the duress passphrase must differ from the passphrase');
+    if (passphrase === this.passphrase) throw new BackendError('bad_secret', 'the duress passphrase must differ from the passphrase; nothing was changed');
     if ([...passphrase].length < 8) throw new BackendError('invalid_input', 'the passphrase is too short');
     this.duress = passphrase;
     return this.coercion();
@@ -413,7 +414,7 @@ export class MemoryBackend implements Backend {
   async setUnlockLimit(limit: number | null): Promise<CoercionSettings> {
     this.calls.push('set_unlock_limit');
     this.need();
-    if (limit !== null && (limit < 3 || limit > 99)) throw new BackendError('invalid_input', 'between 3 and 99');
+    if (limit !== null && (limit < 3 || limit > 99)) throw new BackendError('unlock_limit_range', 'the number of failed unlocks must be between 3 and 99', { min: 3, max: 99 });
     this.unlockLimit = limit;
     this.failedUnlocks = 0;
     return this.coercion();
@@ -430,8 +431,8 @@ export class MemoryBackend implements Backend {
     this.need();
     const r = this.records.get(recordId);
     if (!r) throw new BackendError('not_found', `no record with id ${recordId}`);
-    if (r.kind !== 'interview') throw new BackendError('invalid_input', 'recordings belong to an interview');
-    if (this.rec) throw new BackendError('invalid_input', 'a recording is already running');
+    if (r.kind !== 'interview') throw new BackendError('not_an_interview', 'recordings belong to an interview');
+    if (this.rec) throw new BackendError('recording_running', 'a recording is already running: stop it first');
     this.rec = { recordId, started: Date.now(), pausedAt: null, pausedMs: 0, consent: consentSeconds };
     return this.recordingStatus();
   }
@@ -471,7 +472,7 @@ export class MemoryBackend implements Backend {
 
   async recordingStop(): Promise<RecordingInfo> {
     const r = this.rec;
-    if (!r) throw new BackendError('invalid_input', 'no recording is running');
+    if (!r) throw new BackendError('no_recording', 'no recording is running');
     const ms = this.recElapsed();
     this.rec = null;
     const stamp = new Date(r.started).toISOString();
@@ -504,18 +505,18 @@ export class MemoryBackend implements Backend {
 
   private path(p: string): string {
     const path = p.trim();
-    if (!path.startsWith('/')) throw new BackendError('invalid_input', 'the path must be absolute (start with /)');
+    if (!path.startsWith('/')) throw new BackendError('path_not_absolute', 'the path must be absolute (start with /)');
     return path;
   }
 
   private read(p: string, what: string): string {
     const text = this.files.get(this.path(p));
-    if (text === undefined) throw new BackendError('not_found', `cannot read ${what} ${p}: no such file`);
+    if (text === undefined) throw new BackendError('file_not_found', `cannot read ${what}: no such file`);
     return text;
   }
 
   private needRole(role: Role, what: string): void {
-    if (this.role !== role) throw new BackendError('invalid_input', `this is a ${this.role} vault; \`${what}\` needs a ${role} vault`);
+    if (this.role !== role) throw new BackendError('wrong_role', `this is a ${this.role} vault; \`${what}\` needs a ${role} vault`, { needed: role });
   }
 
   identity(): DeviceIdentity {
@@ -546,12 +547,12 @@ export class MemoryBackend implements Backend {
     try {
       doc = JSON.parse(text);
     } catch {
-      throw new BackendError('invalid_input', 'the trust file is not valid: not the expected JSON');
+      throw new BackendError('trust_file_invalid', 'the trust file is not valid: not the expected JSON');
     }
     if (doc.format !== 'yaddash-trust' || !doc.hq_id) {
-      throw new BackendError('invalid_input', 'the trust file is not valid: not a Yaddash trust file');
+      throw new BackendError('trust_file_invalid', 'the trust file is not valid: not a Yaddash trust file');
     }
-    if (!doc.coordinators?.length) throw new BackendError('invalid_input', 'the trust file is not valid: it names no coordinator');
+    if (!doc.coordinators?.length) throw new BackendError('trust_file_invalid', 'the trust file is not valid: it names no coordinator');
     return {
       hq_id: doc.hq_id,
       fingerprint: 'ABCD-EF01-2345-6789',
@@ -578,9 +579,9 @@ export class MemoryBackend implements Backend {
     this.need();
     this.calls.push('export_bundle');
     const p = this.path(path);
-    if (!this.trust) throw new BackendError('invalid_input', 'no trust file: import the coordinators\' trust file first');
+    if (!this.trust) throw new BackendError('no_trust', 'no trust file: import the coordinators\' trust file first');
     const records = this.records.size - this.exported;
-    if (records <= 0) throw new BackendError('invalid_input', 'nothing new since the last bundle: no file was written');
+    if (records <= 0) throw new BackendError('nothing_to_export', 'nothing new since the last bundle: no file was written');
     this.exported = this.records.size;
     const seq = this.bundles.length + 1;
     const sha256 = seq.toString(16).padStart(64, '0');
@@ -595,7 +596,7 @@ export class MemoryBackend implements Backend {
     this.needRole('coordinator', 'bundle import');
     const doc = JSON.parse(this.read(path, 'the bundle')) as { device: string; records: number };
     const dev = this.devices.find((d) => d.device_id === doc.device);
-    if (!dev || dev.revoked) throw new BackendError('invalid_input', 'bundle refused: the sender is not an enrolled device');
+    if (!dev || dev.revoked) throw new BackendError('unknown_sender', 'bundle refused: the sender is not an enrolled device');
     return { sender_device: doc.device, added: doc.records, already_present: 0 };
   }
 
@@ -624,7 +625,7 @@ export class MemoryBackend implements Backend {
     this.needRole('coordinator', 'trust export');
     const key = serverKey?.trim() ?? '';
     if (key && !/^ssh-ed25519 [A-Za-z0-9+/=]{40,}( .*)?$/.test(key)) {
-      throw new BackendError('invalid_input', 'the HQ server key is not an OpenSSH Ed25519 public key');
+      throw new BackendError('server_key_invalid', 'the HQ server key is not an OpenSSH Ed25519 public key');
     }
     const p = this.path(path);
     const text = MemoryBackend.trustFileText(key || undefined);
@@ -658,7 +659,7 @@ export class MemoryBackend implements Backend {
       doc = {};
     }
     if (!doc.device_id || !doc.signing_key) {
-      throw new BackendError('invalid_input', 'the device file is not a Yaddash device identity (`device show --json`)');
+      throw new BackendError('device_file_invalid', 'the device file is not a Yaddash device identity (`device show --json`)');
     }
     const d: DeviceSummary = { device_id: doc.device_id, fingerprint: 'DEVI-CEFP-0000-0001', revoked: false, label: label?.trim() || null };
     this.devices = [...this.devices.filter((x) => x.device_id !== d.device_id), d];
@@ -697,7 +698,7 @@ export class MemoryBackend implements Backend {
     this.need();
     this.calls.push('import_receipts');
     const doc = JSON.parse(this.read(path, 'the receipt file')) as { format?: string; receipts?: number[] };
-    if (doc.format !== 'yaddash-receipts') throw new BackendError('invalid_input', 'the receipt file is not valid: not a Yaddash receipt file');
+    if (doc.format !== 'yaddash-receipts') throw new BackendError('receipt_file_invalid', 'the receipt file is not valid: not a Yaddash receipt file');
     const out: ReceiptsImported = { confirmed: [], already: 0 };
     for (const seq of doc.receipts ?? []) {
       const b = this.bundles.find((x) => x.seq === seq);
@@ -739,7 +740,7 @@ export class MemoryBackend implements Backend {
     this.calls.push('register_merge');
     this.needRole('coordinator', 'the register');
     const s = this.duplicates.find((d) => (d.a.id === primary && d.b.id === other) || (d.a.id === other && d.b.id === primary));
-    if (primary === other) throw new BackendError('invalid_input', 'a person cannot be merged with itself; nothing was changed');
+    if (primary === other) throw new BackendError('request_refused', 'a person cannot be merged with itself; nothing was changed');
     this.duplicates = this.duplicates.filter((d) => d !== s);
     const label = (id: string) => (s?.a.id === id ? s.a.label : s?.b.id === id ? s.b.label : id);
     this.merges.push({ primary: { id: primary, label: label(primary) }, merged: { id: other, label: label(other) }, at: new Date().toISOString() });
@@ -751,7 +752,7 @@ export class MemoryBackend implements Backend {
     this.needRole('coordinator', 'the register');
     const before = this.merges.length;
     this.merges = this.merges.filter((m) => m.merged.id !== merged);
-    if (this.merges.length === before) throw new BackendError('invalid_input', `${merged} is not merged into another person; nothing was changed`);
+    if (this.merges.length === before) throw new BackendError('request_refused', `${merged} is not merged into another person; nothing was changed`);
   }
 
   async registerMarkDistinct(a: string, b: string): Promise<void> {
@@ -765,7 +766,7 @@ export class MemoryBackend implements Backend {
   async registerSetStatus(personId: string, status: RegisterStatus | null, reason: string): Promise<void> {
     this.need();
     this.calls.push('register_set_status');
-    if (!reason.trim()) throw new BackendError('invalid_input', 'say why the status is set by hand: the reason is required');
+    if (!reason.trim()) throw new BackendError('reason_required', 'say why the status is set by hand: the reason is required');
     this.needRole('coordinator', 'the register');
     const row = this.register.find((r) => r.records.includes(personId));
     if (!row) throw new BackendError('not_found', `no person with id ${personId}`);
@@ -799,20 +800,20 @@ export class MemoryBackend implements Backend {
   }
 
   async policySet(form: PolicyForm): Promise<PolicyInfo> {
-    if (form.network_off && this.running) this.endTransfer(this.running.job, { code: 'cancelled', message: 'the transfer was cancelled' });
+    if (form.network_off && this.running) this.endTransfer(this.running.job, { code: 'cancelled', params: {}, detail: 'the transfer was cancelled' });
     this.need();
     this.calls.push('policy_set');
     const f = clone(form);
     for (const w of f.windows) {
-      if (!/^\d{1,2}:\d{2}-\d{1,2}:\d{2}$/.test(w)) throw new BackendError('invalid_input', `"${w}" is not a time window like 22:00-05:30`);
+      if (!/^\d{1,2}:\d{2}-\d{1,2}:\d{2}$/.test(w)) throw new BackendError('policy_invalid', `"${w}" is not a time window like 22:00-05:30`);
     }
     if (f.proxy !== null && f.proxy.trim() === '') f.proxy = null;
     if (f.proxy && !/^socks5h?:\/\/[^/@]+:\d+$/.test(f.proxy.trim())) {
-      throw new BackendError('invalid_input', `"${f.proxy}" is not a SOCKS5 proxy URL; use socks5h://127.0.0.1:9050 (Tor) or socks5h://127.0.0.1:9150 (Tor Browser)`);
+      throw new BackendError('bad_proxy', `"${f.proxy}" is not a SOCKS5 proxy URL; use socks5h://127.0.0.1:9050 (Tor) or socks5h://127.0.0.1:9150 (Tor Browser)`);
     }
     if (f.proxy) f.proxy = f.proxy.trim().replace(/^socks5:\/\//, 'socks5h://');
     if (f.require_proxy && !f.proxy) {
-      throw new BackendError('invalid_input', 'require proxy is on but the route is direct: set a proxy such as socks5h://127.0.0.1:9050 too');
+      throw new BackendError('policy_invalid', 'require proxy is on but the route is direct: set a proxy such as socks5h://127.0.0.1:9050 too');
     }
     this.policy = f;
     this.policySetBy = 'user';
@@ -846,14 +847,15 @@ export class MemoryBackend implements Backend {
   }
 
   /** The refusal the policy gives now, as the outbox crate's `connect` would. */
-  private refusal(): { code: ErrorCode; message: string } | null {
-    if (this.policy.network_off) return { code: 'network_off', message: 'the network is switched off (kill switch): nothing was sent' };
-    if (!this.policy.enabled) return { code: 'sync_disabled', message: 'sync is not enabled on this vault, so nothing touches the network' };
-    if (this.policy.require_proxy && !this.policy.proxy) return { code: 'proxy_required', message: 'the policy requires a proxy but none is set' };
+  private refusal(): ApiError | null {
+    if (this.policy.network_off) return { code: 'network_off', params: {}, detail: 'the network is switched off (kill switch): nothing was sent' };
+    if (!this.policy.enabled) return { code: 'sync_disabled', params: {}, detail: 'sync is not enabled on this vault, so nothing touches the network' };
+    if (this.policy.require_proxy && !this.policy.proxy) return { code: 'proxy_required', params: {}, detail: 'the policy requires a proxy but none is set' };
     if (this.policy.proxy && this.proxyDown) {
       return {
         code: 'proxy_down',
-        message: `the proxy ${this.policy.proxy} is not reachable (Connection refused): nothing was sent and nothing was tried directly; start Tor (or Tor Browser) and retry`,
+        params: {},
+        detail: `the proxy ${this.policy.proxy} is not reachable (Connection refused): nothing was sent and nothing was tried directly; start Tor (or Tor Browser) and retry`,
       };
     }
     return null;
@@ -890,7 +892,7 @@ export class MemoryBackend implements Backend {
     const run = () => {
       const refused = this.refusal();
       if (refused) return this.endTransfer('sync', refused);
-      if (!this.enrolledAt) return this.endTransfer('sync', { code: 'invalid_input', message: 'this device is not enrolled at an HQ server' });
+      if (!this.enrolledAt) return this.endTransfer('sync', { code: 'not_enrolled', params: {}, detail: 'this device is not enrolled at an HQ server' });
       const uploaded: string[] = [];
       for (const e of this.outbox.filter((x) => x.in_outbox)) {
         this.emit({ job: 'sync', event: 'uploading', seq: e.seq, sent: e.size, total: e.size });
@@ -914,7 +916,7 @@ export class MemoryBackend implements Backend {
   async syncCancel(): Promise<boolean> {
     this.calls.push('sync_cancel');
     if (!this.running) return false;
-    this.endTransfer(this.running.job, { code: 'cancelled', message: 'the transfer was cancelled; the next sync resumes' });
+    this.endTransfer(this.running.job, { code: 'cancelled', params: {}, detail: 'the transfer was cancelled; the next sync resumes' });
     return true;
   }
 
@@ -960,7 +962,7 @@ export class MemoryBackend implements Backend {
     const run = () => {
       const refused = this.refusal();
       if (refused) return this.endTransfer('pull', refused);
-      if (!this.enrolledAt) return this.endTransfer('pull', { code: 'invalid_input', message: 'no HQ server URL' });
+      if (!this.enrolledAt) return this.endTransfer('pull', { code: 'no_server_url', params: {}, detail: 'no HQ server URL is known yet' });
       this.endTransfer('pull', null, { pull: { imported: 1, bundles: ['ab'.repeat(32)], refused: [], receipts_posted: 1 } });
     };
     this.running = { job: 'pull', finish: run };

@@ -1,6 +1,10 @@
 import en from './en.json';
 import az from './az.json';
 import ru from './ru.json';
+// The error catalogue: one sentence per error code (crates/api/src/error.rs), kept apart from the screens' strings.
+import errorsEn from './errors/en.json';
+import errorsAz from './errors/az.json';
+import errorsRu from './errors/ru.json';
 
 export type Locale = 'en' | 'az' | 'ru';
 export const LOCALES: readonly Locale[] = ['en', 'az', 'ru'];
@@ -8,7 +12,7 @@ export const LOCALES: readonly Locale[] = ['en', 'az', 'ru'];
 export const LOCALE_NAMES: Record<Locale, string> = { en: 'English', az: 'Azərbaycanca', ru: 'Русский' };
 
 type Dict = Record<string, string>;
-const DICTS: Record<Locale, Dict> = { en, az, ru };
+const DICTS: Record<Locale, Dict> = { en: { ...en, ...errorsEn }, az: { ...az, ...errorsAz }, ru: { ...ru, ...errorsRu } };
 /** BCP 47 tags for Intl (Azerbaijani in Latin script). */
 const INTL_TAGS: Record<Locale, string> = { en: 'en-GB', az: 'az-Latn-AZ', ru: 'ru-RU' };
 
