@@ -43,11 +43,12 @@ pub use sync::{
     SyncStartRequest, TravelPrepareRequest,
 };
 pub use yaddash_audio::InputInfo;
+pub use yaddash_coordinator::Invite;
 /// Types sent across IPC as they are.
 pub use yaddash_model::{Record, RecordKind};
 /// The outbox's types the app shows as they are.
 pub use yaddash_outbox::travel::{Report as TravelReport, Status as TravelStatus};
-pub use yaddash_outbox::{Enrolled, Entry as OutboxEntry, Event as SyncEvent, Invite, SyncReport};
+pub use yaddash_outbox::{Enrolled, Entry as OutboxEntry, Event as SyncEvent, SyncReport};
 pub use yaddash_vault::RecordingInfo;
 pub use yaddash_vault::{AttachmentInfo, CheckReport, DestroyReport, Revision, StoredRecord};
 

@@ -15,10 +15,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use yaddash_coordinator::PullReport;
 use yaddash_outbox::travel;
 use yaddash_outbox::{
-    Connect, Event, Mode, OutboxError, Policy, PullReport, Route, SetBy, SyncReport, Window,
-    format_utc_offset, parse_utc_offset,
+    Connect, Event, Mode, OutboxError, Policy, Route, SetBy, SyncReport, Window, format_utc_offset,
+    parse_utc_offset,
 };
 use yaddash_vault::{Setting, Vault, VaultRole};
 
@@ -474,7 +475,7 @@ impl AppState {
 
     /// Coordinator: a one-time enrollment code for a new field device,
     /// valid for `valid_hours`. Local: touches no network.
-    pub fn hq_invite(&self, req: InviteRequest) -> ApiResult<yaddash_outbox::Invite> {
+    pub fn hq_invite(&self, req: InviteRequest) -> ApiResult<yaddash_coordinator::Invite> {
         if !(1..=INVITE_HOURS_MAX).contains(&req.valid_hours) {
             return Err(ApiError::invalid(
                 "choose how long the code stays valid (1 hour to 7 days)",
@@ -482,7 +483,7 @@ impl AppState {
         }
         self.with_vault(|v| {
             coordinator_only(v, "issuing enrollment codes")?;
-            Ok(yaddash_outbox::invite(
+            Ok(yaddash_coordinator::invite(
                 v,
                 i64::from(req.valid_hours) * 3600,
             )?)
@@ -504,7 +505,7 @@ impl AppState {
                 .spawn(|| {
                     let mut guard = self.vault_guard()?;
                     let v = guard.as_mut().ok_or_else(ApiError::locked)?;
-                    let r = yaddash_outbox::revoke(
+                    let r = yaddash_coordinator::revoke(
                         v,
                         req.device_id,
                         time::OffsetDateTime::now_utc(),
@@ -699,7 +700,7 @@ impl AppState {
                     false,
                     Arc::clone(cancel),
                 )?;
-                Ok(yaddash_outbox::pull(v, &s, on)?)
+                Ok(yaddash_coordinator::pull(v, &s, on)?)
             };
             Some(match run() {
                 Ok(r) => JobFinished {
@@ -718,7 +719,7 @@ impl AppState {
 }
 
 /// A bundle a pull refused, as the app shows it: the refusal's own code.
-fn refusal(x: yaddash_outbox::hq::Refused) -> ApiError {
+fn refusal(x: yaddash_coordinator::Refused) -> ApiError {
     let cause = x.cause.and_then(|c| std::sync::Arc::try_unwrap(c).ok());
     let mut e = match cause {
         Some(c) => ApiError::from(c),

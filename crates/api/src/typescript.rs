@@ -123,7 +123,7 @@ pub fn generate() -> String {
         yaddash_outbox::State,
         yaddash_outbox::Entry,
         yaddash_outbox::Enrolled,
-        yaddash_outbox::Invite,
+        yaddash_coordinator::Invite,
         yaddash_outbox::SyncReport,
         yaddash_outbox::travel::Reason,
         yaddash_outbox::travel::Remaining,

@@ -26,10 +26,7 @@ use yaddash_exchange::ExchangeError;
 use yaddash_sync::{Client, SyncError};
 use yaddash_vault::{Setting, Vault, VaultError, VaultRole};
 
-pub use hq::{
-    Enrolled, Invite, PullReport, Revoked, enroll, invite, pull, revoke, same_key, set_user_policy,
-    user_session,
-};
+pub use hq::{Enrolled, enroll, same_key, set_user_policy, user_session};
 pub use unsent::{Unsent, unsent};
 pub use yaddash_bundle::yaddash_wire::policy::{
     Mode, PolicyError, Refusal, Route, Window, format_utc_offset, normalise_proxy, parse_utc_offset,
@@ -122,7 +119,9 @@ pub enum OutboxError {
 /// Result alias.
 pub type Result<T, E = OutboxError> = std::result::Result<T, E>;
 
-fn io_err(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> OutboxError {
+/// Wraps an I/O error with what was being done (also used by
+/// `yaddash-coordinator`).
+pub fn io_err(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> OutboxError {
     let context = context.into();
     move |source| OutboxError::Io { context, source }
 }
@@ -523,7 +522,7 @@ pub fn upload_outbox(
 /// Whether a page of a server's listing (the entries' cursors) goes past
 /// `after`. An empty page ends the listing; so does a server that does not
 /// move its cursor forward, which would otherwise loop the client forever.
-pub(crate) fn moves_on(after: i64, mut cursors: impl Iterator<Item = i64>) -> bool {
+pub fn moves_on(after: i64, mut cursors: impl Iterator<Item = i64>) -> bool {
     cursors.any(|c| c > after)
 }
 
@@ -650,76 +649,14 @@ pub fn save_copy(vault: &Vault, seq: u64, dest: &Path) -> Result<u64> {
     Ok(bytes.len() as u64)
 }
 
+#[cfg(any(test, feature = "test-support"))]
+#[doc(hidden)]
+pub mod test_support;
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::{BufRead, BufReader, Read, Write};
-    use std::net::TcpListener;
-    use std::sync::atomic::AtomicUsize;
-    use yaddash_bundle::yaddash_wire::SigningKey;
-    use yaddash_vault::CreateOptions;
-
-    /// A fake HQ server (this is a unit test) that answers every request
-    /// with `page`, counting them; after `cap` requests it answers `last`,
-    /// so a client that never stops shows up as a count, not a hang.
-    fn stuck_server(
-        page: &'static str,
-        last: &'static str,
-        cap: usize,
-    ) -> (String, Arc<AtomicUsize>) {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}/", l.local_addr().unwrap());
-        let count = Arc::new(AtomicUsize::new(0));
-        let seen = Arc::clone(&count);
-        std::thread::spawn(move || {
-            for conn in l.incoming() {
-                let Ok(mut s) = conn else { continue };
-                let mut r = BufReader::new(s.try_clone().unwrap());
-                let mut len = 0usize;
-                loop {
-                    let mut line = String::new();
-                    if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
-                    }
-                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                        len = v.trim().parse().unwrap_or(0);
-                    }
-                }
-                let mut body = vec![0; len];
-                let _ = r.read_exact(&mut body);
-                let n = seen.fetch_add(1, Ordering::SeqCst) + 1;
-                let text = if n > cap { last } else { page };
-                let _ = write!(
-                    s,
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
-                    text.len()
-                );
-            }
-        });
-        (url, count)
-    }
-
-    fn vault(dir: &Path, role: VaultRole) -> Vault {
-        let (v, _) = Vault::create(
-            dir,
-            &"correct horse battery".to_string().into(),
-            &CreateOptions {
-                role,
-                kdf_work_factor: 10,
-            },
-        )
-        .unwrap();
-        v
-    }
-
-    fn session(url: &str, vault: &Vault) -> Session {
-        let key = SigningKey::generate();
-        Session {
-            client: Client::new(url, vault.device_id(), &key).unwrap(),
-            route: Route::Direct,
-            cancel: Arc::default(),
-        }
-    }
+    use crate::test_support::{session, stuck_server, vault};
 
     #[test]
     fn a_page_moves_on_only_past_the_cursor() {
@@ -756,23 +693,6 @@ mod tests {
         assert_eq!(
             v.setting(Setting::HqReceiptsAfter).unwrap().as_deref(),
             Some("3")
-        );
-    }
-
-    #[test]
-    fn a_server_that_lists_bundles_behind_the_cursor_cannot_loop_a_pull() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut v = vault(&dir.path().join("v"), VaultRole::Coordinator);
-        // Always the same bundle, at a cursor that never passes 0.
-        let page = r#"{"bundles":[{"seq":0,"bundle_id":"0000000000000000000000000000000000000000000000000000000000000000","file_sha256":"0000000000000000000000000000000000000000000000000000000000000000","device_id":"01890000-0000-7000-8000-000000000000","size":1,"received_at":0}]}"#;
-        let (url, count) = stuck_server(page, r#"{"bundles":[]}"#, 20);
-        let s = session(&url, &v);
-        let report = hq::pull(&mut v, &s, &mut |_| {}).unwrap();
-        assert!(report.imported.is_empty() && report.refused.is_empty());
-        assert_eq!(
-            count.load(Ordering::SeqCst),
-            1,
-            "nothing past the cursor: stop"
         );
     }
 }

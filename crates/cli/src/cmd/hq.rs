@@ -91,7 +91,7 @@ impl Command {
         let mut vault = ctx.open()?;
         match self {
             Command::Invite(a) => {
-                let i = yaddash_outbox::invite(&mut vault, a.expires).map_err(outbox_err)?;
+                let i = yaddash_coordinator::invite(&mut vault, a.expires).map_err(outbox_err)?;
                 ctx.print(&i, || {
                     format!("{}\n(one-time code, valid until {})", i.code, i.expires_at)
                 })
@@ -114,7 +114,7 @@ impl Command {
             Command::Pull(a) => pull(ctx, &mut vault, a.url.as_deref()),
             Command::Revoke(a) => {
                 let from = a.from.unwrap_or_else(OffsetDateTime::now_utc);
-                let r = yaddash_outbox::revoke(
+                let r = yaddash_coordinator::revoke(
                     &mut vault,
                     a.device_id,
                     from,
@@ -161,7 +161,7 @@ fn pull(ctx: &Context, vault: &mut Vault, url: Option<&str>) -> CliResult {
     let s = session(vault, url, None, false)?;
     // One bar per bundle: a new bundle starts when the byte count drops.
     let mut bar: Option<(u64, Progress)> = None;
-    let r = yaddash_outbox::pull(vault, &s, &mut |e| {
+    let r = yaddash_coordinator::pull(vault, &s, &mut |e| {
         if let yaddash_outbox::Event::Importing { bytes, total } = e {
             if bar.as_ref().is_none_or(|(last, _)| *bytes < *last) {
                 if let Some((_, p)) = bar.take() {
