@@ -529,6 +529,72 @@ fn kill_9_mid_recording_keeps_every_complete_segment_playable() {
     );
 }
 
+/// Ctrl-C after a measured wall time T keeps T seconds of audio: the
+/// audio still in the input's pipeline when the user stops (ALSA's pulse
+/// plugin buffers up to a second or more by default) is kept, and nothing
+/// captured after the stop is.
+#[test]
+fn ctrl_c_keeps_the_audio_recorded_up_to_the_stop() {
+    let (_turn, mic) = mic();
+    let v = TestVault::init("field");
+    let id = interview(&v);
+    let work = v.tmp.path().join("work");
+    let tmpdir = v.tmp.path().join("tmpdir");
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::create_dir_all(&tmpdir).unwrap();
+    let wav = speech(
+        &work,
+        "One two three four five six seven eight nine ten eleven twelve thirteen.",
+        0.0,
+    );
+    let mut rec = record_cmd(&v, mic, &tmpdir, &["--to", &id])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("yaddash record");
+    let mut err = BufReader::new(rec.stderr.take().unwrap());
+    // The input is open once the recorder says so.
+    let mut first = String::new();
+    while !first.starts_with("recording from") {
+        first.clear();
+        assert!(
+            err.read_line(&mut first).unwrap() > 0,
+            "the recorder did not start"
+        );
+    }
+    let start = Instant::now();
+    let mut player = play(mic, &wav);
+    std::thread::sleep(Duration::from_secs(6));
+    Command::new("kill")
+        .args(["-INT", &rec.id().to_string()])
+        .status()
+        .unwrap();
+    let want = start.elapsed().as_secs_f64();
+    let drain = std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = std::io::Read::read_to_string(&mut err, &mut rest);
+        rest
+    });
+    let out = rec.wait_with_output().unwrap();
+    let stderr = drain.join().unwrap();
+    let _ = player.kill();
+    let _ = player.wait();
+    println!("recorder's stderr: {stderr}");
+    assert!(out.status.success(), "record failed: {stderr}");
+    let info: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let att = info["attachment_id"].as_str().unwrap();
+    let ogg = work.join("stopped.ogg");
+    v.ok(&["attachment", "export", att, "--out", utf8(&ogg)]);
+    let decoded = work.join("stopped.wav");
+    opusdec(&ogg, &decoded);
+    let got = seconds(&decoded);
+    println!("Ctrl-C after {want:.3} s of wall time: {got:.3} s decoded");
+    assert!(
+        (got - want).abs() <= (0.05 * want).max(0.3),
+        "Ctrl-C after {want:.3} s, but {got:.3} s recorded"
+    );
+}
+
 /// docs/vault-format.md with stock tools only: steps 1 and 2 of the
 /// procedure give the storage key, then the documented `age -d` and `cat`
 /// commands join the complete segments of the recording left in `vault`;

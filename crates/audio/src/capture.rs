@@ -4,7 +4,7 @@
 //! bounded channel.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::mpsc::SyncSender;
 
 use cpal::traits::{DeviceTrait, HostTrait};
@@ -97,6 +97,9 @@ pub(crate) struct Meter {
     pub peak: AtomicU32,
     /// Buffers dropped because the encoder fell behind.
     pub overruns: AtomicU64,
+    /// Set when the user stops: the callback sends nothing more, so nothing
+    /// captured after the stop is kept.
+    pub stopped: AtomicBool,
 }
 
 /// Converts interleaved frames to mono at 48 kHz (linear interpolation when
@@ -157,6 +160,18 @@ impl ToMono48 {
     }
 }
 
+/// The capture period asked of the device: 40 ms (cpal asks for two
+/// periods of buffer), clamped to what it supports; `None` leaves the
+/// device's default when its range is unknown.
+fn period_frames(range: &cpal::SupportedBufferSize, rate: u32) -> Option<u32> {
+    match *range {
+        cpal::SupportedBufferSize::Range { min, max } if min <= max => {
+            Some((rate / 25).clamp(min, max))
+        }
+        _ => None,
+    }
+}
+
 /// Opens the device and starts a stream sending 48 kHz mono buffers to `tx`.
 /// The stream runs until it is dropped.
 pub(crate) fn start_stream(
@@ -188,10 +203,19 @@ pub(crate) fn start_stream(
         None => device.default_input_config().map_err(dev_err)?,
     };
     let format = supported.sample_format();
-    let config = supported.config();
+    let mut config = supported.config();
+    // A small fixed period rather than the device's default (which can be
+    // large): what is still in the device's buffer when the user stops is
+    // little. See `period_frames`.
+    if let Some(frames) = period_frames(supported.buffer_size(), config.sample_rate) {
+        config.buffer_size = cpal::BufferSize::Fixed(frames);
+    }
     let mut conv = ToMono48::new(config.channels, config.sample_rate);
     let send = move |out: Vec<f32>, peak: f32| {
         meter.peak.store(peak.to_bits(), Ordering::Relaxed);
+        if meter.stopped.load(Ordering::SeqCst) {
+            return;
+        }
         if tx.try_send(out).is_err() {
             meter.overruns.fetch_add(1, Ordering::Relaxed);
         }

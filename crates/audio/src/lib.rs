@@ -35,6 +35,9 @@ pub use encoder::{
 /// Segment length: a crash loses at most this much audio.
 pub const DEFAULT_SEGMENT: Duration = Duration::from_secs(30);
 
+/// How long an input may take to deliver its first audio.
+const FIRST_AUDIO: Duration = Duration::from_secs(10);
+
 /// Recording errors. Messages name devices, never audio content.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -184,8 +187,11 @@ impl<S: SegmentSink + Send + 'static> Recorder<S> {
         self.shared.finished.load(Ordering::SeqCst)
     }
 
-    /// Stops, ends the stream and returns the sink.
+    /// Stops, ends the stream and returns the sink. The audio captured
+    /// before this call and still on its way (in the channel to the
+    /// encoder) is kept; nothing captured after it is.
     pub fn stop(mut self) -> Finished<S> {
+        self.shared.meter.stopped.store(true, Ordering::SeqCst);
         self.shared.stop.store(true, Ordering::SeqCst);
         match self.thread.take().map(JoinHandle::join) {
             Some(Ok(f)) => f,
@@ -235,40 +241,67 @@ fn record_thread<S: SegmentSink>(
             return fail(sink, AudioError::Encode(e), &ready);
         }
     };
+    // The recording starts when audio arrives, not when the input opens:
+    // some inputs (ALSA's pulse plugin) take a second or more to deliver
+    // their first buffer, and saying "recording" before that would lose the
+    // start of what is said (and show a recording shorter than the time
+    // the user saw go by).
+    let first = match rx.recv_timeout(FIRST_AUDIO) {
+        Ok(b) => b,
+        Err(_) => {
+            drop(stream);
+            let msg = stream_failed.lock().ok().and_then(|g| g.clone());
+            let e = AudioError::Device(msg.unwrap_or_else(|| {
+                format!(
+                    "the input delivered no audio within {} s",
+                    FIRST_AUDIO.as_secs()
+                )
+            }));
+            return fail(enc.into_sink(), e, &ready);
+        }
+    };
     let _ = ready.send(Ok(id));
     let max = options.max.map(|d| d.as_millis() as u64 * 48);
     let mut error = None;
+    let mut next = Some(first);
     loop {
-        if shared.stop.load(Ordering::SeqCst) {
-            break;
-        }
-        if let Some(msg) = stream_failed.lock().ok().and_then(|g| g.clone()) {
+        // Once stopped, the callback sends nothing more: what is in the
+        // channel was captured before the stop and is kept.
+        let stopping = shared.stop.load(Ordering::SeqCst);
+        if !stopping && let Some(msg) = stream_failed.lock().ok().and_then(|g| g.clone()) {
             error = Some(AudioError::Device(msg));
             break;
         }
-        match rx.recv_timeout(Duration::from_millis(50)) {
-            Ok(mut buf) => {
-                if shared.paused.load(Ordering::SeqCst) {
-                    continue;
-                }
-                if let Some(m) = max {
-                    let left = m.saturating_sub(enc.samples()) as usize;
-                    buf.truncate(left);
-                }
-                if let Err(e) = enc.push(&buf) {
-                    error = Some(AudioError::Encode(e));
+        let got = match next.take() {
+            Some(b) => b,
+            None if stopping => match rx.try_recv() {
+                Ok(b) => b,
+                Err(_) => break,
+            },
+            None => match rx.recv_timeout(Duration::from_millis(50)) {
+                Ok(b) => b,
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => {
+                    error = Some(AudioError::Device("the input stream stopped".into()));
                     break;
                 }
-                shared.samples.store(enc.samples(), Ordering::Relaxed);
-                if max.is_some_and(|m| enc.samples() >= m) {
-                    break;
-                }
-            }
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => {
-                error = Some(AudioError::Device("the input stream stopped".into()));
-                break;
-            }
+            },
+        };
+        let mut buf = got;
+        if shared.paused.load(Ordering::SeqCst) {
+            continue;
+        }
+        if let Some(m) = max {
+            let left = m.saturating_sub(enc.samples()) as usize;
+            buf.truncate(left);
+        }
+        if let Err(e) = enc.push(&buf) {
+            error = Some(AudioError::Encode(e));
+            break;
+        }
+        shared.samples.store(enc.samples(), Ordering::Relaxed);
+        if max.is_some_and(|m| enc.samples() >= m) {
+            break;
         }
     }
     drop(stream);

@@ -146,7 +146,8 @@ impl Args {
         );
         let tty = std::io::stderr().is_terminal();
         while !stop.load(Ordering::SeqCst) && !rec.is_finished() {
-            std::thread::sleep(Duration::from_millis(200));
+            // Ctrl-C is seen within 50 ms: what is captured after it is not kept.
+            std::thread::sleep(Duration::from_millis(50));
             if tty {
                 let t = rec.elapsed().as_secs();
                 let bars = (rec.level().sqrt() * 20.0).round() as usize;
