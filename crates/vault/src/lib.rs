@@ -582,6 +582,34 @@ impl Vault {
         Ok(out)
     }
 
+    /// The cases and interviews that name record `id` as their detainee or
+    /// their case, whole and ordered by id, through the reference indexes
+    /// (the register builds one page of persons from their sources this way
+    /// instead of reading the vault).
+    pub fn sources_of(&self, id: Uuid) -> Result<Vec<StoredRecord>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {STORED_COLUMNS} FROM records WHERE json_extract(body, '$.detainee_id') = ?1
+             UNION
+             SELECT {STORED_COLUMNS} FROM records WHERE json_extract(body, '$.case_id') = ?1
+             ORDER BY id"
+        ))?;
+        let rows = stmt.query_map([id.to_string()], StoredRow::read)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let stored = row?.parse()?;
+            // The index found it; the parsed record must agree.
+            let names_it = match &stored.record {
+                Record::Case(c) => c.detainee_id == id,
+                Record::Interview(i) => i.detainee_id == Some(id) || i.case_id == Some(id),
+                Record::Person(_) => false,
+            };
+            if names_it {
+                out.push(stored);
+            }
+        }
+        Ok(out)
+    }
+
     /// Full-text search over names and text, seeing through spelling variants
     /// across scripts. Every word of the query must match (as a prefix).
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>> {
@@ -1263,8 +1291,25 @@ fn check_references(conn: &Connection, record: &Record) -> Result<()> {
     Ok(())
 }
 
+/// Finishes SQLCipher's set-up once per process before any database is
+/// keyed. SQLite marks itself initialised before it runs SQLCipher's own
+/// initialisation (`sqlcipher_extra_init`), outside its lock; a thread that
+/// keys a database in between finds SQLCipher "not initialized" and its
+/// `PRAGMA key` fails (seen as vaults that could not be created when two
+/// were created at once in a fresh process). Opening one in-memory
+/// connection here runs the whole initialisation on this thread while
+/// every other caller waits for it.
+pub fn sqlcipher_ready() {
+    static READY: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    READY.get_or_init(|| {
+        // An error here comes back at the real open, with its context.
+        let _ = Connection::open_in_memory();
+    });
+}
+
 /// Opens the SQLCipher database with the raw key and the durability settings.
 fn open_db(path: &Path, key: &MasterKey, create: bool) -> Result<Connection> {
+    sqlcipher_ready();
     let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     if create {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
@@ -1414,6 +1459,16 @@ mod reference_tests {
         want_b.sort();
         assert_eq!(ids(v.referring(b).expect("refs")), want_b);
         assert_eq!(ids(v.referring(case_a).expect("refs")), vec![i1]);
+        // A person's and a case's sources: as detainee or case, never as
+        // speaker (i2 only quotes A), in id order.
+        let stored = |recs: Vec<StoredRecord>| recs.into_iter().map(|r| r.id).collect::<Vec<_>>();
+        let mut sources_a = vec![case_a, i1];
+        sources_a.sort();
+        assert_eq!(stored(v.sources_of(a).expect("sources")), sources_a);
+        assert_eq!(stored(v.sources_of(case_a).expect("sources")), vec![i1]);
+        let mut sources_b = vec![i2, i3];
+        sources_b.sort();
+        assert_eq!(stored(v.sources_of(b).expect("sources")), sources_b);
         // Each branch of the query is an index lookup, not a scan.
         let mut stmt = v
             .conn
