@@ -73,7 +73,7 @@ macro_rules! with_app_commands {
             travel_prepare,
             hq_pull,
             // the register (coordinator vaults)
-            register_list,
+            register_page,
             register_duplicates,
             register_merges,
             register_merge,

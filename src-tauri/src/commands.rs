@@ -21,8 +21,8 @@ use yaddash_api::{
 };
 use yaddash_api::{
     DuplicateSuggestion, EvidenceExportRequest, EvidenceExported, MergeSummary,
-    RegisterExportRequest, RegisterExported, RegisterPairRequest, RegisterRow,
-    RegisterStatusRequest,
+    RegisterExportRequest, RegisterExported, RegisterPage, RegisterPageRequest,
+    RegisterPairRequest, RegisterStatusRequest,
 };
 
 use yaddash_api::{
@@ -372,8 +372,8 @@ pub fn hq_pull(s: S<'_>, app: AppHandle, req: HqPullRequest) -> ApiResult<()> {
 // ----- the register (coordinator vaults) -------------------------------------
 
 #[tauri::command(async)]
-pub fn register_list(s: S<'_>) -> ApiResult<Vec<RegisterRow>> {
-    s.register_list()
+pub fn register_page(s: S<'_>, req: RegisterPageRequest) -> ApiResult<RegisterPage> {
+    s.register_page(req)
 }
 
 #[tauri::command(async)]

@@ -11,14 +11,24 @@
 //!   times `search` for every prefix of every query, letter by letter, exactly
 //!   as the UI asks (persons, limit 500): p50/p95/p99/max.
 //!
+//! - `prepare-register DIR PERSONS INTERVIEWS`: the same in a coordinator
+//!   vault, with a case per person (arrest, detention in a facility) and
+//!   every other interview about the case as well as the person.
+//! - `register DIR`: the register screen's first page (`register_page`, 200
+//!   rows, as the app asks) against the whole register as the screen loaded
+//!   it before (`Snapshot::load` + `build`), and every page in turn.
+//!
 //! No assertions: this measures.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use yaddash_api::dto::{CreateVaultRequest, SearchRequest, UnlockRequest};
+use yaddash_api::dto::{CreateVaultRequest, RegisterPageRequest, SearchRequest, UnlockRequest};
 use yaddash_api::{AppState, Config};
-use yaddash_model::{Confidentiality, Consent, Interview, Person, Record, Reliability, Role};
+use yaddash_model::{
+    Case, Confidentiality, Consent, Event, EventDetail, Interview, Person, Record, Reliability,
+    Role,
+};
 use yaddash_vault::{MIN_WORK_FACTOR, Unlock, Vault};
 
 const PASSPHRASE: &str = "benchmark passphrase";
@@ -141,7 +151,7 @@ fn narrative(rng: &mut Rng, name: &str) -> String {
     s
 }
 
-fn prepare(dir: &Path, persons: usize, interviews: usize) {
+fn prepare(dir: &Path, persons: usize, interviews: usize, register: bool) {
     let started = Instant::now();
     let app = AppState::new(Config {
         vault_dir: dir.to_path_buf(),
@@ -150,7 +160,11 @@ fn prepare(dir: &Path, persons: usize, interviews: usize) {
     // Through the app's own command, so the vault has its device keys.
     app.create_vault(CreateVaultRequest {
         passphrase: PASSPHRASE.into(),
-        role: yaddash_api::dto::Role::Field,
+        role: if register {
+            yaddash_api::dto::Role::Coordinator
+        } else {
+            yaddash_api::dto::Role::Field
+        },
     })
     .expect("create vault");
     app.lock().expect("lock");
@@ -176,6 +190,22 @@ fn prepare(dir: &Path, persons: usize, interviews: usize) {
         eprint!("\rpersons {}/{persons}", ids.len());
     }
     eprintln!();
+    let mut cases = Vec::new();
+    if register {
+        for (from, part) in ids.chunks(chunk).enumerate() {
+            let added = vault
+                .with_transaction(|b| {
+                    part.iter()
+                        .enumerate()
+                        .map(|(n, id)| b.add(&Record::Case(case(*id, from * chunk + n))))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .expect("load cases");
+            cases.extend(added);
+            eprint!("\rcases {}/{persons}", cases.len());
+        }
+        eprintln!();
+    }
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut done = 0;
     while done < interviews {
@@ -185,7 +215,7 @@ fn prepare(dir: &Path, persons: usize, interviews: usize) {
                 let p = rng.below(persons);
                 let name = person(p).names[0].clone();
                 Record::Interview(Interview {
-                    case_id: None,
+                    case_id: (register && rng.below(2) == 0).then(|| cases[p]),
                     detainee_id: Some(ids[p]),
                     speaker_id: None,
                     relation: Some("ana".into()),
@@ -220,6 +250,107 @@ fn prepare(dir: &Path, persons: usize, interviews: usize) {
         "prepared {persons} persons and {interviews} interviews in {:.1} s; vault.db {} MiB",
         started.elapsed().as_secs_f64(),
         size >> 20
+    );
+}
+
+/// Person `i`'s case: arrested, then held in one of a few facilities.
+fn case(detainee: uuid::Uuid, i: usize) -> Case {
+    const FACILITIES: &[&str] = &["Qobustan prison", "SIZO-1 Kurdakhani", "Penitentiary 13"];
+    let year = 2015 + (i % 10);
+    Case {
+        detainee_id: detainee,
+        title: None,
+        events: vec![
+            Event {
+                date: Some(format!("{year}-03-0{}", 1 + i % 9).parse().expect("date")),
+                detail: EventDetail::Arrest {
+                    place: None,
+                    authority: None,
+                },
+            },
+            Event {
+                date: Some(format!("{year}-04").parse().expect("date")),
+                detail: EventDetail::Detention {
+                    facility: FACILITIES[i % FACILITIES.len()].into(),
+                },
+            },
+        ],
+        notes: None,
+        confidentiality: Confidentiality::Internal,
+        reliability: Reliability::Unknown,
+    }
+}
+
+/// The register screen's first page against the whole register.
+fn register(dir: &Path) {
+    let app = AppState::new(Config {
+        vault_dir: dir.to_path_buf(),
+        kdf_work_factor: MIN_WORK_FACTOR,
+    });
+    app.unlock(UnlockRequest::Passphrase {
+        secret: PASSPHRASE.into(),
+    })
+    .expect("unlock");
+    let first = |app: &AppState| {
+        app.register_page(RegisterPageRequest {
+            offset: 0,
+            limit: 200,
+        })
+        .expect("page")
+    };
+    // Once to warm the page cache, as the screen opens after the unlock.
+    let total = first(&app).total;
+    let mut page = Vec::new();
+    for _ in 0..15 {
+        let t = Instant::now();
+        let p = first(&app);
+        page.push(t.elapsed());
+        assert_eq!(p.rows.len(), 200.min(total as usize));
+    }
+    page.sort();
+    println!(
+        "register_page (first 200 of {total}): n={} p50={:.1} ms p95={:.1} ms max={:.1} ms",
+        page.len(),
+        percentile(&page, 0.50),
+        percentile(&page, 0.95),
+        page[page.len() - 1].as_secs_f64() * 1000.0
+    );
+    let t = Instant::now();
+    let mut rows = 0;
+    while rows < total as usize {
+        let p = app
+            .register_page(RegisterPageRequest {
+                offset: rows as u32,
+                limit: 200,
+            })
+            .expect("page");
+        rows += p.rows.len();
+    }
+    println!(
+        "every page in turn ({rows} rows, 200 a page): {:.0} ms",
+        t.elapsed().as_secs_f64() * 1000.0
+    );
+    app.lock().expect("lock");
+    drop(app);
+    let vault = Vault::open(
+        dir,
+        &Unlock::Passphrase(secrecy::SecretString::from(PASSPHRASE)),
+    )
+    .expect("open");
+    let mut whole = Vec::new();
+    for _ in 0..3 {
+        let t = Instant::now();
+        let snap = yaddash_register::Snapshot::load(&vault).expect("load");
+        let entries = yaddash_register::build(&snap, yaddash_register::Level::Internal, false);
+        whole.push(t.elapsed());
+        assert_eq!(entries.len(), total as usize);
+    }
+    whole.sort();
+    println!(
+        "the whole register as the screen loaded it before (Snapshot::load + build): n={} p50={:.0} ms max={:.0} ms",
+        whole.len(),
+        percentile(&whole, 0.50),
+        whole[whole.len() - 1].as_secs_f64() * 1000.0
     );
 }
 
@@ -349,16 +480,18 @@ fn links(dir: &Path) {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        Some("prepare") if args.len() == 4 => prepare(
+        Some(cmd @ ("prepare" | "prepare-register")) if args.len() == 4 => prepare(
             Path::new(&args[1]),
             args[2].parse().expect("persons"),
             args[3].parse().expect("interviews"),
+            cmd == "prepare-register",
         ),
+        Some("register") if args.len() == 2 => register(Path::new(&args[1])),
         Some("search") if args.len() >= 3 => search(Path::new(&args[1]), &args[2..]),
         Some("links") if args.len() == 2 => links(Path::new(&args[1])),
         _ => {
             eprintln!(
-                "usage: bench_ui_vault prepare DIR PERSONS INTERVIEWS | search DIR QUERY... | links DIR"
+                "usage: bench_ui_vault prepare|prepare-register DIR PERSONS INTERVIEWS | search DIR QUERY... | links DIR | register DIR"
             );
             std::process::exit(2);
         }

@@ -459,6 +459,24 @@ pub struct RegisterRow {
     pub last_confirmed: Option<String>,
 }
 
+/// `register_page` arguments: which rows of the register (sorted by name).
+#[derive(Deserialize, ts_rs::TS)]
+pub struct RegisterPageRequest {
+    /// Rows to skip.
+    pub offset: u32,
+    /// Rows wanted (at most 1,000 are returned).
+    pub limit: u32,
+}
+
+/// One page of the register list.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct RegisterPage {
+    /// The rows from the offset asked for, sorted by name.
+    pub rows: Vec<RegisterRow>,
+    /// How many persons the whole register holds.
+    pub total: u32,
+}
+
 /// One side of a duplicate suggestion or a merge.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct RegisterPerson {

@@ -141,8 +141,11 @@ fn example(code: Code, dir: &Path) -> ApiError {
         }),
         Code::WrongRole => {
             let s = field_state(&dir.join("role"));
-            s.register_list()
-                .expect_err("the register is for coordinators")
+            s.register_page(RegisterPageRequest {
+                offset: 0,
+                limit: 1,
+            })
+            .expect_err("the register is for coordinators")
         }
         Code::NoTrust => api(ExchangeError::NoTrust),
         Code::TrustFileInvalid => {

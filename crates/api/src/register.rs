@@ -7,12 +7,13 @@ use std::collections::HashMap;
 
 use uuid::Uuid;
 use yaddash_register::export::{Format, entries, render};
-use yaddash_register::{Level, Snapshot, build, dup};
+use yaddash_register::{Snapshot, dup};
 use yaddash_vault::Vault;
 
 use crate::dto::{
     DuplicateSuggestion, MergeSummary, RegisterExportRequest, RegisterExported, RegisterOverride,
-    RegisterPairRequest, RegisterPerson, RegisterRow, RegisterStatusRequest,
+    RegisterPage, RegisterPageRequest, RegisterPairRequest, RegisterPerson, RegisterRow,
+    RegisterStatusRequest,
 };
 use crate::{ApiError, ApiResult, AppState, Code, absolute};
 
@@ -40,15 +41,24 @@ fn person(labels: &HashMap<Uuid, String>, id: Uuid) -> RegisterPerson {
 }
 
 impl AppState {
-    /// Coordinator: the register as the coordinator sees it (internal level),
-    /// sorted by name.
-    pub fn register_list(&self) -> ApiResult<Vec<RegisterRow>> {
+    /// Coordinator: one page of the register as the coordinator sees it
+    /// (internal level), sorted by name, with the register's size. Only the
+    /// page's persons' cases and interviews are read, so the first rows of a
+    /// large register come at once ([`yaddash_register::page`]).
+    pub fn register_page(&self, req: RegisterPageRequest) -> ApiResult<RegisterPage> {
         self.with_vault(|v| {
             coordinator(v)?;
-            let snap = Snapshot::load(v)?;
-            let overrides: HashMap<Uuid, &yaddash_vault::register_store::OverrideRow> =
-                snap.overrides.iter().map(|o| (o.person_id, o)).collect();
-            Ok(build(&snap, Level::Internal, false)
+            let offset = usize::try_from(req.offset).unwrap_or(usize::MAX);
+            let limit = usize::try_from(req.limit).unwrap_or(usize::MAX);
+            let page = yaddash_register::page(v, offset, limit)?;
+            let overrides: HashMap<Uuid, yaddash_vault::register_store::OverrideRow> = v
+                .register()
+                .overrides()?
+                .into_iter()
+                .map(|o| (o.person_id, o))
+                .collect();
+            let rows = page
+                .entries
                 .into_iter()
                 .map(|e| {
                     // The entry carries reason/at/by at the internal level;
@@ -74,7 +84,11 @@ impl AppState {
                         last_confirmed: e.last_confirmed.map(|d| d.to_string()),
                     }
                 })
-                .collect())
+                .collect();
+            Ok(RegisterPage {
+                rows,
+                total: u32::try_from(page.total).unwrap_or(u32::MAX),
+            })
         })
     }
 

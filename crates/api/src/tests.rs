@@ -562,6 +562,24 @@ fn coordinator(dir: &Path) -> AppState {
     s
 }
 
+/// The whole register through `register_page`, a page at a time.
+fn whole_register(s: &AppState) -> Vec<RegisterRow> {
+    let mut rows = Vec::new();
+    loop {
+        let page = s
+            .register_page(RegisterPageRequest {
+                offset: u32::try_from(rows.len()).expect("offset"),
+                limit: 2,
+            })
+            .expect("page");
+        if page.rows.is_empty() {
+            assert_eq!(rows.len(), page.total as usize);
+            return rows;
+        }
+        rows.extend(page.rows);
+    }
+}
+
 #[test]
 fn register_commands_list_suggest_merge_override_and_export() {
     let tmp = tempfile::tempdir().expect("tmp");
@@ -570,8 +588,16 @@ fn register_commands_list_suggest_merge_override_and_export() {
     let b = save(&s, person(&["Мамедов Тофик"]));
     save(&s, interview(a));
 
-    let list = s.register_list().expect("list");
+    let first = s
+        .register_page(RegisterPageRequest {
+            offset: 0,
+            limit: 1,
+        })
+        .expect("first page");
+    assert_eq!((first.rows.len(), first.total), (1, 2));
+    let list = whole_register(&s);
     assert_eq!(list.len(), 2);
+    assert_eq!(list[0].id, first.rows[0].id);
     assert!(list.iter().all(|r| r.status_override.is_none()));
     assert_eq!(list.iter().map(|r| r.sources).sum::<usize>(), 1);
 
@@ -587,7 +613,7 @@ fn register_commands_list_suggest_merge_override_and_export() {
         other: b,
     })
     .expect("merge");
-    assert_eq!(s.register_list().expect("list").len(), 1);
+    assert_eq!(whole_register(&s).len(), 1);
     assert!(s.register_duplicates().expect("duplicates").is_empty());
     let merges = s.register_merges().expect("merges");
     assert_eq!((merges[0].primary.id, merges[0].merged.id), (a, b));
@@ -620,9 +646,7 @@ fn register_commands_list_suggest_merge_override_and_export() {
         reason: "left in March".into(),
     })
     .expect("override");
-    let row = s
-        .register_list()
-        .expect("list")
+    let row = whole_register(&s)
         .into_iter()
         .find(|r| r.id == a)
         .expect("row");
@@ -690,7 +714,12 @@ fn register_commands_list_suggest_merge_override_and_export() {
 fn the_register_is_refused_in_a_field_vault() {
     let tmp = tempfile::tempdir().expect("tmp");
     let (s, _) = created(tmp.path());
-    let err = s.register_list().expect_err("field vault");
+    let err = s
+        .register_page(RegisterPageRequest {
+            offset: 0,
+            limit: 10,
+        })
+        .expect_err("field vault");
     assert_eq!(err.code, Code::WrongRole);
     assert!(err.detail.contains("coordinator vault"));
 }

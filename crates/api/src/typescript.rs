@@ -100,6 +100,8 @@ pub fn generate() -> String {
         yaddash_register::Level,
         dto::RegisterOverride,
         dto::RegisterRow,
+        dto::RegisterPageRequest,
+        dto::RegisterPage,
         dto::RegisterPerson,
         yaddash_register::dup::Reason,
         dto::DuplicateSuggestion,

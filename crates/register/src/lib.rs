@@ -27,8 +27,8 @@ use yaddash_model::{
     Case, Confidentiality, Consent, Event, EventDetail, Interview, PartialDate, Person, Record,
     RecordKind, Role,
 };
-use yaddash_vault::Vault;
 use yaddash_vault::register_store::OverrideRow;
+use yaddash_vault::{StoredRecord, Vault};
 
 pub use dup::{Candidate, DupStats, Suggestion};
 pub use status::{Derived, Fact, Status};
@@ -146,21 +146,27 @@ impl Snapshot {
         };
         for kind in [RecordKind::Person, RecordKind::Case, RecordKind::Interview] {
             for stored in vault.all(kind)? {
-                let id = stored.id;
-                let device = vault
-                    .exchange()
-                    .provenance(id)?
-                    .first()
-                    .map(|p| p.1.clone())
-                    .unwrap_or(stored.created_by);
-                match stored.record {
-                    Record::Person(body) => s.persons.push(Sourced { id, body, device }),
-                    Record::Case(body) => s.cases.push(Sourced { id, body, device }),
-                    Record::Interview(body) => s.interviews.push(Sourced { id, body, device }),
-                }
+                s.push(vault, stored)?;
             }
         }
         Ok(s)
+    }
+
+    /// Adds a stored record with the device that supplied it.
+    fn push(&mut self, vault: &Vault, stored: StoredRecord) -> Result<()> {
+        let id = stored.id;
+        let device = vault
+            .exchange()
+            .provenance(id)?
+            .first()
+            .map(|p| p.1.clone())
+            .unwrap_or(stored.created_by);
+        match stored.record {
+            Record::Person(body) => self.persons.push(Sourced { id, body, device }),
+            Record::Case(body) => self.cases.push(Sourced { id, body, device }),
+            Record::Interview(body) => self.interviews.push(Sourced { id, body, device }),
+        }
+        Ok(())
     }
 
     /// Only what may appear at `level`: records within the level's
@@ -401,21 +407,8 @@ pub fn build(snapshot: &Snapshot, level: Level, testimonies: bool) -> Vec<Entry>
 /// an export at a level may hold; every format only lays out its entries.
 pub fn build_with(snapshot: &Snapshot, level: Level, detail: Detail) -> Vec<Entry> {
     let snap = snapshot.visible_at(level);
-    let canon = snap.canonical();
     let persons: HashMap<Uuid, &Person> = snap.persons.iter().map(|p| (p.id, &p.body)).collect();
-    let mut groups: Vec<(Uuid, Vec<&Sourced<Person>>)> = Vec::new();
-    let mut index: HashMap<Uuid, usize> = HashMap::new();
-    // Primary first in each group: iterate primaries, then the merged.
-    let mut order: Vec<&Sourced<Person>> = snap.persons.iter().collect();
-    order.sort_by_key(|p| (canon.get(&p.id) != Some(&p.id), p.id));
-    for p in order {
-        let c = canon.get(&p.id).copied().unwrap_or(p.id);
-        let k = *index.entry(c).or_insert_with(|| {
-            groups.push((c, Vec::new()));
-            groups.len() - 1
-        });
-        groups[k].1.push(p);
-    }
+    let groups = groups(&snap);
     let overrides: HashMap<Uuid, &OverrideRow> =
         snap.overrides.iter().map(|o| (o.person_id, o)).collect();
     // Indexes, so a register of n persons is built in O(n), not O(n²).
@@ -436,10 +429,7 @@ pub fn build_with(snapshot: &Snapshot, level: Level, detail: Detail) -> Vec<Entr
 
     let mut out = Vec::new();
     for (id, members) in groups {
-        if !members
-            .iter()
-            .any(|p| p.body.roles.contains(&Role::Detainee))
-        {
+        if !detained(&members) {
             continue;
         }
         // Cases and interviews in the snapshot's order.
@@ -498,14 +488,7 @@ pub fn build_with(snapshot: &Snapshot, level: Level, detail: Detail) -> Vec<Entr
                     by: internal.then(|| o.by.clone()),
                 })
             });
-        let mut names = Vec::new();
-        for p in &members {
-            for n in &p.body.names {
-                if !names.contains(n) {
-                    names.push(n.clone());
-                }
-            }
-        }
+        let names = names_of(&members);
         let mut sources: BTreeSet<Uuid> = case_ids.iter().copied().collect();
         sources.extend(interviews.iter().map(|i| i.id));
         out.push(Entry {
@@ -542,8 +525,160 @@ pub fn build_with(snapshot: &Snapshot, level: Level, detail: Detail) -> Vec<Entr
             },
         });
     }
-    out.sort_by(|a, b| a.names.first().cmp(&b.names.first()).then(a.id.cmp(&b.id)));
+    out.sort_by(|a, b| order(a.names.first(), a.id, b.names.first(), b.id));
     out
+}
+
+/// The register's order: by the first name shown, then by id.
+fn order(a_name: Option<&String>, a: Uuid, b_name: Option<&String>, b: Uuid) -> std::cmp::Ordering {
+    a_name.cmp(&b_name).then(a.cmp(&b))
+}
+
+/// Persons grouped under the record standing for them, the primary first,
+/// then the merged records by id.
+fn groups(snap: &Snapshot) -> Vec<(Uuid, Vec<&Sourced<Person>>)> {
+    let canon = snap.canonical();
+    let mut groups: Vec<(Uuid, Vec<&Sourced<Person>>)> = Vec::new();
+    let mut index: HashMap<Uuid, usize> = HashMap::new();
+    let mut order: Vec<&Sourced<Person>> = snap.persons.iter().collect();
+    order.sort_by_key(|p| (canon.get(&p.id) != Some(&p.id), p.id));
+    for p in order {
+        let c = canon.get(&p.id).copied().unwrap_or(p.id);
+        let k = *index.entry(c).or_insert_with(|| {
+            groups.push((c, Vec::new()));
+            groups.len() - 1
+        });
+        groups[k].1.push(p);
+    }
+    groups
+}
+
+/// Whether a group of merged records is in the register (one of them is a
+/// detainee).
+fn detained(members: &[&Sourced<Person>]) -> bool {
+    members
+        .iter()
+        .any(|p| p.body.roles.contains(&Role::Detainee))
+}
+
+/// Every name from every merged record, as written, without repeats.
+fn names_of(members: &[&Sourced<Person>]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for p in members {
+        for n in &p.body.names {
+            if !names.contains(n) {
+                names.push(n.clone());
+            }
+        }
+    }
+    names
+}
+
+/// One page of the register as the coordinator sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    /// The entries from `offset`, as [`build`] at the internal level
+    /// orders and builds them.
+    pub entries: Vec<Entry>,
+    /// How many persons the whole register holds.
+    pub total: usize,
+}
+
+/// Longest page [`page`] returns.
+pub const MAX_PAGE: usize = 1_000;
+
+/// One page of the register at the internal level, equal to the same slice
+/// of [`build`]`(Snapshot::load(vault), Level::Internal, false)`, without
+/// reading the whole vault: every person is read (for the order and the
+/// count), but cases and interviews only for the page's persons, through
+/// the reference indexes. The first rows of a register of 10,000 prisoners
+/// therefore come without reading its 100,000 interviews (issue 17).
+pub fn page(vault: &Vault, offset: usize, limit: usize) -> Result<Page> {
+    require_coordinator(vault)?;
+    let limit = limit.min(MAX_PAGE);
+    let register = vault.register();
+    let mut index = Snapshot {
+        merges: register.merges()?,
+        overrides: register.overrides()?,
+        ..Snapshot::default()
+    };
+    for stored in vault.all(RecordKind::Person)? {
+        let Record::Person(body) = stored.record else {
+            continue;
+        };
+        // The device is read below for the page's persons only.
+        index.persons.push(Sourced {
+            id: stored.id,
+            body,
+            device: String::new(),
+        });
+    }
+    let mut lines: Vec<(Option<String>, Uuid, Vec<Uuid>)> = groups(&index)
+        .into_iter()
+        .filter(|(_, members)| detained(members))
+        .map(|(id, members)| {
+            let first = names_of(&members).into_iter().next();
+            (first, id, members.iter().map(|p| p.id).collect())
+        })
+        .collect();
+    lines.sort_by(|a, b| order(a.0.as_ref(), a.1, b.0.as_ref(), b.1));
+    let total = lines.len();
+    let members: HashSet<Uuid> = lines
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .flat_map(|(_, _, records)| records)
+        .collect();
+
+    // The page's persons with their cases and interviews, in the vault's
+    // order (by id), as Snapshot::load reads them.
+    let mut sub = Snapshot {
+        merges: index
+            .merges
+            .iter()
+            .filter(|(a, b)| members.contains(a) && members.contains(b))
+            .copied()
+            .collect(),
+        overrides: index
+            .overrides
+            .iter()
+            .filter(|o| members.contains(&o.person_id))
+            .cloned()
+            .collect(),
+        ..Snapshot::default()
+    };
+    let mut sources: Vec<StoredRecord> = Vec::new();
+    let mut seen: HashSet<Uuid> = HashSet::new();
+    for p in index.persons.iter().filter(|p| members.contains(&p.id)) {
+        let stored = vault.get(p.id)?;
+        sub.push(vault, stored)?;
+        for s in vault.sources_of(p.id)? {
+            if seen.insert(s.id) {
+                sources.push(s);
+            }
+        }
+    }
+    // Interviews about the page's cases that do not name the person.
+    let cases: Vec<Uuid> = sources
+        .iter()
+        .filter(|s| matches!(s.record, Record::Case(_)))
+        .map(|s| s.id)
+        .collect();
+    for case in cases {
+        for s in vault.sources_of(case)? {
+            if seen.insert(s.id) {
+                sources.push(s);
+            }
+        }
+    }
+    sources.sort_by_key(|s| s.id);
+    for s in sources {
+        sub.push(vault, s)?;
+    }
+    Ok(Page {
+        entries: build(&sub, Level::Internal, false),
+        total,
+    })
 }
 
 /// A case's events as a level may see them: the place of an arrest (which

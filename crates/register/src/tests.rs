@@ -217,6 +217,133 @@ fn override_is_recorded_with_reason_and_cleared() {
     assert!(e.status_override.is_none());
 }
 
+/// The register in pages is the whole register cut in slices: the same
+/// entries in the same order, with merges (a chain of three), overrides,
+/// persons who are not detainees, interviews that name only the case, and a
+/// confidential person, whatever the page size.
+#[test]
+fn pages_are_slices_of_the_whole_register() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut v = vault(&tmp.path().join("v"));
+    let pub_ = Confidentiality::Public;
+    let names = [
+        "Tofiq Yaqublu",
+        "Əli Kərimli",
+        "Гусейнов Эмин",
+        "Anar Məmmədli",
+        "Leyla Yunus",
+        "Arif Yunus",
+        "Ilqar Məmmədov",
+        "Тофиг Ягублу",
+        "Bəxtiyar Hacıyev",
+        "Rauf Mirqədirov",
+        "Afqan Muxtarlı",
+        "Mehman Hüseynov",
+        "Əbülfəz Qurbanlı",
+        "Tofiq Yaqublu",
+    ];
+    let mut ids = Vec::new();
+    for (n, name) in names.iter().enumerate() {
+        let c = if n == 4 {
+            Confidentiality::Internal
+        } else {
+            pub_
+        };
+        let id = v
+            .add(&person(
+                &[name],
+                Some(1960 + n as i32),
+                &[Role::Detainee],
+                c,
+            ))
+            .expect("person");
+        let case_id = v
+            .add(&case(id, vec![("2020-01-02", arrest())], pub_))
+            .expect("case");
+        if n % 3 == 0 {
+            v.add(&interview(id, None, Consent::Internal, "said", pub_))
+                .expect("interview");
+        }
+        if n % 4 == 1 {
+            // An interview that names only the case.
+            v.add(&Record::Interview(Interview {
+                case_id: Some(case_id),
+                detainee_id: None,
+                speaker_id: None,
+                relation: None,
+                interviewer: "i".into(),
+                date: "2025-03-04".parse().expect("date"),
+                place: None,
+                language: "ru".into(),
+                consent: Consent::Internal,
+                narrative: "about the case".into(),
+                confidentiality: pub_,
+                reliability: Reliability::Unknown,
+            }))
+            .expect("case interview");
+        }
+        ids.push(id);
+    }
+    // Relatives and witnesses are not in the register.
+    let sister = v
+        .add(&person(&["Aynur Yaqublu"], None, &[Role::Relative], pub_))
+        .expect("sister");
+    v.add(&interview(
+        ids[0],
+        Some(sister),
+        Consent::Publish,
+        "my brother",
+        pub_,
+    ))
+    .expect("sister's interview");
+    merge(&mut v, ids[0], ids[7]).expect("merge");
+    merge(&mut v, ids[7], ids[13]).expect("merge chain");
+    merge(&mut v, ids[5], ids[4]).expect("merge");
+    v.register_mut()
+        .set_override(ids[2], Some("released"), "confirmed by the lawyer")
+        .expect("override");
+    v.register_mut()
+        .set_override(ids[13], Some("in_exile"), "on a merged record")
+        .expect("override");
+
+    let whole = build(&Snapshot::load(&v).expect("load"), Level::Internal, false);
+    assert_eq!(whole.len(), names.len() - 3);
+    for size in [1, 2, 3, 5, 100] {
+        let mut pages = Vec::new();
+        let mut offset = 0;
+        loop {
+            let p = page(&v, offset, size).expect("page");
+            assert_eq!(p.total, whole.len());
+            if p.entries.is_empty() {
+                break;
+            }
+            assert!(p.entries.len() <= size);
+            offset += p.entries.len();
+            pages.extend(p.entries);
+        }
+        assert_eq!(pages, whole, "pages of {size}");
+    }
+    assert!(
+        page(&v, whole.len() + 5, 10)
+            .expect("past the end")
+            .entries
+            .is_empty()
+    );
+
+    // Field vaults have no register.
+    let field = Vault::create(
+        &tmp.path().join("field"),
+        &SecretString::from("register test passphrase"),
+        &CreateOptions {
+            role: VaultRole::Field,
+            kdf_work_factor: MIN_WORK_FACTOR,
+        },
+    )
+    .expect("field")
+    .0;
+    assert!(page(&field, 0, 10).is_err());
+}
+
 /// Canaries in every place that must not leave the organisation; no public or
 /// partner export in any format contains any of them, while the internal
 /// export does (so the test can fail).

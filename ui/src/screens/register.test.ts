@@ -63,6 +63,31 @@ describe('register', () => {
     expect(screen.getByTestId('register-count').textContent).toBe('2 in the register');
   });
 
+  it('loads the register a page at a time as the list scrolls', async () => {
+    be.register = Array.from({ length: 450 }, (_, n) =>
+      row(`00000000-0000-7000-8000-${String(n).padStart(12, '0')}`, `Person ${String(n).padStart(3, '0')}`),
+    );
+    render(App);
+    await screen.findAllByTestId('register-row');
+    expect(screen.getByTestId('register-count').textContent).toBe('450 in the register');
+    expect(be.calls.filter((c) => c === 'register_page')).toHaveLength(1);
+    const list = screen.getByRole('listbox', { name: 'Persons in the register' });
+    expect(list.querySelector('[aria-setsize]')?.getAttribute('aria-setsize')).toBe('450');
+    // Near the end of the first 200 rows, the next 200 are asked for; then the last 50.
+    list.scrollTop = 190 * 48;
+    await fireEvent.scroll(list);
+    await waitFor(() => expect(be.calls.filter((c) => c === 'register_page')).toHaveLength(2));
+    await waitFor(() => expect(screen.getByText('Person 195')).toBeTruthy());
+    list.scrollTop = 445 * 48;
+    await fireEvent.scroll(list);
+    await waitFor(() => expect(screen.getByText('Person 449')).toBeTruthy());
+    expect(be.calls.filter((c) => c === 'register_page')).toHaveLength(3);
+    // All loaded: scrolling again asks for nothing more.
+    list.scrollTop = 400 * 48;
+    await fireEvent.scroll(list);
+    expect(be.calls.filter((c) => c === 'register_page')).toHaveLength(3);
+  });
+
   it('a status override needs a reason, and is saved with it', async () => {
     render(App);
     await fireEvent.click((await screen.findAllByTestId('register-row'))[0]);

@@ -36,7 +36,7 @@ import type {
   RecordSummary,
   RegisterExported,
   EvidenceExported,
-  RegisterRow,
+  RegisterPage,
   RegisterStatus,
   Revision,
   RevisionOrigin,
@@ -142,8 +142,9 @@ export interface Backend {
   /** Field: the bundles made here and what headquarters confirmed. */
   bundlesOut(): Promise<BundleOutSummary[]>;
 
-  /** Coordinator: the register (internal view), sorted by name. */
-  registerList(): Promise<RegisterRow[]>;
+  /** Coordinator: `limit` rows of the register (internal view, sorted by
+   * name) from `offset`, and the register's size. */
+  registerPage(offset: number, limit: number): Promise<RegisterPage>;
   /** Coordinator: pairs probably the same person, best first. */
   registerDuplicates(): Promise<DuplicateSuggestion[]>;
   /** Coordinator: the merges in force. */

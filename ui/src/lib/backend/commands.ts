@@ -59,7 +59,7 @@ export const COMMANDS = [
   'travel_status',
   'travel_prepare',
   'hq_pull',
-  'register_list',
+  'register_page',
   'register_duplicates',
   'register_merges',
   'register_merge',

@@ -40,6 +40,7 @@ import type {
   RecordSummary,
   RegisterExported,
   EvidenceExported,
+  RegisterPage,
   RegisterRow,
   RegisterStatus,
   Revision,
@@ -717,10 +718,12 @@ export class MemoryBackend implements Backend {
     return clone(this.bundles);
   }
 
-  async registerList(): Promise<RegisterRow[]> {
+  async registerPage(offset: number, limit: number): Promise<RegisterPage> {
     this.need();
     this.needRole('coordinator', 'the register');
-    return clone(this.register);
+    this.calls.push('register_page');
+    const rows = this.register.slice(offset, offset + Math.min(limit, 1000));
+    return { rows: clone(rows), total: this.register.length };
   }
 
   async registerDuplicates(): Promise<DuplicateSuggestion[]> {

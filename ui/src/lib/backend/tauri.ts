@@ -41,7 +41,7 @@ import type {
   RecordSummary,
   RegisterExported,
   EvidenceExported,
-  RegisterRow,
+  RegisterPage,
   RegisterStatus,
   Revision,
   RevisionOrigin,
@@ -154,7 +154,8 @@ export class TauriBackend implements Backend {
   importReceipts = (path: string) => call<ReceiptsImported>('import_receipts', { req: { path } });
   bundlesOut = () => call<BundleOutSummary[]>('bundles_out');
 
-  registerList = () => call<RegisterRow[]>('register_list');
+  registerPage = (offset: number, limit: number) =>
+    call<RegisterPage>('register_page', { req: { offset, limit } });
   registerDuplicates = () => call<DuplicateSuggestion[]>('register_duplicates');
   registerMerges = () => call<MergeSummary[]>('register_merges');
   registerMerge = (primary: string, other: string) => call<void>('register_merge', { req: { primary, other } });

@@ -1068,6 +1068,32 @@ sources: number,
 last_confirmed: string | null, };
 
 /**
+ * `register_page` arguments: which rows of the register (sorted by name).
+ */
+export type RegisterPageRequest = { 
+/**
+ * Rows to skip.
+ */
+offset: number, 
+/**
+ * Rows wanted (at most 1,000 are returned).
+ */
+limit: number, };
+
+/**
+ * One page of the register list.
+ */
+export type RegisterPage = { 
+/**
+ * The rows from the offset asked for, sorted by name.
+ */
+rows: Array<RegisterRow>, 
+/**
+ * How many persons the whole register holds.
+ */
+total: number, };
+
+/**
  * One side of a duplicate suggestion or a merge.
  */
 export type RegisterPerson = { 
