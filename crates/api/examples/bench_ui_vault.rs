@@ -281,8 +281,8 @@ fn case(detainee: uuid::Uuid, i: usize) -> Case {
     }
 }
 
-/// The register screen's first page against the whole register.
-fn register(dir: &Path) {
+/// The prepared vault, unlocked through the app's own command.
+fn unlocked(dir: &Path) -> AppState {
     let app = AppState::new(Config {
         vault_dir: dir.to_path_buf(),
         kdf_work_factor: MIN_WORK_FACTOR,
@@ -291,6 +291,12 @@ fn register(dir: &Path) {
         secret: PASSPHRASE.into(),
     })
     .expect("unlock");
+    app
+}
+
+/// The register screen's first page against the whole register.
+fn register(dir: &Path) {
+    let app = unlocked(dir);
     let first = |app: &AppState| {
         app.register_page(RegisterPageRequest {
             offset: 0,
@@ -424,14 +430,7 @@ fn search(dir: &Path, queries: &[String]) {
 /// persons, against the scan it replaced (every case and interview read,
 /// for 3 persons: it takes seconds each).
 fn links(dir: &Path) {
-    let app = AppState::new(Config {
-        vault_dir: dir.to_path_buf(),
-        kdf_work_factor: MIN_WORK_FACTOR,
-    });
-    app.unlock(UnlockRequest::Passphrase {
-        secret: PASSPHRASE.into(),
-    })
-    .expect("unlock");
+    let app = unlocked(dir);
     let persons = app
         .list_records(yaddash_model::RecordKind::Person)
         .expect("list");
