@@ -8,7 +8,8 @@
 # average before and after, and UNDER LOAD when other processes used the
 # cores. Figures go to docs/benchmarks.md.
 #
-#   scripts/bench-bundle.sh [FILES] [MIB_EACH]     (default 4 × 256 MiB; WAIT_QUIET=SECS waits for a quiet machine)
+#   scripts/bench-bundle.sh [FILES] [MIB_EACH]     (default 4 × 256 MiB; WAIT_QUIET=SECS waits for a quiet machine;
+#                                                   Y_BEFORE=PATH adds another CLI build's import to the same run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/bench-lib.sh
@@ -50,9 +51,16 @@ printf 'yaddash bundle export: peak RSS %s KiB, wall %s\n' \
 echo "== import of that bundle ($(stat -c %s "$DIR/out.yaddash") bytes) vs age -d of as many bytes"
 age-keygen -o "$DIR/key.txt" 2>/dev/null
 (cd "$DIR/in" && tar cf - *.ogg) | age -r "$(age-keygen -y "$DIR/key.txt")" > "$DIR/same.age"
+# Y_BEFORE=PATH: another build of the CLI (e.g. before a change) imports the
+# same bundle in the same run.
+BEFORE=()
+if [ -n "${Y_BEFORE:-}" ]; then
+  BEFORE=(-n "yaddash bundle import, the build in Y_BEFORE" "$Y_BEFORE --vault $DIR/coord $P bundle import $DIR/out.yaddash")
+fi
 measured "bundle import vs age -d" hyperfine --runs 3 --export-markdown "$DIR/import.md" \
   --prepare "rm -rf $DIR/coord && cp -a $DIR/coord0 $DIR/coord && sync" \
   -n "yaddash bundle import (verify, decrypt, check hashes, store encrypted, fsync)" "$Y --vault $DIR/coord $P bundle import $DIR/out.yaddash" \
+  "${BEFORE[@]}" \
   -n "age -d" "age -d -i $DIR/key.txt -o /dev/null $DIR/same.age"
 cat "$DIR/bundle.md" "$DIR/import.md"
 load_verdicts

@@ -74,8 +74,8 @@ impl AppState {
     pub fn coercion_settings(&self) -> ApiResult<CoercionSettings> {
         self.with_vault(|v| {
             Ok(CoercionSettings {
-                duress_set: v.duress_set_at()?.is_some(),
-                unlock_limit: v.unlock_guard().limit,
+                duress_set: v.coercion().duress_set_at()?.is_some(),
+                unlock_limit: v.coercion().unlock_guard().limit,
             })
         })
     }
@@ -83,13 +83,13 @@ impl AppState {
     /// Sets (or replaces) the duress passphrase; a new, empty decoy is made.
     pub fn set_duress(&self, req: SetDuressRequest) -> ApiResult<CoercionSettings> {
         let duress = secret(req.passphrase);
-        self.with_vault(|v| Ok(v.set_duress(&duress)?))?;
+        self.with_vault(|v| Ok(v.coercion().set_duress(&duress)?))?;
         self.coercion_settings()
     }
 
     /// Removes the duress passphrase (the decoy becomes filler again).
     pub fn clear_duress(&self) -> ApiResult<CoercionSettings> {
-        self.with_vault(|v| Ok(v.clear_duress()?))?;
+        self.with_vault(|v| Ok(v.coercion().clear_duress()?))?;
         self.coercion_settings()
     }
 
@@ -109,7 +109,7 @@ impl AppState {
             .with("min", min)
             .with("max", max));
         }
-        self.with_vault(|v| Ok(v.set_unlock_limit(limit)?))?;
+        self.with_vault(|v| Ok(v.coercion().set_unlock_limit(limit)?))?;
         self.coercion_settings()
     }
 }

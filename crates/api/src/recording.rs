@@ -132,7 +132,7 @@ impl AppState {
         })?;
         let input = yaddash_audio::resolve_input(req.input.as_deref()).map_err(audio_error)?;
         let writer = self.with_vault(|v| {
-            Ok(v.begin_recording(
+            Ok(v.recordings().begin(
                 req.record_id,
                 &RecordingStart {
                     input: input.clone(),
@@ -165,7 +165,7 @@ impl AppState {
                 });
             }
             Err((e, writer)) => {
-                let _ = self.with_vault(|v| Ok(v.finish_recording(writer)?));
+                let _ = self.with_vault(|v| Ok(v.recordings_mut().finish(writer)?));
                 return Err(audio_error(e));
             }
         }
@@ -218,7 +218,7 @@ impl AppState {
         let finished = a.recorder.stop();
         // If the vault is locked now, the writer is dropped: its segments
         // are saved as a recovered recording at the next unlock.
-        self.with_vault(|v| Ok(v.finish_recording(finished.sink)?))
+        self.with_vault(|v| Ok(v.recordings_mut().finish(finished.sink)?))
     }
 
     /// "Move into the vault": imports a file, verifies the encrypted copy,

@@ -190,7 +190,7 @@ fn bundle_facts(vault: &Vault, bundle_id: &str, internal: bool) -> Result<Value>
     let Some(b) = vault.exchange().bundle_in(bundle_id)? else {
         return Ok(json!({ "bundle_id": bundle_id }));
     };
-    let signed = vault.bundle_manifest(bundle_id)?.is_some();
+    let signed = vault.evidence().bundle_manifest(bundle_id)?.is_some();
     let mut v = json!({
         "bundle_id": b.bundle_id,
         "seq": b.seq,
@@ -272,7 +272,8 @@ pub fn export(
             .map(|(rev, dev, src, b)| (rev, (dev, src, b)))
             .collect();
         let history = vault.history(id)?;
-        let bodies: BTreeMap<i64, String> = vault.revision_bodies(id)?.into_iter().collect();
+        let bodies: BTreeMap<i64, String> =
+            vault.evidence().revision_bodies(id)?.into_iter().collect();
         let mut revs_json = Vec::new();
         for r in &history {
             let came = provenance.get(&r.rev);
@@ -302,10 +303,10 @@ pub fn export(
                 let mut signed = false;
                 if let Some((dev, _, b)) = came
                     && let Some(dev) = Uuid::parse_str(dev).ok()
-                    && vault.bundle_manifest(b)?.is_some()
+                    && vault.evidence().bundle_manifest(b)?.is_some()
                 {
                     let entry = format!("records/{id}.json");
-                    if vault.bundle_entry(b, &entry)?.is_some() {
+                    if vault.evidence().bundle_entry(b, &entry)?.is_some() {
                         bundles.insert(b.clone(), dev);
                         bundle_entries.insert((b.clone(), entry.clone()));
                         checks.push(Check::RevisionInEntry {
@@ -353,7 +354,7 @@ pub fn export(
                 continue;
             }
             let file = format!("attachments/{}{}", a.id, extension(&a.name));
-            let came = vault.attachment_provenance(a.id)?;
+            let came = vault.evidence().attachment_provenance(a.id)?;
             let bundle = match &came {
                 Some((_, b)) => Some(bundle_facts(vault, b, internal)?),
                 None => None,
@@ -362,7 +363,7 @@ pub fn export(
             if internal
                 && let Some((dev, b)) = &came
                 && let Ok(dev) = Uuid::parse_str(dev)
-                && vault.bundle_manifest(b)?.is_some()
+                && vault.evidence().bundle_manifest(b)?.is_some()
             {
                 bundles.insert(b.clone(), dev);
                 checks.push(Check::InManifest {
@@ -371,7 +372,7 @@ pub fn export(
                     file: file.clone(),
                 });
                 let meta = format!("attachments/{}.json", a.id);
-                if vault.bundle_entry(b, &meta)?.is_some() {
+                if vault.evidence().bundle_entry(b, &meta)?.is_some() {
                     bundle_entries.insert((b.clone(), meta));
                 }
                 signed = true;
@@ -443,7 +444,7 @@ pub fn export(
     // The bundles: signed manifests and the entries the pack relies on.
     let mut devices: BTreeMap<Uuid, String> = BTreeMap::new();
     for (b, dev) in &bundles {
-        let Some((manifest, sig)) = vault.bundle_manifest(b)? else {
+        let Some((manifest, sig)) = vault.evidence().bundle_manifest(b)? else {
             continue;
         };
         let key = vault
@@ -471,7 +472,7 @@ pub fn export(
         );
     }
     for (b, entry) in &bundle_entries {
-        if let Some(bytes) = vault.bundle_entry(b, entry)? {
+        if let Some(bytes) = vault.evidence().bundle_entry(b, entry)? {
             let file = format!("bundles/{b}/{entry}");
             checks.push(Check::InManifest {
                 bundle: b.clone(),

@@ -398,14 +398,53 @@ fn finish_promotion(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The last-resort settings of a vault: the duress passphrase and the
+/// limit on failed unlocks (`vault.coercion()`; see docs/coercion.md).
+pub struct CoercionStore<'a>(&'a Vault);
+
 impl Vault {
+    /// The duress passphrase and the failed-unlock limit.
+    pub fn coercion(&self) -> CoercionStore<'_> {
+        CoercionStore(self)
+    }
+}
+
+impl CoercionStore<'_> {
     /// Sets (or replaces) the duress passphrase: a new, empty decoy vault
     /// replaces the current decoy. Fill it by opening `<vault>/decoy` with
     /// the duress passphrase (`yaddash --vault <vault>/decoy ...`); keep it
-    /// small and without attachments, see `docs/coercion.md`.
-    /// The decoy's keyslot gets the work factor of the vault's passphrase
-    /// keyslot, so that the two cost the same to try.
+    /// small and without attachments, see `docs/coercion.md`. Refused when
+    /// it is the vault's passphrase.
     pub fn set_duress(&self, duress: &SecretString) -> Result<()> {
+        self.0.set_duress(duress)
+    }
+
+    /// Removes the duress passphrase: the decoy is erased and replaced by
+    /// filler, so the disk looks as it did before.
+    pub fn clear_duress(&self) -> Result<()> {
+        self.0.clear_duress()
+    }
+
+    /// When the duress passphrase was set, if it is.
+    pub fn duress_set_at(&self) -> Result<Option<String>> {
+        self.0.duress_set_at()
+    }
+
+    /// Sets the number of failed unlocks after which the vault is
+    /// destroyed (`None`: never, the default). Resets the counter.
+    pub fn set_unlock_limit(&self, limit: Option<u32>) -> Result<()> {
+        self.0.set_unlock_limit(limit)
+    }
+
+    /// The failed-unlock limit and counter.
+    pub fn unlock_guard(&self) -> GuardState {
+        self.0.unlock_guard()
+    }
+}
+
+impl Vault {
+    /// See [`CoercionStore::set_duress`].
+    pub(crate) fn set_duress(&self, duress: &SecretString) -> Result<()> {
         self.refuse_in_decoy()?;
         check_passphrase(duress)?;
         if keyslot::open_slot(&self.dir, SlotKind::Passphrase, duress)?.is_some() {
@@ -418,9 +457,8 @@ impl Vault {
         self.set_meta(META_DURESS, &now())
     }
 
-    /// Removes the duress passphrase: the decoy is erased and replaced by
-    /// filler, so the disk looks as it did before.
-    pub fn clear_duress(&self) -> Result<()> {
+    /// See [`CoercionStore::clear_duress`].
+    pub(crate) fn clear_duress(&self) -> Result<()> {
         self.refuse_in_decoy()?;
         let wf = self.slot_work_factor()?;
         self.replace_decoy(None, wf)?;
@@ -429,8 +467,8 @@ impl Vault {
         Ok(())
     }
 
-    /// When the duress passphrase was set, if it is.
-    pub fn duress_set_at(&self) -> Result<Option<String>> {
+    /// See [`CoercionStore::duress_set_at`].
+    pub(crate) fn duress_set_at(&self) -> Result<Option<String>> {
         self.meta(META_DURESS)
     }
 
@@ -442,9 +480,8 @@ impl Vault {
             .is_some()
     }
 
-    /// Sets the number of failed unlocks after which the vault is
-    /// destroyed (`None`: never, the default). Resets the counter.
-    pub fn set_unlock_limit(&self, limit: Option<u32>) -> Result<()> {
+    /// See [`CoercionStore::set_unlock_limit`].
+    pub(crate) fn set_unlock_limit(&self, limit: Option<u32>) -> Result<()> {
         self.refuse_in_decoy()?;
         if let Some(l) = limit
             && !UNLOCK_LIMIT_RANGE.contains(&l)
@@ -456,8 +493,8 @@ impl Vault {
         write_guard(&self.dir, GuardState { limit, failed: 0 })
     }
 
-    /// The failed-unlock limit and counter.
-    pub fn unlock_guard(&self) -> GuardState {
+    /// See [`CoercionStore::unlock_guard`].
+    pub(crate) fn unlock_guard(&self) -> GuardState {
         guard_state(&self.dir)
     }
 

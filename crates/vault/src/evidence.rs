@@ -45,10 +45,8 @@ pub(crate) fn keep(tx: &Transaction<'_>, bundle: &BundleIn) -> Result<()> {
 }
 
 impl Vault {
-    /// The signed manifest of an imported bundle: (`manifest.json`,
-    /// `manifest.json.sig`), or `None` for a bundle imported before
-    /// manifests were kept.
-    pub fn bundle_manifest(&self, bundle_id: &str) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+    /// See [`EvidenceStore::bundle_manifest`].
+    pub(crate) fn bundle_manifest(&self, bundle_id: &str) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
         Ok(self
             .conn
             .query_row(
@@ -59,8 +57,8 @@ impl Vault {
             .optional()?)
     }
 
-    /// One JSON entry of an imported bundle exactly as received, if kept.
-    pub fn bundle_entry(&self, bundle_id: &str, path: &str) -> Result<Option<Vec<u8>>> {
+    /// See [`EvidenceStore::bundle_entry`].
+    pub(crate) fn bundle_entry(&self, bundle_id: &str, path: &str) -> Result<Option<Vec<u8>>> {
         Ok(self
             .conn
             .query_row(
@@ -71,8 +69,11 @@ impl Vault {
             .optional()?)
     }
 
-    /// The device and bundle an attachment came in, if it was imported.
-    pub fn attachment_provenance(&self, attachment_id: Uuid) -> Result<Option<(String, String)>> {
+    /// See [`EvidenceStore::attachment_provenance`].
+    pub(crate) fn attachment_provenance(
+        &self,
+        attachment_id: Uuid,
+    ) -> Result<Option<(String, String)>> {
         Ok(self
             .conn
             .query_row(
@@ -83,13 +84,49 @@ impl Vault {
             .optional()?)
     }
 
-    /// Every revision's body of a record exactly as stored (the bytes its
-    /// `body_sha256` is computed over), oldest first: (rev, body).
-    pub fn revision_bodies(&self, record_id: Uuid) -> Result<Vec<(i64, String)>> {
+    /// See [`EvidenceStore::revision_bodies`].
+    pub(crate) fn revision_bodies(&self, record_id: Uuid) -> Result<Vec<(i64, String)>> {
         let mut stmt = self
             .conn
             .prepare("SELECT rev, body FROM revisions WHERE record_id = ?1 ORDER BY rev")?;
         let rows = stmt.query_map([record_id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+/// What an evidence pack reads from the vault: the signed manifests and
+/// entries of imported bundles, attachments' provenance and revisions'
+/// bodies exactly as stored (`vault.evidence()`).
+pub struct EvidenceStore<'a>(&'a Vault);
+
+impl Vault {
+    /// What an evidence pack reads.
+    pub fn evidence(&self) -> EvidenceStore<'_> {
+        EvidenceStore(self)
+    }
+}
+
+impl EvidenceStore<'_> {
+    /// The signed manifest of an imported bundle: (`manifest.json`,
+    /// `manifest.json.sig`), or `None` for a bundle imported before
+    /// manifests were kept.
+    pub fn bundle_manifest(&self, bundle_id: &str) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+        self.0.bundle_manifest(bundle_id)
+    }
+
+    /// One JSON entry of an imported bundle exactly as received, if kept.
+    pub fn bundle_entry(&self, bundle_id: &str, path: &str) -> Result<Option<Vec<u8>>> {
+        self.0.bundle_entry(bundle_id, path)
+    }
+
+    /// The device and bundle an attachment came in, if it was imported.
+    pub fn attachment_provenance(&self, attachment_id: Uuid) -> Result<Option<(String, String)>> {
+        self.0.attachment_provenance(attachment_id)
+    }
+
+    /// Every revision's body of a record exactly as stored (the bytes its
+    /// `body_sha256` is computed over), oldest first: (rev, body).
+    pub fn revision_bodies(&self, record_id: Uuid) -> Result<Vec<(i64, String)>> {
+        self.0.revision_bodies(record_id)
     }
 }

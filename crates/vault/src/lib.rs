@@ -45,7 +45,8 @@ use yaddash_model::{Record, RecordKind};
 pub use attachment::{guess_media_type, padme};
 pub use destroy::{DestroyReport, destroy};
 pub use duress::{
-    GuardState, Refusal, UNLOCK_LIMIT_RANGE, Unlocked, guard_state, is_decoy_dir, unlock,
+    CoercionStore, GuardState, Refusal, UNLOCK_LIMIT_RANGE, Unlocked, guard_state, is_decoy_dir,
+    unlock,
 };
 pub use error::{Result, VaultError};
 pub use exchange::{
@@ -55,7 +56,7 @@ pub use exchange::{
 pub use keyslot::{DEFAULT_WORK_FACTOR, MIN_WORK_FACTOR, RecoveryCode};
 pub use recording::{
     MIN_FREE_SPACE_TO_START, MIN_FREE_SPACE_WHILE_RECORDING, RecordingInfo, RecordingStart,
-    RecordingWriter,
+    RecordingStore, RecordingWriter,
 };
 pub use register_store::RegisterStore;
 pub use schema::SCHEMA_VERSION;

@@ -24,6 +24,7 @@
 //! opened, from its complete segments, and marked `recovered`: `vault check`
 //! names it. A directory still locked by a running recorder is left alone.
 
+use std::borrow::{Borrow, BorrowMut};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -371,6 +372,64 @@ struct Found {
     entries: Vec<(PathBuf, ChainEntry)>,
 }
 
+/// Recordings made in the vault: `vault.recordings()` to start one and
+/// read them, `vault.recordings_mut()` to finish or recover one.
+pub struct RecordingStore<V>(pub(crate) V);
+
+impl Vault {
+    /// The recordings, to start one and to read.
+    pub fn recordings(&self) -> RecordingStore<&Vault> {
+        RecordingStore(self)
+    }
+
+    /// The recordings, to finish or recover one.
+    pub fn recordings_mut(&mut self) -> RecordingStore<&mut Vault> {
+        RecordingStore(self)
+    }
+}
+
+impl<V: Borrow<Vault>> RecordingStore<V> {
+    /// Starts a recording into interview `record_id`: checks that it is an
+    /// interview (whose consent level is a required field, so it is set),
+    /// that the vault's disk has at least [`MIN_FREE_SPACE_TO_START`] free,
+    /// and writes the encrypted head. Feed the returned writer with Ogg
+    /// pages, then call [`RecordingStore::finish`].
+    pub fn begin(&self, record_id: Uuid, start: &RecordingStart) -> Result<RecordingWriter> {
+        self.0.borrow().begin_recording(record_id, start)
+    }
+
+    /// Recordings in progress (locked by a running recorder) in this vault.
+    pub fn in_progress(&self) -> u64 {
+        self.0.borrow().recordings_in_progress()
+    }
+
+    /// The recording metadata of an attachment, if it is a recording.
+    pub fn get(&self, attachment_id: Uuid) -> Result<Option<RecordingInfo>> {
+        self.0.borrow().recording(attachment_id)
+    }
+
+    /// Every recording that was cut short and recovered (for `vault check`).
+    pub fn recovered(&self) -> Result<Vec<RecordingInfo>> {
+        self.0.borrow().recovered_recordings()
+    }
+}
+
+impl<V: BorrowMut<Vault>> RecordingStore<V> {
+    /// Ends a recording: closes a segment still open (a recorder that failed
+    /// mid-segment), joins the segments into one attachment, checks it
+    /// against the hash taken while recording, commits the attachment and
+    /// its metadata, and removes the segments.
+    pub fn finish(&mut self, writer: RecordingWriter) -> Result<RecordingInfo> {
+        self.0.borrow_mut().finish_recording(writer)
+    }
+
+    /// Recovers every interrupted recording as a shorter attachment (done
+    /// at every open).
+    pub fn recover(&mut self) -> Result<Vec<RecordingInfo>> {
+        self.0.borrow_mut().recover_recordings()
+    }
+}
+
 impl Vault {
     fn recordings_dir(&self) -> PathBuf {
         self.dir.join(RECORDINGS)
@@ -385,12 +444,8 @@ impl Vault {
         Some(out)
     }
 
-    /// Starts a recording into interview `record_id`: checks that it is an
-    /// interview (whose consent level is a required field, so it is set),
-    /// that the vault's disk has at least [`MIN_FREE_SPACE_TO_START`] free,
-    /// and writes the encrypted head. Feed the returned writer with Ogg
-    /// pages, then call [`Vault::finish_recording`].
-    pub fn begin_recording(
+    /// See [`RecordingStore::begin`].
+    pub(crate) fn begin_recording(
         &self,
         record_id: Uuid,
         start: &RecordingStart,
@@ -457,11 +512,11 @@ impl Vault {
         })
     }
 
-    /// Ends a recording: closes a segment still open (a recorder that failed
-    /// mid-segment), joins the segments into one attachment, checks it
-    /// against the hash taken while recording, commits the attachment and
-    /// its metadata, and removes the segments.
-    pub fn finish_recording(&mut self, mut writer: RecordingWriter) -> Result<RecordingInfo> {
+    /// See [`RecordingStore::finish`].
+    pub(crate) fn finish_recording(
+        &mut self,
+        mut writer: RecordingWriter,
+    ) -> Result<RecordingInfo> {
         if writer.current.is_some() {
             // Pages written but not closed: keep them (they end at a page
             // boundary only if the recorder closed one; the join checks).
@@ -677,7 +732,7 @@ impl Vault {
     /// Saves every recording left unfinished by a crash (those not locked by
     /// a recorder still running) as an attachment of its interview, from
     /// its complete segments. Called when the vault is opened.
-    pub fn recover_recordings(&mut self) -> Result<Vec<RecordingInfo>> {
+    pub(crate) fn recover_recordings(&mut self) -> Result<Vec<RecordingInfo>> {
         let mut out = Vec::new();
         let Ok(entries) = fs::read_dir(self.recordings_dir()) else {
             return Ok(out);
@@ -743,8 +798,8 @@ impl Vault {
         Ok(())
     }
 
-    /// Recordings in progress (locked by a running recorder) in this vault.
-    pub fn recordings_in_progress(&self) -> u64 {
+    /// See [`RecordingStore::in_progress`].
+    pub(crate) fn recordings_in_progress(&self) -> u64 {
         let Ok(entries) = fs::read_dir(self.recordings_dir()) else {
             return 0;
         };
@@ -759,8 +814,8 @@ impl Vault {
             .count() as u64
     }
 
-    /// The recording metadata of an attachment, if it is a recording.
-    pub fn recording(&self, attachment_id: Uuid) -> Result<Option<RecordingInfo>> {
+    /// See [`RecordingStore::get`].
+    pub(crate) fn recording(&self, attachment_id: Uuid) -> Result<Option<RecordingInfo>> {
         Ok(self
             .conn
             .query_row(
@@ -774,8 +829,8 @@ impl Vault {
             .optional()?)
     }
 
-    /// Every recording that was cut short and recovered (for `vault check`).
-    pub fn recovered_recordings(&self) -> Result<Vec<RecordingInfo>> {
+    /// See [`RecordingStore::recovered`].
+    pub(crate) fn recovered_recordings(&self) -> Result<Vec<RecordingInfo>> {
         let mut stmt = self.conn.prepare(
             "SELECT a.record_id, r.started_at, r.ended_at, r.input, r.duration_ms, r.codec,
                     r.consent_seconds, r.segments, r.recovered, a.sha256, a.size, r.attachment_id

@@ -36,7 +36,7 @@ impl Command {
         match self {
             Command::Set(a) => {
                 let duress = new_passphrase(a.duress_passphrase_file.as_deref())?;
-                vault.set_duress(&duress)?;
+                vault.coercion().set_duress(&duress)?;
                 let decoy = vault.dir().join("decoy");
                 ctx.print(&json!({ "set": true, "decoy": decoy }), || {
                     format!(
@@ -48,13 +48,13 @@ impl Command {
                 })
             }
             Command::Clear => {
-                vault.clear_duress()?;
+                vault.coercion().clear_duress()?;
                 ctx.print(&json!({ "set": false }), || {
                     "duress passphrase removed; the decoy was erased".into()
                 })
             }
             Command::Status => {
-                let at = vault.duress_set_at()?;
+                let at = vault.coercion().duress_set_at()?;
                 ctx.print(
                     &json!({ "set": at.is_some(), "set_at": at }),
                     || match &at {
@@ -88,11 +88,11 @@ impl LimitCommand {
     pub fn run(self, ctx: &Context) -> CliResult {
         let vault = ctx.open()?;
         match self {
-            LimitCommand::Set { n } => vault.set_unlock_limit(Some(n))?,
-            LimitCommand::Off => vault.set_unlock_limit(None)?,
+            LimitCommand::Set { n } => vault.coercion().set_unlock_limit(Some(n))?,
+            LimitCommand::Off => vault.coercion().set_unlock_limit(None)?,
             LimitCommand::Show => {}
         }
-        let g = vault.unlock_guard();
+        let g = vault.coercion().unlock_guard();
         ctx.print(&g, || match g.limit {
             Some(n) => format!("the vault is erased after {n} failed unlocks in a row"),
             None => "failed unlocks never erase the vault".into(),

@@ -97,7 +97,7 @@ impl Args {
         } else {
             yaddash_audio::resolve_input(self.input.as_deref()).map_err(audio)?
         };
-        let writer = vault.begin_recording(
+        let writer = vault.recordings().begin(
             self.to,
             &RecordingStart {
                 input: input.clone(),
@@ -120,7 +120,7 @@ impl Args {
         if let Some(raw) = &self.from_raw {
             let segment = Duration::from_secs(u64::from(self.segment_seconds));
             let writer = encode_raw(raw, writer, &tags, segment)?;
-            let info = vault.finish_recording(writer)?;
+            let info = vault.recordings_mut().finish(writer)?;
             return ctx.print(&info, || {
                 format!("{}  sha256:{}", info.attachment_id, info.sha256)
             });
@@ -136,7 +136,7 @@ impl Args {
             Ok(r) => r,
             Err((e, writer)) => {
                 // Nothing was recorded: the empty recording is removed.
-                let _ = vault.finish_recording(writer);
+                let _ = vault.recordings_mut().finish(writer);
                 return Err(audio(e));
             }
         };
@@ -172,7 +172,7 @@ impl Args {
             );
         }
         let stopped_by = finished.error.map(|e| e.to_string());
-        let info = vault.finish_recording(finished.sink)?;
+        let info = vault.recordings_mut().finish(finished.sink)?;
         if let Some(e) = &stopped_by {
             eprintln!("warning: the recording stopped early ({e}); what was recorded is saved");
         }

@@ -28,7 +28,7 @@ impl Args {
                 let info = vault.attachment(self.id).map_err(|_| {
                     CliError(format!("no record or attachment with id {}", self.id))
                 })?;
-                let recording = vault.recording(self.id)?;
+                let recording = vault.recordings().get(self.id)?;
                 let value = match &recording {
                     Some(r) => json!({ "attachment": info, "recording": r }),
                     None => json!({ "attachment": info }),
