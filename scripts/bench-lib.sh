@@ -4,7 +4,8 @@
 # `measured` records the 1-minute load average before and after the step and
 # the CPU time other processes used during it (all CPU time in /proc/stat
 # minus this step's own processes, their children, and the peers named in
-# PEER_PIDS, e.g. nginx or PostgreSQL). A step during which others used more
+# PEER_PIDS, e.g. nginx or PostgreSQL), and prints its verdict on standard
+# error (standard output stays the command's). A step during which others used more
 # than 10% of one core, or that started at a load average above 0.5, is
 # marked UNDER LOAD: its figures are not evidence. WAIT_QUIET=N (seconds)
 # waits up to N seconds for the load average to drop below 0.5 first.
@@ -70,7 +71,7 @@ if log:
 print(f"   [{label}] load average before {l0:.2f}, after {l1:.2f}; "
       f"CPU used by other processes during the step: {other:.1f} s "
       f"({share*100:.0f}% of one core over {t1-t0:.1f} s) -> "
-      + verdict, flush=True)
+      + verdict, file=sys.stderr, flush=True)
 sys.exit(rc)
 PY
 )
