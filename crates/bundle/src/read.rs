@@ -183,7 +183,7 @@ impl<R: Read + Seek> BundleReader<R> {
         } = self;
         input.seek(SeekFrom::Start(payload_offset))?;
         // Hash the ciphertext again: the file could have been swapped since pass 1.
-        let tee_state = Rc::new(RefCell::new(SideHash::start()));
+        let tee_state = Rc::new(RefCell::new((Sha256::new(), 0u64)));
         let tee = HashTee {
             inner: (&mut input).take(outer.payload_len),
             state: Rc::clone(&tee_state),
@@ -280,9 +280,8 @@ impl<R: Read + Seek> BundleReader<R> {
             });
         }
         drop(stream);
-        let side = std::mem::replace(&mut *tee_state.borrow_mut(), SideHash::idle());
-        let (hash, seen) = side.finish()?;
-        if seen != outer.payload_len || hash != outer.bundle_id {
+        let (hasher, seen) = tee_state.replace((Sha256::new(), 0));
+        if seen != outer.payload_len || Sha256Hash(hasher.finalize().into()) != outer.bundle_id {
             return Err(ReadError::ChangedWhileReading);
         }
         Ok(VerifiedBundle {
@@ -425,78 +424,19 @@ fn inner_tar_err(e: TarError) -> ReadError {
     }
 }
 
-/// Hashes the ciphertext on its way into age (on a thread of its own).
+/// Hashes the ciphertext on its way into age.
 struct HashTee<R> {
     inner: R,
-    state: Rc<RefCell<SideHash>>,
+    state: Rc<RefCell<(Sha256, u64)>>,
 }
 
 impl<R: Read> Read for HashTee<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.state.borrow_mut().update(&buf[..n]);
+        let mut st = self.state.borrow_mut();
+        st.0.update(&buf[..n]);
+        st.1 += n as u64;
         Ok(n)
-    }
-}
-
-/// SHA-256 of a stream computed on a second thread from copies of its
-/// bytes, so decryption and the bundle id's hash of pass 2 share the cores.
-/// The bytes are ciphertext: nothing to wipe.
-struct SideHash {
-    blocks: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
-    worker: Option<std::thread::JoinHandle<Sha256>>,
-    len: u64,
-}
-
-impl SideHash {
-    fn start() -> SideHash {
-        // At most 8 blocks of the reader's buffer size wait.
-        let (blocks, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(8);
-        let worker = std::thread::spawn(move || {
-            let mut h = Sha256::new();
-            for block in rx {
-                h.update(&block);
-            }
-            h
-        });
-        SideHash {
-            blocks: Some(blocks),
-            worker: Some(worker),
-            len: 0,
-        }
-    }
-
-    /// A finished or never started hash (finishing it is an error).
-    fn idle() -> SideHash {
-        SideHash {
-            blocks: None,
-            worker: None,
-            len: 0,
-        }
-    }
-
-    fn update(&mut self, bytes: &[u8]) {
-        self.len += bytes.len() as u64;
-        if bytes.is_empty() {
-            return;
-        }
-        // A worker that stopped is found out at finish().
-        if let Some(tx) = &self.blocks
-            && tx.send(bytes.to_vec()).is_err()
-        {
-            self.blocks = None;
-        }
-    }
-
-    fn finish(mut self) -> Result<(Sha256Hash, u64), ReadError> {
-        let sent_all = self.blocks.take().is_some();
-        let h = self
-            .worker
-            .take()
-            .and_then(|w| w.join().ok())
-            .filter(|_| sent_all)
-            .ok_or_else(|| ReadError::from(io::Error::other("the hashing thread stopped")))?;
-        Ok((Sha256Hash(h.finalize().into()), self.len))
     }
 }
 

@@ -23,6 +23,7 @@ use crate::tar::{self, TarError};
 
 const MAX_OUTER_HEADER: u64 = 4096;
 const AGE_HEADER_CAPTURE: usize = 64 * 1024;
+const BUF: usize = 64 * 1024;
 
 /// What headquarters knows about an enrolled device.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -172,66 +173,6 @@ fn read_outer_header(input: &mut impl Read) -> Result<(OuterHeader, u64), ReadEr
     Ok((header, header_bytes.len() as u64))
 }
 
-/// Blocks of the payload handed to the SHA-512 thread.
-const HASH_BLOCK: usize = 1 << 20;
-
-/// Reads the `len` bytes of payload.age once, hashing them with SHA-256
-/// (the bundle id) on this thread and SHA-512 (what the SSHSIG signs) on a
-/// second, so the two hashes of pass 1 take the time of the slower one
-/// instead of their sum. Also keeps the first bytes (the age header). The
-/// payload is ciphertext: nothing here needs wiping.
-fn hash_payload<R: Read>(
-    input: &mut R,
-    len: u64,
-) -> Result<(Sha256, MessageDigest, Vec<u8>), ReadError> {
-    std::thread::scope(|scope| {
-        // At most four 1 MiB blocks: two in the channel, one being hashed,
-        // one being read.
-        let (to_hasher, blocks) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
-        let (give_back, spare) = std::sync::mpsc::channel::<Vec<u8>>();
-        let hasher = scope.spawn(move || {
-            let mut sha512 = MessageDigest::new();
-            for block in blocks {
-                sha512.update(&block);
-                // The reader may have stopped; then the block is dropped.
-                let _ = give_back.send(block);
-            }
-            sha512
-        });
-        let mut sha256 = Sha256::new();
-        let mut age_prefix = Vec::new();
-        let mut remaining = len;
-        while remaining > 0 {
-            let mut block = spare.try_recv().unwrap_or_else(|_| vec![0u8; HASH_BLOCK]);
-            let want = remaining.min(HASH_BLOCK as u64) as usize;
-            block.resize(want, 0);
-            let mut filled = 0;
-            while filled < want {
-                match input.read(&mut block[filled..]) {
-                    Ok(0) => return Err(ReadError::Truncated),
-                    Ok(n) => filled += n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(e.into()),
-                }
-            }
-            sha256.update(&block);
-            if age_prefix.len() < AGE_HEADER_CAPTURE {
-                let k = (AGE_HEADER_CAPTURE - age_prefix.len()).min(want);
-                age_prefix.extend_from_slice(&block[..k]);
-            }
-            remaining -= want as u64;
-            if to_hasher.send(block).is_err() {
-                break;
-            }
-        }
-        drop(to_hasher);
-        let sha512 = hasher
-            .join()
-            .map_err(|_| ReadError::from(io::Error::other("the SHA-512 thread failed")))?;
-        Ok((sha256, sha512, age_prefix))
-    })
-}
-
 /// Pass 1: checks the outer structure, finds the sender in `senders` and
 /// verifies the sender's signature over `payload.age` (streamed, constant
 /// memory). Needs no decryption key. Leaves `input` positioned after the end
@@ -277,7 +218,28 @@ pub fn verify_outer<R: Read + Seek>(
     if expected_len > file_len {
         return Err(ReadError::Truncated);
     }
-    let (sha256, sha512, age_prefix) = hash_payload(input, payload_len)?;
+    let mut sha256 = Sha256::new();
+    let mut sha512 = MessageDigest::new();
+    let mut age_prefix = Vec::new();
+    let mut remaining = payload_len;
+    let mut buf = vec![0u8; BUF];
+    while remaining > 0 {
+        let want = remaining.min(BUF as u64) as usize;
+        let n = match input.read(&mut buf[..want]) {
+            Ok(0) => return Err(ReadError::Truncated),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.into()),
+        };
+        let chunk = &buf[..n];
+        sha256.update(chunk);
+        sha512.update(chunk);
+        if age_prefix.len() < AGE_HEADER_CAPTURE {
+            let k = (AGE_HEADER_CAPTURE - age_prefix.len()).min(n);
+            age_prefix.extend_from_slice(&chunk[..k]);
+        }
+        remaining -= n as u64;
+    }
     tar::skip_padding(input, payload_len).map_err(outer_tar_err)?;
     let bundle_id = Sha256Hash(sha256.finalize().into());
 
