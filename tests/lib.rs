@@ -1,9 +1,11 @@
 //! Helpers for the end-to-end tests in `tests/tests/`: they drive the real
 //! `yaddash` binary on real vaults in temporary directories.
 
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The passphrase every test vault uses.
 pub const PASSPHRASE: &str = "correct horse battery staple";
@@ -203,4 +205,64 @@ pub fn enrolled_pair() -> (TestVault, TestVault) {
     coord.ok(&["device", "enroll", utf8(&dev)]);
     f.ok(&["trust", "import", utf8(&trust)]);
     (coord, f)
+}
+
+/// One request a stub saw.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    /// The request method.
+    pub method: String,
+    /// The request path.
+    pub path: String,
+}
+
+/// How a stub answers: `(method, path, body)` to `(status, body)`.
+pub type Handler = dyn Fn(&str, &str, &[u8]) -> (u16, Vec<u8>) + Send + Sync;
+
+/// An HTTP/1.1 stand-in for a hostile or impostor HQ server on loopback:
+/// `answer(method, path, body)` gives each answer; every request is
+/// recorded. Returns the base URL (no trailing slash) and the log.
+pub fn stub_http(answer: Box<Handler>) -> (String, Arc<Mutex<Vec<Seen>>>) {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", l.local_addr().expect("addr"));
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for conn in l.incoming() {
+            let Ok(mut c) = conn else { continue };
+            let Ok(clone) = c.try_clone() else { continue };
+            let mut r = BufReader::new(clone);
+            let mut first = String::new();
+            if r.read_line(&mut first).unwrap_or(0) == 0 {
+                continue;
+            }
+            let mut parts = first.split_whitespace();
+            let method = parts.next().unwrap_or_default().to_owned();
+            let path = parts.next().unwrap_or_default().to_owned();
+            let mut len = 0usize;
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; len];
+            let _ = r.read_exact(&mut body);
+            log.lock().expect("lock").push(Seen {
+                method: method.clone(),
+                path: path.clone(),
+            });
+            let (status, out) = answer(&method, &path, &body);
+            let _ = write!(
+                c,
+                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                out.len()
+            );
+            let _ = c.write_all(&out);
+        }
+    });
+    (url, seen)
 }

@@ -9,72 +9,14 @@
 
 mod hq_support;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
 use hq_support::{Server, hq_init, init_server_key, pin_server_key};
 use sha2::Digest;
 use yaddash_e2e::utf8 as s;
-use yaddash_e2e::{TestVault, files_under, snapshot};
+use yaddash_e2e::{TestVault, files_under, snapshot, stub_http as stub};
 use yaddash_wire::hq::ServerInfo;
 use yaddash_wire::{Receipt, ReceiptKind, Sha256Hash, SigningKey, sign_receipt};
-
-/// One request a stub saw.
-#[derive(Clone, Debug)]
-struct Seen {
-    method: String,
-    path: String,
-}
-
-type Handler = dyn Fn(&str, &str, &[u8]) -> (u16, Vec<u8>) + Send + Sync;
-
-/// An HTTP/1.1 stub on loopback: `answer(method, path, body)` gives each
-/// answer; every request is recorded.
-fn stub(answer: Box<Handler>) -> (String, Arc<Mutex<Vec<Seen>>>) {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}", l.local_addr().expect("addr"));
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = Arc::clone(&seen);
-    std::thread::spawn(move || {
-        for conn in l.incoming() {
-            let Ok(mut c) = conn else { continue };
-            let Ok(clone) = c.try_clone() else { continue };
-            let mut r = BufReader::new(clone);
-            let mut first = String::new();
-            if r.read_line(&mut first).unwrap_or(0) == 0 {
-                continue;
-            }
-            let mut parts = first.split_whitespace();
-            let method = parts.next().unwrap_or_default().to_owned();
-            let path = parts.next().unwrap_or_default().to_owned();
-            let mut len = 0usize;
-            loop {
-                let mut line = String::new();
-                if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    len = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut body = vec![0; len];
-            let _ = r.read_exact(&mut body);
-            log.lock().expect("lock").push(Seen {
-                method: method.clone(),
-                path: path.clone(),
-            });
-            let (status, out) = answer(&method, &path, &body);
-            let _ = write!(
-                c,
-                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                out.len()
-            );
-            let _ = c.write_all(&out);
-        }
-    });
-    (url, seen)
-}
 
 fn json(v: serde_json::Value) -> (u16, Vec<u8>) {
     (200, v.to_string().into_bytes())

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use yaddash_e2e::{TestVault, snapshot, yaddash_bin};
+use yaddash_e2e::{TestVault, snapshot, stub_http, yaddash_bin};
 use yaddash_e2e::{enrolled_pair as setup, tmp_file as path, utf8 as s};
 
 fn revoked_from(coord: &TestVault, device: &str) -> String {
@@ -22,34 +22,8 @@ fn revoked_from(coord: &TestVault, device: &str) -> String {
 
 /// A stand-in HQ server that answers every request with `answer`.
 fn stub_server(answer: String) -> String {
-    use std::io::{BufRead, BufReader, Read, Write};
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}/", l.local_addr().expect("addr"));
-    std::thread::spawn(move || {
-        for conn in l.incoming() {
-            let Ok(mut s) = conn else { continue };
-            let Ok(clone) = s.try_clone() else { continue };
-            let mut r = BufReader::new(clone);
-            let mut len = 0usize;
-            loop {
-                let mut line = String::new();
-                if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    len = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut body = vec![0; len];
-            let _ = r.read_exact(&mut body);
-            let _ = write!(
-                s,
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
-                answer.len()
-            );
-        }
-    });
-    url
+    let (url, _) = stub_http(Box::new(move |_, _, _| (200, answer.clone().into_bytes())));
+    format!("{url}/")
 }
 
 #[test]
