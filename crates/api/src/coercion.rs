@@ -118,21 +118,11 @@ impl AppState {
 mod tests {
     use std::path::Path;
 
-    use crate::{AppState, Code, Config, CreateVaultRequest, MIN_WORK_FACTOR, Role, UnlockRequest};
-
-    const PASS: &str = "correct horse battery";
+    use crate::test_support::{PASS, made};
+    use crate::{AppState, Code, Role, UnlockRequest};
 
     fn created(dir: &Path) -> AppState {
-        let s = AppState::new(Config {
-            vault_dir: dir.join("vault"),
-            kdf_work_factor: MIN_WORK_FACTOR,
-        });
-        s.create_vault(CreateVaultRequest {
-            role: Role::Field,
-            passphrase: PASS.into(),
-        })
-        .expect("create");
-        s
+        made(dir, Role::Field)
     }
 
     fn unlock(s: &AppState, p: &str) -> Result<(), Code> {

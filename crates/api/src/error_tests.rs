@@ -18,19 +18,10 @@ use yaddash_vault::VaultError;
 
 use super::*;
 
-const PASS: &str = "correct horse battery";
+use crate::test_support::made;
 
 fn field_state(dir: &Path) -> AppState {
-    let s = AppState::new(Config {
-        vault_dir: dir.join("vault"),
-        kdf_work_factor: MIN_WORK_FACTOR,
-    });
-    s.create_vault(CreateVaultRequest {
-        role: Role::Field,
-        passphrase: PASS.into(),
-    })
-    .expect("create");
-    s
+    made(dir, Role::Field)
 }
 
 fn api<E: Into<ApiError>>(e: E) -> ApiError {

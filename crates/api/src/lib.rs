@@ -899,4 +899,6 @@ pub fn validate_record(record: &Record) -> ApiResult<()> {
 #[cfg(test)]
 mod error_tests;
 #[cfg(test)]
+mod test_support;
+#[cfg(test)]
 mod tests;

@@ -2,14 +2,7 @@ use super::*;
 use yaddash_model::{Confidentiality, Consent, Interview, PartialDate, Person, Reliability};
 use yaddash_vault::Setting;
 
-const PASS: &str = "correct horse battery";
-
-fn state(dir: &Path) -> AppState {
-    AppState::new(Config {
-        vault_dir: dir.join("vault"),
-        kdf_work_factor: MIN_WORK_FACTOR,
-    })
-}
+use crate::test_support::{PASS, made, state};
 
 fn created(dir: &Path) -> (AppState, CreatedVault) {
     let s = state(dir);
@@ -553,13 +546,7 @@ fn trust_enroll_bundle_receipts_round_trip() {
 }
 
 fn coordinator(dir: &Path) -> AppState {
-    let s = state(dir);
-    s.create_vault(CreateVaultRequest {
-        role: Role::Coordinator,
-        passphrase: PASS.into(),
-    })
-    .expect("create");
-    s
+    made(dir, Role::Coordinator)
 }
 
 /// The whole register through `register_page`, a page at a time.
