@@ -19,6 +19,7 @@ use yaddash_bundle::{BundleSpec, DeviceKeys, EntrySource, write_bundle};
 use yaddash_sync::Client;
 use yaddash_wire::hq::DeviceKeysPublic;
 use yaddash_wire::request::EnrollCode;
+use yaddash_wire::trust::{TRUST_FORMAT, TRUST_VERSION, TrustFile};
 
 fn arg(args: &[String], name: &str, default: &str) -> String {
     args.iter()
@@ -61,7 +62,15 @@ struct Hq {
 fn start(hq_bin: &Path, work: &Path) -> Hq {
     let coordinator = DeviceKeys::generate();
     let coordinator_id = Uuid::now_v7();
-    let trust = serde_json::json!({"hq_id": "bench", "coordinators": [coordinator.public_identity(coordinator_id)]});
+    let trust = serde_json::to_value(TrustFile {
+        format: TRUST_FORMAT.into(),
+        version: TRUST_VERSION,
+        hq_id: "bench".into(),
+        coordinators: vec![coordinator.public_identity(coordinator_id)],
+        hq_server_key: None,
+        policy: None,
+    })
+    .expect("trust file");
     std::fs::create_dir_all(work).expect("work dir");
     let trust_path = work.join("trust.json");
     std::fs::write(&trust_path, trust.to_string()).expect("trust");
