@@ -33,6 +33,17 @@ pub struct Pulled {
     pub missing: Vec<u64>,
 }
 
+impl From<yaddash_exchange::ImportSummary> for Pulled {
+    fn from(sum: yaddash_exchange::ImportSummary) -> Pulled {
+        Pulled {
+            bundle_id: sum.bundle_id,
+            device_id: sum.device_id,
+            seq: sum.seq,
+            missing: sum.missing,
+        }
+    }
+}
+
 /// A bundle a pull refused (left at the server for a human to look at).
 #[derive(Debug, Clone, Serialize)]
 pub struct Refused {
@@ -105,12 +116,7 @@ pub fn pull(vault: &mut Vault, s: &Session, on: &mut dyn FnMut(&Event)) -> Resul
             match fetch_and_import(vault, s, on, &b, &path)? {
                 Ok(sum) => {
                     devices.insert(sum.device_id);
-                    report.imported.push(Pulled {
-                        bundle_id: sum.bundle_id,
-                        device_id: sum.device_id,
-                        seq: sum.seq,
-                        missing: sum.missing,
-                    });
+                    report.imported.push(Pulled::from(sum));
                 }
                 Err(ExchangeError::Import(ImportError::AlreadyImported { device_id, .. })) => {
                     devices.insert(device_id);
@@ -140,12 +146,7 @@ pub fn pull(vault: &mut Vault, s: &Session, on: &mut dyn FnMut(&Event)) -> Resul
                 Ok(sum) => {
                     progress = true;
                     devices.insert(sum.device_id);
-                    report.imported.push(Pulled {
-                        bundle_id: sum.bundle_id,
-                        device_id: sum.device_id,
-                        seq: sum.seq,
-                        missing: sum.missing,
-                    });
+                    report.imported.push(Pulled::from(sum));
                     s.client.ack(&b.bundle_id)?;
                     remove_quietly(&path);
                 }
