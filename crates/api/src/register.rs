@@ -51,26 +51,17 @@ impl AppState {
             let offset = usize::try_from(req.offset).unwrap_or(usize::MAX);
             let limit = usize::try_from(req.limit).unwrap_or(usize::MAX);
             let page = yaddash_register::page(v, offset, limit)?;
-            let overrides: HashMap<Uuid, yaddash_vault::register_store::OverrideRow> = v
-                .register()
-                .overrides()?
-                .into_iter()
-                .map(|o| (o.person_id, o))
-                .collect();
             let rows = page
                 .entries
                 .into_iter()
                 .map(|e| {
-                    // The entry carries reason/at/by at the internal level;
-                    // read them from the row in force to keep one source.
-                    let status_override = e.status_override.as_ref().and_then(|o| {
-                        let row = e.records.iter().find_map(|id| overrides.get(id))?;
-                        Some(RegisterOverride {
-                            status: o.status,
-                            reason: row.reason.clone(),
-                            at: row.at.clone(),
-                            by: row.by.clone(),
-                        })
+                    // A page is at the internal level: the override carries
+                    // its reason, time and device.
+                    let status_override = e.status_override.map(|o| RegisterOverride {
+                        status: o.status,
+                        reason: o.reason.unwrap_or_default(),
+                        at: o.at.unwrap_or_default(),
+                        by: o.by.unwrap_or_default(),
                     });
                     RegisterRow {
                         id: e.id,

@@ -155,12 +155,7 @@ impl Snapshot {
     /// Adds a stored record with the device that supplied it.
     fn push(&mut self, vault: &Vault, stored: StoredRecord) -> Result<()> {
         let id = stored.id;
-        let device = vault
-            .exchange()
-            .provenance(id)?
-            .first()
-            .map(|p| p.1.clone())
-            .unwrap_or(stored.created_by);
+        let device = supplied_by(vault, id, stored.created_by)?;
         match stored.record {
             Record::Person(body) => self.persons.push(Sourced { id, body, device }),
             Record::Case(body) => self.cases.push(Sourced { id, body, device }),
@@ -224,6 +219,17 @@ impl Snapshot {
             .map(|p| (p.id, resolve(&direct, p.id)))
             .collect()
     }
+}
+
+/// The device that supplied record `id`: the first in its provenance (it
+/// came in a bundle), else `created_by` (it was saved here).
+fn supplied_by(vault: &Vault, id: Uuid, created_by: String) -> Result<String> {
+    Ok(vault
+        .exchange()
+        .provenance(id)?
+        .first()
+        .map(|p| p.1.clone())
+        .unwrap_or(created_by))
 }
 
 /// Follows merges (A merged into B merged into C) to the record standing for
@@ -606,11 +612,12 @@ pub fn page(vault: &Vault, offset: usize, limit: usize) -> Result<Page> {
         let Record::Person(body) = stored.record else {
             continue;
         };
-        // The device is read below for the page's persons only.
+        // The device that saved it; provenance is read below for the
+        // page's persons only.
         index.persons.push(Sourced {
             id: stored.id,
             body,
-            device: String::new(),
+            device: stored.created_by,
         });
     }
     let mut lines: Vec<(Option<String>, Uuid, Vec<Uuid>)> = groups(&index)
@@ -650,8 +657,11 @@ pub fn page(vault: &Vault, offset: usize, limit: usize) -> Result<Page> {
     let mut sources: Vec<StoredRecord> = Vec::new();
     let mut seen: HashSet<Uuid> = HashSet::new();
     for p in index.persons.iter().filter(|p| members.contains(&p.id)) {
-        let stored = vault.get(p.id)?;
-        sub.push(vault, stored)?;
+        sub.persons.push(Sourced {
+            id: p.id,
+            body: p.body.clone(),
+            device: supplied_by(vault, p.id, p.device.clone())?,
+        });
         for s in vault.sources_of(p.id)? {
             if seen.insert(s.id) {
                 sources.push(s);
