@@ -188,14 +188,13 @@ impl<R: Read + Seek> BundleReader<R> {
             inner: (&mut input).take(outer.payload_len),
             state: Rc::clone(&tee_state),
         };
-        let decryptor = age::Decryptor::new_buffered(BufReader::with_capacity(BUF, tee))
-            .map_err(|_| ReadError::PayloadCorrupt)?;
-        let mut stream = decryptor
-            .decrypt(std::iter::once(config.identity as &dyn age::Identity))
-            .map_err(|e| match e {
-                age::DecryptError::NoMatchingKeys => ReadError::NotForUs,
-                _ => ReadError::PayloadCorrupt,
-            })?;
+        let mut stream =
+            yaddash_agefile::Reader::new(tee, &[config.identity as &dyn age::Identity]).map_err(
+                |e| match e {
+                    yaddash_agefile::OpenError::NoMatchingKeys => ReadError::NotForUs,
+                    _ => ReadError::PayloadCorrupt,
+                },
+            )?;
 
         let (manifest, signed_manifest) = read_manifest(&mut stream, &sender_key)?;
         check_manifest(&outer, x25519_stanzas, &manifest, config)?;

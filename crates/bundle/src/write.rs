@@ -322,10 +322,13 @@ pub fn write_bundle<W: Write>(
         hashes: HashBehind::new()?,
         len: 0,
     };
-    let encryptor =
-        age::Encryptor::with_recipients(spec.recipients.iter().map(|r| r as &dyn age::Recipient))
-            .map_err(|_| WriteError::Encrypt)?;
-    let mut age_out = encryptor.wrap_output(sink)?;
+    let recipients: Vec<&dyn age::Recipient> = spec
+        .recipients
+        .iter()
+        .map(|r| r as &dyn age::Recipient)
+        .collect();
+    let mut age_out =
+        yaddash_agefile::Writer::new(sink, &recipients).map_err(|_| WriteError::Encrypt)?;
     let age_header_len = held.borrow().bytes.len() as u64;
     let payload_len = age_body_len(plaintext_len)
         .and_then(|b| b.checked_add(age_header_len))

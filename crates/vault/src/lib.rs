@@ -774,14 +774,12 @@ impl Vault {
                 .open(&partial)
                 .ctx(|| "creating an attachment file".into())?;
             let recipient = self.storage.to_public();
-            let encryptor = age::Encryptor::with_recipients(std::iter::once(&recipient as _))
-                .map_err(|e| VaultError::Corrupt(format!("cannot encrypt: {e}")))?;
-            let mut w = encryptor
-                .wrap_output(
-                    attachment::WriteBehind::new(out)
-                        .ctx(|| "starting the attachment writer".into())?,
-                )
-                .ctx(|| "writing an attachment file".into())?;
+            let mut w = yaddash_agefile::Writer::new(
+                attachment::WriteBehind::new(out)
+                    .ctx(|| "starting the attachment writer".into())?,
+                &[&recipient],
+            )
+            .ctx(|| "writing an attachment file".into())?;
             let (size, hash) = copy(&mut w).map_err(|e| {
                 if e.kind() == io::ErrorKind::Interrupted {
                     VaultError::Cancelled
@@ -831,11 +829,7 @@ impl Vault {
     }
 
     /// Opens an attachment file and starts decrypting it (padding included).
-    fn decrypting_reader(
-        &self,
-        id: Uuid,
-        file: &str,
-    ) -> Result<age::stream::StreamReader<BufReader<File>>> {
+    fn decrypting_reader(&self, id: Uuid, file: &str) -> Result<yaddash_agefile::Reader<File>> {
         let path = self.dir.join(ATTACHMENTS).join(file);
         let f = match File::open(&path) {
             Ok(f) => f,
@@ -848,12 +842,13 @@ impl Vault {
             id,
             problem: problem.to_string(),
         };
-        let decryptor =
-            age::Decryptor::new_buffered(BufReader::with_capacity(attachment::COPY_BUFFER, f))
-                .map_err(|_| corrupt("the encrypted file's header is damaged"))?;
-        decryptor
-            .decrypt(std::iter::once(&self.storage as _))
-            .map_err(|_| corrupt("the encrypted file does not decrypt with this vault's key"))
+        yaddash_agefile::Reader::new(f, &[&self.storage]).map_err(|e| match e {
+            yaddash_agefile::OpenError::Io(e) => {
+                io_error(e, || "reading an attachment file".into())
+            }
+            yaddash_agefile::OpenError::Header => corrupt("the encrypted file's header is damaged"),
+            _ => corrupt("the encrypted file does not decrypt with this vault's key"),
+        })
     }
 
     /// Metadata of one attachment.
