@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! bundle (POSIX tar, uncompressed)
-//! ├── yaddash-bundle.json   {"format":"yaddash-bundle","version":1,"device_id":"…"}
+//! ├── yaddash-bundle.json   {"format":"yaddash-bundle","version":2,"device_id":"…"}
 //! ├── payload.age           age, to every coordinator recipient
 //! │   └── (tar) manifest.json, manifest.json.sig, entries…, padding
 //! └── payload.age.sig       SSHSIG (Ed25519, sha512) over payload.age
@@ -69,10 +69,10 @@ pub use read::{
 };
 pub use write::{BundleSpec, EntrySource, WrittenBundle, write_bundle};
 pub use yaddash_wire::{
-    BundleId, FORMAT_NAME, FORMAT_VERSION, IdentityFingerprint, KeyError, KnownSender,
-    MANIFEST_NAME, MANIFEST_SIG_NAME, MIN_PADDED_LEN, Manifest, ManifestEntry, OUTER_HEADER_NAME,
-    OuterHeader, OuterVerified, PADDING_NAME, PAYLOAD_NAME, PAYLOAD_SIG_NAME, ParseHashError,
-    RECEIPT_FORMAT, RECEIPT_VERSION, ReadError, Receipt, ReceiptError, ReceiptKind,
+    BundleId, FORMAT_NAME, FORMAT_VERSION, FORMAT_VERSIONS, IdentityFingerprint, KeyError,
+    KnownSender, MANIFEST_NAME, MANIFEST_SIG_NAME, MIN_PADDED_LEN, Manifest, ManifestEntry,
+    OUTER_HEADER_NAME, OuterHeader, OuterVerified, PADDING_NAME, PAYLOAD_NAME, PAYLOAD_SIG_NAME,
+    ParseHashError, RECEIPT_FORMAT, RECEIPT_VERSION, ReadError, Receipt, ReceiptError, ReceiptKind,
     SenderDirectory, Sha256Hash, SignatureError, SigningKey, padded_len, padme, sign_receipt,
     sshsig, verify_receipt,
 };

@@ -19,7 +19,7 @@ use ssh_key::PublicKey;
 use yaddash_wire::sshsig::{self, MAX_ARMORED_SIGNATURE, MessageDigest, NAMESPACE_MANIFEST};
 use yaddash_wire::tar::{self, TarError};
 use yaddash_wire::{
-    FORMAT_VERSION, MANIFEST_NAME, MANIFEST_SIG_NAME, Manifest, ManifestEntry, OuterVerified,
+    FORMAT_VERSIONS, MANIFEST_NAME, MANIFEST_SIG_NAME, Manifest, ManifestEntry, OuterVerified,
     PADDING_NAME, ReadError, SenderDirectory, Sha256Hash, SignatureError, json_version, read_small,
 };
 
@@ -196,7 +196,7 @@ impl<R: Read + Seek> BundleReader<R> {
                 },
             )?;
 
-        let (manifest, signed_manifest) = read_manifest(&mut stream, &sender_key)?;
+        let (manifest, signed_manifest) = read_manifest(&mut stream, &sender_key, outer.version)?;
         check_manifest(&outer, x25519_stanzas, &manifest, config)?;
         visitor
             .manifest(&manifest, &outer)
@@ -355,6 +355,7 @@ type SignedManifest = (Manifest, (Vec<u8>, Vec<u8>));
 fn read_manifest(
     stream: &mut impl Read,
     sender_key: &PublicKey,
+    outer_version: u64,
 ) -> Result<SignedManifest, ReadError> {
     let h = tar::read_entry_header(stream)
         .map_err(inner_tar_err)?
@@ -389,8 +390,13 @@ fn read_manifest(
     let (_, version) = json_version(&manifest_bytes).ok_or(ReadError::ManifestInvalid {
         reason: "not valid JSON with a version",
     })?;
-    if version != FORMAT_VERSION {
+    if !FORMAT_VERSIONS.contains(&version) {
         return Err(ReadError::UnsupportedVersion { found: version });
+    }
+    if version != outer_version {
+        return Err(ReadError::ManifestInvalid {
+            reason: "its format version is not the outer header's",
+        });
     }
     let manifest =
         serde_json::from_slice(&manifest_bytes).map_err(|_| ReadError::ManifestInvalid {

@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 
 use crate::error::WriteError;
 use crate::keys::{DeviceKeys, recipient_fingerprint};
-use yaddash_wire::sshsig::{self, MessageDigest, NAMESPACE_BUNDLE, NAMESPACE_MANIFEST};
+use yaddash_wire::sshsig::{self, NAMESPACE_BUNDLE, NAMESPACE_MANIFEST};
 use yaddash_wire::tar;
 use yaddash_wire::{
     BundleId, FORMAT_VERSION, MANIFEST_NAME, MANIFEST_SIG_NAME, Manifest, ManifestEntry,
@@ -119,14 +119,14 @@ impl<W: Write> PayloadSink<W> {
     }
 }
 
-/// SHA-256 (the bundle id) and SHA-512 (for the SSHSIG) of the ciphertext,
-/// computed on a thread of their own so that they cost no wall time on a
-/// second core. Only ciphertext goes through it; at most
+/// SHA-256 of the ciphertext (the bundle id, and what the outer SSHSIG
+/// signs), computed on a thread of its own so that it costs no wall time on
+/// a second core. Only ciphertext goes through it; at most
 /// `HASH_BEHIND_DEPTH + 1` buffers of `HASH_BEHIND_BUF` bytes are held.
 struct HashBehind {
     pending: Vec<u8>,
     tx: Option<SyncSender<Vec<u8>>>,
-    thread: Option<JoinHandle<(Sha256, MessageDigest)>>,
+    thread: Option<JoinHandle<Sha256>>,
 }
 
 const HASH_BEHIND_BUF: usize = 1 << 20;
@@ -139,12 +139,10 @@ impl HashBehind {
             .name("bundle-hash".into())
             .spawn(move || {
                 let mut sha256 = Sha256::new();
-                let mut sha512 = MessageDigest::new();
                 for buf in rx {
                     sha256.update(&buf);
-                    sha512.update(&buf);
                 }
-                (sha256, sha512)
+                sha256
             })?;
         Ok(HashBehind {
             pending: Vec::with_capacity(HASH_BEHIND_BUF),
@@ -173,8 +171,8 @@ impl HashBehind {
         }
     }
 
-    /// (SHA-256, SHA-512) of everything given.
-    fn finish(mut self) -> io::Result<(Sha256, MessageDigest)> {
+    /// The SHA-256 of everything given.
+    fn finish(mut self) -> io::Result<Sha256> {
         if !self.pending.is_empty() {
             self.send()?;
         }
@@ -350,12 +348,12 @@ pub fn write_bundle<W: Write>(
             "internal error: age ciphertext length differs from the prediction",
         )));
     }
-    let (sha256, digest) = sink.hashes.finish()?;
+    let sha256 = sink.hashes.finish()?;
     let bundle_id = Sha256Hash(sha256.finalize().into());
     tar::write_zeros(&mut out, tar::padding_after(payload_len))?;
     total += tar::entry_len(payload_len);
 
-    let sig = sshsig::sign_digest(keys, NAMESPACE_BUNDLE, digest)?;
+    let sig = sshsig::sign_sha256(keys, NAMESPACE_BUNDLE, &bundle_id.0)?;
     write_entry_bytes(&mut out, PAYLOAD_SIG_NAME, sig.as_bytes())?;
     total += tar::entry_len(sig.len() as u64);
     tar::write_zeros(&mut out, tar::END_LEN)?;

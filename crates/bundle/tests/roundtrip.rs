@@ -458,11 +458,55 @@ fn unknown_version_is_reported_as_such() {
     let mut o = Outer::split(&a);
     o.header = String::from_utf8(o.header)
         .unwrap()
-        .replace("\"version\":1", "\"version\":2")
+        .replace("\"version\":2", "\"version\":3")
         .into_bytes();
     assert!(matches!(
         w.read(&o.join()),
-        Err(ReadError::UnsupportedVersion { found: 2 })
+        Err(ReadError::UnsupportedVersion { found: 3 })
+    ));
+}
+
+/// The version fixes the hash the outer signature signs: version 2 its
+/// SHA-256, version 1 its SHA-512. A signature over the other hash, or a
+/// header moved to the other version, is refused.
+#[test]
+fn the_outer_signature_must_sign_the_hash_of_the_header_s_version() {
+    let w = World::new();
+    let (a, _) = w.sample_bundle(1, "a");
+    // Untouched, and re-signed the same way: still good.
+    let mut o = Outer::split(&a);
+    o.resign(&w.device);
+    assert!(
+        w.read(&o.join()).is_ok(),
+        "a version 2 bundle re-signed over SHA-256"
+    );
+    // Version 2 signed over SHA-512.
+    let mut o = Outer::split(&a);
+    o.sig = sshsig::sign_bytes(&w.device, sshsig::NAMESPACE_BUNDLE, &o.payload)
+        .unwrap()
+        .into_bytes();
+    assert!(matches!(
+        w.read(&o.join()),
+        Err(ReadError::OuterSignatureInvalid(_))
+    ));
+    // The header moved to version 1 with the version 2 signature.
+    let mut o = Outer::split(&a);
+    o.header = String::from_utf8(o.header)
+        .unwrap()
+        .replace("\"version\":2", "\"version\":1")
+        .into_bytes();
+    assert!(matches!(
+        w.read(&o.join()),
+        Err(ReadError::OuterSignatureInvalid(_))
+    ));
+    // Version 1 and signed over SHA-512 passes the outer check, but the
+    // signed manifest inside still says 2.
+    o.sig = sshsig::sign_bytes(&w.device, sshsig::NAMESPACE_BUNDLE, &o.payload)
+        .unwrap()
+        .into_bytes();
+    assert!(matches!(
+        w.read(&o.join()),
+        Err(ReadError::ManifestInvalid { .. })
     ));
 }
 

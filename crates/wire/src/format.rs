@@ -7,8 +7,14 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// Current bundle format version (outer header and manifest).
-pub const FORMAT_VERSION: u64 = 1;
+/// Current bundle format version (outer header and manifest): what is
+/// written. Version 2 signs the payload over its SHA-256; version 1 over its
+/// SHA-512 (see [`FORMAT_VERSIONS`]).
+pub const FORMAT_VERSION: u64 = 2;
+/// The versions read: 1 (bundles written before 2026-12, still in outboxes
+/// and on HQ servers) and 2. They differ only in the hash that the outer
+/// signature over `payload.age` signs.
+pub const FORMAT_VERSIONS: [u64; 2] = [1, 2];
 /// Value of the `format` field of the outer header.
 pub const FORMAT_NAME: &str = "yaddash-bundle";
 

@@ -31,10 +31,10 @@ pub mod trust;
 
 pub use error::{KeyError, ReadError, ReceiptError, SignatureError};
 pub use format::{
-    BundleId, FORMAT_NAME, FORMAT_VERSION, MANIFEST_NAME, MANIFEST_SIG_NAME, MIN_PADDED_LEN,
-    Manifest, ManifestEntry, OUTER_HEADER_NAME, OuterHeader, PADDING_NAME, PAYLOAD_NAME,
-    PAYLOAD_SIG_NAME, ParseHashError, Sha256Hash, check_entry_path, check_entry_paths, padded_len,
-    padme,
+    BundleId, FORMAT_NAME, FORMAT_VERSION, FORMAT_VERSIONS, MANIFEST_NAME, MANIFEST_SIG_NAME,
+    MIN_PADDED_LEN, Manifest, ManifestEntry, OUTER_HEADER_NAME, OuterHeader, PADDING_NAME,
+    PAYLOAD_NAME, PAYLOAD_SIG_NAME, ParseHashError, Sha256Hash, check_entry_path,
+    check_entry_paths, padded_len, padme,
 };
 pub use keys::{
     IdentityFingerprint, SigningKey, base32, identity_fingerprint, parse_signing_public_key,

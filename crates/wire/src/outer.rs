@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::error::ReadError;
 use crate::format::{
-    BundleId, FORMAT_NAME, FORMAT_VERSION, OUTER_HEADER_NAME, OuterHeader, PAYLOAD_NAME,
+    BundleId, FORMAT_NAME, FORMAT_VERSIONS, OUTER_HEADER_NAME, OuterHeader, PAYLOAD_NAME,
     PAYLOAD_SIG_NAME, Sha256Hash,
 };
 use crate::keys::parse_signing_public_key;
@@ -61,6 +61,9 @@ pub struct OuterVerified {
     pub payload_len: u64,
     /// Size of the whole bundle file.
     pub total_len: u64,
+    /// The format version named by the outer header (one of
+    /// [`crate::FORMAT_VERSIONS`]); the signed manifest must name the same.
+    pub version: u64,
 }
 
 /// Everything pass 1 learns, including what pass 2 needs to continue.
@@ -158,7 +161,7 @@ fn read_outer_header(input: &mut impl Read) -> Result<(OuterHeader, u64), ReadEr
             reason: "yaddash-bundle.json does not name the yaddash-bundle format",
         });
     }
-    if version != FORMAT_VERSION {
+    if !FORMAT_VERSIONS.contains(&version) {
         return Err(ReadError::UnsupportedVersion { found: version });
     }
     let header: OuterHeader =
@@ -219,7 +222,9 @@ pub fn verify_outer<R: Read + Seek>(
         return Err(ReadError::Truncated);
     }
     let mut sha256 = Sha256::new();
-    let mut sha512 = MessageDigest::new();
+    // Version 1 signed the payload's SHA-512; version 2 signs its SHA-256,
+    // the bundle id, so the payload is hashed once.
+    let mut sha512 = (header.version == 1).then(MessageDigest::new);
     let mut age_prefix = Vec::new();
     let mut remaining = payload_len;
     let mut buf = vec![0u8; BUF];
@@ -233,7 +238,9 @@ pub fn verify_outer<R: Read + Seek>(
         };
         let chunk = &buf[..n];
         sha256.update(chunk);
-        sha512.update(chunk);
+        if let Some(d) = sha512.as_mut() {
+            d.update(chunk);
+        }
         if age_prefix.len() < AGE_HEADER_CAPTURE {
             let k = (AGE_HEADER_CAPTURE - age_prefix.len()).min(n);
             age_prefix.extend_from_slice(&chunk[..k]);
@@ -276,8 +283,11 @@ pub fn verify_outer<R: Read + Seek>(
     }
 
     let sig = sshsig::parse_canonical(&sig_bytes).map_err(ReadError::OuterSignatureInvalid)?;
-    sshsig::verify_parsed(&sender_key, NAMESPACE_BUNDLE, sha512, &sig)
-        .map_err(ReadError::OuterSignatureInvalid)?;
+    match sha512 {
+        Some(digest) => sshsig::verify_parsed(&sender_key, NAMESPACE_BUNDLE, digest, &sig),
+        None => sshsig::verify_sha256(&sender_key, NAMESPACE_BUNDLE, &bundle_id.0, &sig),
+    }
+    .map_err(ReadError::OuterSignatureInvalid)?;
 
     let x25519_stanzas = count_x25519_stanzas(&age_prefix).ok_or(ReadError::MalformedPayload {
         reason: "payload.age is not an age v1 file",
@@ -291,6 +301,7 @@ pub fn verify_outer<R: Read + Seek>(
             revoked_from: sender.revoked_from,
             payload_len,
             total_len,
+            version: header.version,
         },
         payload_offset,
         x25519_stanzas,

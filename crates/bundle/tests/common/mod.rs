@@ -162,14 +162,16 @@ impl Outer {
 
     /// Re-signs payload.age with `keys`, as their holder could.
     pub fn resign(&mut self, keys: &DeviceKeys) {
-        self.sig = sshsig::sign_bytes(keys, sshsig::NAMESPACE_BUNDLE, &self.payload)
+        // Format version 2: the outer signature signs the payload's SHA-256.
+        let sha256: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&self.payload).into();
+        self.sig = sshsig::sign_sha256(keys, sshsig::NAMESPACE_BUNDLE, &sha256)
             .unwrap()
             .into_bytes();
     }
 
     pub fn set_device(&mut self, id: Uuid) {
         self.header =
-            format!("{{\"format\":\"yaddash-bundle\",\"version\":1,\"device_id\":\"{id}\"}}\n")
+            format!("{{\"format\":\"yaddash-bundle\",\"version\":2,\"device_id\":\"{id}\"}}\n")
                 .into_bytes();
     }
 }
