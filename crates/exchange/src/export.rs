@@ -2,7 +2,7 @@
 //! encrypted bundle; the bundle writer shared with re-issue.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufWriter, Read};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -212,11 +212,14 @@ pub(crate) fn write_bundle_file(
             .truncate(true)
             .open(&tmp)
             .map_err(io_err(format!("creating {}", tmp.display())))?;
-        let mut w = BufWriter::with_capacity(256 * 1024, file);
+        // Written on a thread of its own (with early write-back), so that
+        // this one only encrypts.
+        let mut w = yaddash_os::WriteBehind::new(file)
+            .map_err(io_err(format!("writing {}", tmp.display())))?;
         let written = write_bundle(&mut w, keys, spec, entries)?;
         let file = w
-            .into_inner()
-            .map_err(|e| io_err(format!("writing {}", tmp.display()))(e.into_error()))?;
+            .finish()
+            .map_err(io_err(format!("writing {}", tmp.display())))?;
         file.sync_all()
             .map_err(io_err(format!("syncing {}", tmp.display())))?;
         fs::rename(&tmp, out).map_err(io_err(format!("renaming to {}", out.display())))?;

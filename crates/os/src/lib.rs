@@ -28,6 +28,7 @@ mod pad;
 mod scrub;
 mod shred;
 mod space;
+mod write_behind;
 
 pub use durable::{random_name, sync_dir, write_atomic};
 pub use duration::{DurationError, parse_duration};
@@ -39,3 +40,4 @@ pub use scrub::{
 };
 pub use shred::overwrite_and_remove;
 pub use space::available_space;
+pub use write_behind::WriteBehind;

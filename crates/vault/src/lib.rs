@@ -775,7 +775,7 @@ impl Vault {
                 .ctx(|| "creating an attachment file".into())?;
             let recipient = self.storage.to_public();
             let mut w = yaddash_agefile::Writer::new(
-                attachment::WriteBehind::new(out)
+                yaddash_os::WriteBehind::new(out)
                     .ctx(|| "starting the attachment writer".into())?,
                 &[&recipient],
             )
