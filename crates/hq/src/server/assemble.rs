@@ -74,7 +74,9 @@ pub(crate) struct TeeChunks<'a> {
     count: u64,
     next: u64,
     current: Option<crate::blobs::BlobReader>,
-    out: File,
+    /// The assembly file, written on a thread of its own (`O_DIRECT` where
+    /// the file system takes it).
+    out: yaddash_os::WriteBehind,
     hasher: Sha256,
     pos: u64,
     len: u64,
@@ -173,7 +175,9 @@ pub(crate) fn assemble(app: &App, u: &Upload, device: &Principal) -> Result<Asse
             count: u.chunks.len() as u64,
             next: 0,
             current: None,
-            out: File::create(&tmp).map_err(ApiError::internal)?,
+            out: File::create(&tmp)
+                .and_then(yaddash_os::WriteBehind::new)
+                .map_err(ApiError::internal)?,
             hasher: Sha256::new(),
             pos: 0,
             len: u.size,
@@ -185,11 +189,15 @@ pub(crate) fn assemble(app: &App, u: &Upload, device: &Principal) -> Result<Asse
         // Whatever the check did not need (a refused bundle) still goes
         // through, for the whole-file hash.
         let drained = io::copy(&mut tee, &mut io::sink());
-        if let Err(e) = drained.and_then(|_| tee.out.sync_all()) {
+        let hasher = tee.hasher;
+        if let Err(e) = drained
+            .and_then(|_| tee.out.finish())
+            .and_then(|f| f.sync_all())
+        {
             let _ = fs::remove_file(&tmp);
             return Err(ApiError::internal(e));
         }
-        (verified, hex::encode(tee.hasher.finalize()))
+        (verified, hex::encode(hasher.finalize()))
     };
     let whole_ok = whole_hex == u.sha256;
     if !whole_ok {
