@@ -53,6 +53,7 @@
 #![deny(missing_docs)]
 
 mod error;
+mod hash_behind;
 mod keys;
 mod read;
 mod write;

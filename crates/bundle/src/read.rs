@@ -23,6 +23,7 @@ use yaddash_wire::{
     PADDING_NAME, ReadError, SenderDirectory, Sha256Hash, SignatureError, json_version, read_small,
 };
 
+use crate::hash_behind::HashBehind;
 use crate::keys::recipient_fingerprint;
 
 const MAX_MANIFEST: u64 = 16 * 1024 * 1024;
@@ -183,7 +184,7 @@ impl<R: Read + Seek> BundleReader<R> {
         } = self;
         input.seek(SeekFrom::Start(payload_offset))?;
         // Hash the ciphertext again: the file could have been swapped since pass 1.
-        let tee_state = Rc::new(RefCell::new((Sha256::new(), 0u64)));
+        let tee_state = Rc::new(RefCell::new(Some((HashBehind::new()?, 0u64))));
         let tee = HashTee {
             inner: (&mut input).take(outer.payload_len),
             state: Rc::clone(&tee_state),
@@ -279,7 +280,10 @@ impl<R: Read + Seek> BundleReader<R> {
             });
         }
         drop(stream);
-        let (hasher, seen) = tee_state.replace((Sha256::new(), 0));
+        let (hashes, seen) = tee_state
+            .take()
+            .ok_or_else(|| io::Error::other("the second pass's hash is gone"))?;
+        let hasher = hashes.finish()?;
         if seen != outer.payload_len || Sha256Hash(hasher.finalize().into()) != outer.bundle_id {
             return Err(ReadError::ChangedWhileReading);
         }
@@ -429,18 +433,21 @@ fn inner_tar_err(e: TarError) -> ReadError {
     }
 }
 
-/// Hashes the ciphertext on its way into age.
+/// Hashes the ciphertext on its way into age (on a [`HashBehind`] thread).
 struct HashTee<R> {
     inner: R,
-    state: Rc<RefCell<(Sha256, u64)>>,
+    state: Rc<RefCell<Option<(HashBehind, u64)>>>,
 }
 
 impl<R: Read> Read for HashTee<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         let mut st = self.state.borrow_mut();
-        st.0.update(&buf[..n]);
-        st.1 += n as u64;
+        let (hashes, seen) = st
+            .as_mut()
+            .ok_or_else(|| io::Error::other("the second pass's hash is gone"))?;
+        hashes.update(&buf[..n])?;
+        *seen += n as u64;
         Ok(n)
     }
 }
