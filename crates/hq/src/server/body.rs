@@ -86,11 +86,11 @@ pub(crate) struct Spooled {
 /// Streams a request body (at most `limit` bytes) into a staging file,
 /// hashing it on the way: the body is never held in memory whole.
 ///
-/// Frames (about 32 KiB each on loopback) are gathered into a buffer of
-/// [`SPOOL_BATCH`] bytes, which is hashed and written on a blocking thread
-/// before more is read: one hop to the blocking pool per batch, not per
-/// frame (a gigabyte was 33,000 hops), and a connection holds one batch at a
-/// time, so memory stays flat however many devices upload at once (the
+/// Frames (at most one 32 KiB connection buffer each) are held until they
+/// add up to [`SPOOL_BATCH`] bytes, then hashed and written on a blocking
+/// thread before more is read: one hop to the blocking pool per batch, not
+/// per frame (a gigabyte was 33,000 hops), and a connection holds one batch
+/// at a time, so memory stays flat however many devices upload at once (the
 /// kernel's socket buffer keeps the network side moving meanwhile).
 pub(crate) async fn spool_body(
     app: &App,
@@ -114,7 +114,11 @@ pub(crate) async fn spool_body(
         .into_parts();
     let file = Arc::new(file);
     let mut hasher = Some(Sha256::new());
-    let mut pending: Vec<u8> = Vec::new();
+    // Frames held until they add up to a batch: the frames themselves
+    // (reference-counted), not a copy, so a connection holds no more than
+    // a batch and the frame that completes it.
+    let mut pending: Vec<Bytes> = Vec::new();
+    let mut pending_len = 0usize;
     let mut len = 0u64;
     let timeout = Duration::from_secs(app.settings.body_timeout_secs.max(1));
     let receive = async {
@@ -129,9 +133,11 @@ pub(crate) async fn spool_body(
             if len > limit {
                 return Err(too_large(limit));
             }
-            pending.extend_from_slice(&data);
-            if pending.len() >= SPOOL_BATCH {
-                pending = spool(&file, &mut hasher, pending).await?;
+            pending_len += data.len();
+            pending.push(data);
+            if pending_len >= SPOOL_BATCH {
+                spool(&file, &mut hasher, std::mem::take(&mut pending)).await?;
+                pending_len = 0;
             }
         }
         if !pending.is_empty() {
@@ -164,26 +170,26 @@ pub(crate) async fn spool_body(
 /// Bytes of a request body gathered before they are hashed and written.
 const SPOOL_BATCH: usize = 64 * 1024;
 
-/// Hashes and writes `batch` on a blocking thread; gives the emptied buffer
-/// back for the next batch.
+/// Hashes and writes a batch of frames on a blocking thread.
 async fn spool(
     file: &Arc<std::fs::File>,
     hasher: &mut Option<Sha256>,
-    mut batch: Vec<u8>,
-) -> ApiResult<Vec<u8>> {
+    batch: Vec<Bytes>,
+) -> ApiResult<()> {
     let f = Arc::clone(file);
     let mut h = hasher.take().ok_or_else(|| ApiError::internal("hasher"))?;
-    let (h, batch) = tokio::task::spawn_blocking(move || -> io::Result<(Sha256, Vec<u8>)> {
-        h.update(&batch);
-        (&*f).write_all(&batch)?;
-        batch.clear();
-        Ok((h, batch))
+    let h = tokio::task::spawn_blocking(move || -> io::Result<Sha256> {
+        for frame in &batch {
+            h.update(frame);
+            (&*f).write_all(frame)?;
+        }
+        Ok(h)
     })
     .await
     .map_err(ApiError::internal)?
     .map_err(ApiError::internal)?;
     *hasher = Some(h);
-    Ok(batch)
+    Ok(())
 }
 
 pub(crate) fn too_large(limit: u64) -> ApiError {
