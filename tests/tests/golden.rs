@@ -24,8 +24,10 @@ const DEVICE_ID: &str = "01900000-0000-7000-8000-000000000001";
 const SIGNER_FPR: &str = "SHA256:8F7EVpya9LjC1R68lQldXxjgnSJy9Bme/6xw4dqTZyA";
 /// The headquarters id of the bundle and trust files.
 const HQ_ID: &str = "fuzz-hq";
-/// The golden bundle's id (SHA-256 of its `payload.age`).
+/// The golden bundle's id (SHA-256 of its `payload.age`), format version 1.
 const BUNDLE_ID: &str = "b6472aa92b45e490d42036ffad246ece3fb1256efca5f02b3d740461396410ea";
+/// The same for the format version 2 bundle (`bundle-v2.yaddash`).
+const BUNDLE_V2_ID: &str = "331b829ca0a9d760e8d9c32c76c5824e923d3eab4e21cd24dc5f1d12be05a400";
 /// 2026-05-28T20:26:40Z: the bundle's `created_at`, the receipts' `issued_at`,
 /// the request's time and the enrollment code's expiry.
 const AT: i64 = 1_780_000_000;
@@ -67,6 +69,10 @@ fn golden_files_are_unchanged() {
         (
             "bundle.yaddash",
             "100b27c31f0dfefff71d8bbf905b36abda707fb31d2adf47d173a579f3016b5f",
+        ),
+        (
+            "bundle-v2.yaddash",
+            "820644efaf1aebc1b9dba3f3a4e90f46eea5d465e4ef7ec462f6253f9b3463d8",
         ),
         (
             "coordinator.agekey",
@@ -122,15 +128,25 @@ fn golden_files_are_unchanged() {
 
 #[test]
 fn golden_bundle_reads_and_verifies() {
+    check_golden_bundle("bundle.yaddash", BUNDLE_ID, 1);
+}
+
+/// Format version 2: the outer signature signs the payload's SHA-256.
+#[test]
+fn golden_bundle_v2_reads_and_verifies() {
+    check_golden_bundle("bundle-v2.yaddash", BUNDLE_V2_ID, 2);
+}
+
+fn check_golden_bundle(name: &str, bundle_id: &str, version: u64) {
     let k = keys();
     let senders = HashMap::from([(
         device_id(),
         KnownSender::from(&k.public_identity(device_id())),
     )]);
-    let reader =
-        BundleReader::open(Cursor::new(read("bundle.yaddash")), &senders).expect("outer pass");
+    let reader = BundleReader::open(Cursor::new(read(name)), &senders).expect("outer pass");
     let outer = reader.outer().clone();
-    assert_eq!(outer.bundle_id.to_string(), BUNDLE_ID);
+    assert_eq!(outer.bundle_id.to_string(), bundle_id);
+    assert_eq!(outer.version, version);
     assert_eq!(outer.device_id, device_id());
     assert_eq!(outer.sender_fingerprint, SIGNER_FPR);
     assert_eq!(outer.total_len, 69_632);
@@ -142,7 +158,7 @@ fn golden_bundle_reads_and_verifies() {
     let v = reader.decrypt(&config, &mut entries).expect("payload pass");
     assert_eq!(v.outer, outer);
     let m = &v.manifest;
-    assert_eq!(m.version, 1);
+    assert_eq!(m.version, version);
     assert_eq!(m.device_id, device_id());
     assert_eq!(m.seq, 1);
     assert_eq!(m.prev_bundle_sha256, None);
@@ -210,6 +226,16 @@ fn procedure() -> String {
 /// verify` and `age` alone, following docs/bundle-format.md to the letter.
 #[test]
 fn golden_bundle_verifies_with_stock_tools() {
+    stock_tools_verify("bundle.yaddash", BUNDLE_ID);
+}
+
+/// The same for format version 2 (`ssh-keygen -Y verify` of a SHA-256 SSHSIG).
+#[test]
+fn golden_bundle_v2_verifies_with_stock_tools() {
+    stock_tools_verify("bundle-v2.yaddash", BUNDLE_V2_ID);
+}
+
+fn stock_tools_verify(name: &str, bundle_id: &str) {
     for (tool, arg) in [
         ("age", "--version"),
         ("age-keygen", "--version"),
@@ -227,7 +253,7 @@ fn golden_bundle_verifies_with_stock_tools() {
     let out = Command::new("sh")
         .arg("-c")
         .arg(procedure())
-        .env("BUNDLE", dir().join("bundle.yaddash"))
+        .env("BUNDLE", dir().join(name))
         .env("SIGNER_KEY", public_key_line())
         .env("AGE_KEY", dir().join("coordinator.agekey"))
         .env("WORK", &work)
@@ -241,7 +267,7 @@ fn golden_bundle_verifies_with_stock_tools() {
     );
     assert!(stdout.contains("bundle verified"), "{stdout}");
     assert!(
-        stdout.contains(&format!("{BUNDLE_ID}  payload.age")),
+        stdout.contains(&format!("{bundle_id}  payload.age")),
         "{stdout}"
     );
     assert_eq!(
