@@ -60,6 +60,17 @@ pub fn read_bundle(data: &[u8]) {
     }
 }
 
+/// The age file reader of the vault's attachments and the bundles' payloads
+/// (`yaddash_agefile::Reader`): header, stanzas, MAC, then every chunk,
+/// read to the end with the fixed identity (which inputs in the corpus are
+/// encrypted to, so the chunk framing is reached too).
+pub fn age_file(data: &[u8]) {
+    let identity: &dyn age::Identity = keys().age_identity();
+    if let Ok(mut r) = yaddash_agefile::Reader::new(data, &[identity]) {
+        let _ = std::io::copy(&mut r, &mut std::io::sink());
+    }
+}
+
 /// The receipt parser. The input as a whole receipt file (signature armour
 /// parsing), and its first line signed here with the fixed key, so that the
 /// JSON, version and field checks behind the signature are fuzzed too.
@@ -132,6 +143,7 @@ pub type Target = fn(&[u8]);
 /// Every target by name (the corpus directory names).
 pub const TARGETS: &[(&str, Target)] = &[
     ("read_bundle", read_bundle),
+    ("age_file", age_file),
     ("receipt", receipt),
     ("trust_file", trust_file),
     ("request", request),

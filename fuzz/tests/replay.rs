@@ -98,6 +98,21 @@ fn write_seed_corpus() {
     // The fixed keys reach the signature and decryption checks.
     yaddash_fuzz::read_bundle(&bundle);
     put("read_bundle", "valid", &bundle);
+
+    // age files to the fixed identity: empty, one short chunk, and several
+    // chunks with a short last one.
+    for (name, len) in [
+        ("empty", 0usize),
+        ("short", 100),
+        ("three-chunks", 2 * 65_536 + 7),
+    ] {
+        let recipient = keys().age_recipient();
+        let mut w = yaddash_agefile::Writer::new(Vec::new(), &[&recipient]).expect("age header");
+        std::io::Write::write_all(&mut w, &vec![0x5a; len]).expect("age write");
+        let file = w.finish().expect("age finish");
+        yaddash_fuzz::age_file(&file);
+        put("age_file", name, &file);
+    }
     put("read_bundle", "truncated", &bundle[..600.min(bundle.len())]);
 
     // Receipts: both kinds, signed with the fixed key.
