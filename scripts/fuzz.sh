@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes one target with AFL++ for a set time, on the stable toolchain.
 #
-#   scripts/fuzz.sh TARGET SECONDS     TARGET: read_bundle receipt trust_file request
+#   scripts/fuzz.sh TARGET SECONDS     TARGET: read_bundle age_file receipt trust_file request
 #
 # Installs cargo-afl (crates.io) on first use and builds AFL++ from the
 # source bundled with it (needs a C compiler and make: build-essential).
@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
-targets="read_bundle receipt trust_file request"
+targets="read_bundle age_file receipt trust_file request"
 target=${1:-}
 secs=${2:-}
 if [ -z "$target" ] || [ -z "$secs" ] || ! [[ " $targets " == *" $target "* ]] || ! [[ "$secs" =~ ^[0-9]+$ ]]; then
