@@ -53,13 +53,13 @@ const PAYLOAD_NONCE: usize = 16;
 /// Longer headers are refused before they are parsed.
 const MAX_HEADER: u64 = 64 * 1024;
 
-/// Bytes after the header for a plaintext of `len` bytes: the payload nonce,
-/// then the plaintext in chunks of 64 KiB with a 16-byte tag each (an empty
-/// plaintext still has one, empty, chunk).
-pub fn payload_len(len: u64) -> Option<u64> {
+/// Bytes a [`Writer`] writes after [`Writer::new`] returned (which wrote the
+/// header and the payload nonce) for a plaintext of `len` bytes: the
+/// plaintext in chunks of 64 KiB with a 16-byte tag each (an empty plaintext
+/// still has one, empty, chunk).
+pub fn body_len(len: u64) -> Option<u64> {
     let chunks = len.div_ceil(CHUNK as u64).max(1);
-    len.checked_add(chunks.checked_mul(TAG as u64)?)?
-        .checked_add(PAYLOAD_NONCE as u64)
+    len.checked_add(chunks.checked_mul(TAG as u64)?)
 }
 
 /// Why an age file cannot be opened.
@@ -488,15 +488,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn payload_length_counts_one_tag_per_chunk_and_the_nonce() {
-        assert_eq!(payload_len(0), Some(16 + 16));
-        assert_eq!(payload_len(1), Some(16 + 1 + 16));
-        assert_eq!(payload_len(CHUNK as u64), Some(16 + CHUNK as u64 + 16));
-        assert_eq!(
-            payload_len(CHUNK as u64 + 1),
-            Some(16 + CHUNK as u64 + 1 + 32)
-        );
-        assert_eq!(payload_len(u64::MAX), None);
+    fn body_length_counts_one_tag_per_chunk() {
+        assert_eq!(body_len(0), Some(16));
+        assert_eq!(body_len(1), Some(1 + 16));
+        assert_eq!(body_len(CHUNK as u64), Some(CHUNK as u64 + 16));
+        assert_eq!(body_len(CHUNK as u64 + 1), Some(CHUNK as u64 + 1 + 32));
+        assert_eq!(body_len(u64::MAX), None);
     }
 
     #[test]

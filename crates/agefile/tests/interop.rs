@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::str::FromStr;
 
 use age::secrecy::ExposeSecret;
-use yaddash_agefile::{BATCH, CHUNK, OpenError, Reader, Writer, payload_len};
+use yaddash_agefile::{BATCH, CHUNK, OpenError, Reader, Writer, body_len};
 
 const BATCH_BYTES: usize = BATCH * CHUNK;
 
@@ -85,11 +85,12 @@ fn the_age_crate_reads_what_we_write_and_we_read_what_it_writes() {
         let data = plaintext(len);
         let ours = seal(&data, &[&to]);
         let theirs = age_crate_seal(&data, &to);
-        // The version line, one X25519 stanza (its line and its body) and
-        // the MAC line, then the payload (age's own files also carry a
-        // random "grease" stanza, so their length varies).
-        let header = ours.len() as u64 - payload_len(len as u64).expect("len");
-        assert_eq!(header, 22 + 54 + 44 + 48, "header of {len}");
+        // The version line, one X25519 stanza (its line and its body), the
+        // MAC line and the 16-byte payload nonce, then the chunks (age's own
+        // files also carry a random "grease" stanza, so their length
+        // varies).
+        let header = ours.len() as u64 - body_len(len as u64).expect("len");
+        assert_eq!(header, 22 + 54 + 44 + 48 + 16, "header of {len}");
         assert!(
             age_crate_open(&ours, &id) == data,
             "age crate reading ours, {len}"
@@ -165,7 +166,7 @@ fn sample() -> (age::x25519::Identity, Vec<u8>, Vec<u8>, usize) {
     let id = age::x25519::Identity::generate();
     let data = plaintext(70 * CHUNK + 1_000);
     let file = seal(&data, &[&id.to_public()]);
-    let start = file.len() - payload_len(data.len() as u64).expect("len") as usize + 16;
+    let start = file.len() - body_len(data.len() as u64).expect("len") as usize;
     (id, data, file, start)
 }
 

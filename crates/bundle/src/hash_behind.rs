@@ -9,8 +9,9 @@ use sha2::{Digest, Sha256};
 /// SHA-256 of a bundle's ciphertext (the bundle id, and what the outer
 /// SSHSIG signs), computed on a thread of its own so that it costs no wall
 /// time on a second core: by the writer as it writes, and by the reader's
-/// second pass to see that the file did not change since the first. Only ciphertext goes through it; at most
-/// `HASH_BEHIND_DEPTH + 1` buffers of `HASH_BEHIND_BUF` bytes are held.
+/// second pass to see that the file did not change since the first. Only
+/// ciphertext goes through it; at most `HASH_BEHIND_DEPTH + 1` buffers of
+/// `HASH_BEHIND_BUF` bytes are held.
 pub(crate) struct HashBehind {
     pending: Vec<u8>,
     tx: Option<SyncSender<Vec<u8>>>,

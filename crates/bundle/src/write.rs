@@ -20,9 +20,6 @@ use yaddash_wire::{
 };
 
 const COPY_BUF: usize = 64 * 1024;
-/// age STREAM chunk size and tag size.
-const AGE_CHUNK: u64 = 64 * 1024;
-const AGE_TAG: u64 = 16;
 
 /// What the sender says about a bundle, besides its entries.
 #[derive(Clone, Debug)]
@@ -149,13 +146,6 @@ impl<W: Write> Write for PayloadSink<W> {
     }
 }
 
-/// Size of the age payload after the header: STREAM chunks of 64 KiB, each
-/// with a 16-byte tag; an empty plaintext still has one (empty) chunk.
-fn age_body_len(plaintext: u64) -> Option<u64> {
-    let chunks = plaintext.div_ceil(AGE_CHUNK).max(1);
-    plaintext.checked_add(chunks.checked_mul(AGE_TAG)?)
-}
-
 /// Writes a bundle to `out`, streaming every entry through encryption.
 ///
 /// Memory use is constant (a few 64 KiB buffers plus the manifest) whatever
@@ -251,8 +241,9 @@ pub fn write_bundle<W: Write>(
         .collect();
     let mut age_out =
         yaddash_agefile::Writer::new(sink, &recipients).map_err(|_| WriteError::Encrypt)?;
+    // The header and the payload nonce, written by `Writer::new`.
     let age_header_len = held.borrow().bytes.len() as u64;
-    let payload_len = age_body_len(plaintext_len)
+    let payload_len = yaddash_agefile::body_len(plaintext_len)
         .and_then(|b| b.checked_add(age_header_len))
         .ok_or(WriteError::TooLarge)?;
     held.borrow_mut().prefix = Some(tar::entry_header(PAYLOAD_NAME, payload_len));

@@ -212,8 +212,8 @@ pub(crate) fn write_bundle_file(
             .truncate(true)
             .open(&tmp)
             .map_err(io_err(format!("creating {}", tmp.display())))?;
-        // Written on a thread of its own (with early write-back), so that
-        // this one only encrypts.
+        // Written on a thread of its own (with `O_DIRECT` where the file
+        // system takes it), so that this one only encrypts.
         let mut w = yaddash_os::WriteBehind::new(file)
             .map_err(io_err(format!("writing {}", tmp.display())))?;
         let written = write_bundle(&mut w, keys, spec, entries)?;

@@ -167,9 +167,8 @@ impl Write for WriteBehind {
 fn write_out(file: &mut File, data: &[u8], direct: &mut bool) -> io::Result<()> {
     let mut rest = data;
     while !rest.is_empty() {
-        if *direct && rest.len() < ALIGN {
-            set_direct(file, false)?;
-            *direct = false;
+        if rest.len() < ALIGN {
+            leave_direct(file, direct)?;
         }
         let take = if *direct {
             rest.len() / ALIGN * ALIGN
@@ -180,20 +179,25 @@ fn write_out(file: &mut File, data: &[u8], direct: &mut bool) -> io::Result<()> 
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(n) => {
                 rest = &rest[n..];
-                if *direct && n % ALIGN != 0 {
+                if n % ALIGN != 0 {
                     // A short direct write: what follows is not aligned.
-                    set_direct(file, false)?;
-                    *direct = false;
+                    leave_direct(file, direct)?;
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             // EINVAL: this file system or device wants other alignment.
-            Err(e) if *direct && e.raw_os_error() == Some(22) => {
-                set_direct(file, false)?;
-                *direct = false;
-            }
+            Err(e) if *direct && e.raw_os_error() == Some(22) => leave_direct(file, direct)?,
             Err(e) => return Err(e),
         }
+    }
+    Ok(())
+}
+
+/// Goes back to the page cache for the rest of the file, if not there yet.
+fn leave_direct(file: &File, direct: &mut bool) -> io::Result<()> {
+    if *direct {
+        set_direct(file, false)?;
+        *direct = false;
     }
     Ok(())
 }
