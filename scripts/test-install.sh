@@ -90,7 +90,8 @@ verify "$WORK/good" || { cat "$WORK/verify.log" >&2; die "the signed release doe
 grep -q 'Good "release@yaddash.org" signature' "$WORK/verify.log" || die "no good signature: $(cat "$WORK/verify.log")"
 ok "signature and checksums verify"
 cp -a "$DIST" "$WORK/sums"
-sed -i '1s/^./0/' "$WORK/sums/SHA256SUMS"
+# Change the first hex digit to another one (to 0, or from 0 to 1).
+sed -i '1{s/^0/1/;t;s/^./0/}' "$WORK/sums/SHA256SUMS"
 if verify "$WORK/sums"; then die "a changed SHA256SUMS verified"; fi
 ok "a changed SHA256SUMS is refused ($(grep -m1 -i 'verif\|signature' "$WORK/verify.log"))"
 cp -a "$DIST" "$WORK/deb"
