@@ -9,26 +9,35 @@
 # processes used the cores meanwhile (then its row is marked UNDER LOAD).
 #
 #   scripts/bench-hq.sh [--total-mib 1024] [--devices 500] [--skip-postgres] [--wait-quiet SECS]
+#                       [--throughput-only] [--bins DIR]
+# --bins DIR runs DIR/yaddash-hq and DIR/hq-bench instead of building them
+# (to compare an earlier build in the same session).
 # Needs: nginx, postgresql (Debian packages; installed if missing, as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-TOTAL=1024; DEVICES=500; PG=1; WAIT_QUIET=0
+TOTAL=1024; DEVICES=500; PG=1; WAIT_QUIET=0; ONLY_T=0; BINS=
 while [ $# -gt 0 ]; do
   case "$1" in
     --total-mib) TOTAL=$2; shift ;;
     --devices) DEVICES=$2; shift ;;
     --skip-postgres) PG=0 ;;
     --wait-quiet) WAIT_QUIET=$2; shift ;;
+    --throughput-only) ONLY_T=1 ;;
+    --bins) BINS=$2; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
 done
 ulimit -n 65536 2>/dev/null || ulimit -n 8192 2>/dev/null || true
-cargo build -q --release -p yaddash-hq --bin yaddash-hq
-cargo build -q --release -p yaddash-sync --example hq-bench
-TARGET=${CARGO_TARGET_DIR:-target}
-HQ_BIN=$TARGET/release/yaddash-hq
-BENCH=$TARGET/release/examples/hq-bench
+if [ -n "$BINS" ]; then
+  HQ_BIN=$BINS/yaddash-hq; BENCH=$BINS/hq-bench
+else
+  cargo build -q --release -p yaddash-hq --bin yaddash-hq
+  cargo build -q --release -p yaddash-sync --example hq-bench
+  TARGET=${CARGO_TARGET_DIR:-target}
+  HQ_BIN=$TARGET/release/yaddash-hq
+  BENCH=$TARGET/release/examples/hq-bench
+fi
 WORK=$(mktemp -d /tmp/yaddash-hq-bench.XXXXXX)
 cleanup() {
   [ -n "${NGINX_PID:-}" ] && kill "$NGINX_PID" 2>/dev/null || true
@@ -75,6 +84,7 @@ echo "== 1. throughput: $TOTAL MiB of bundles (16 MiB each, 4 uploads in paralle
 measured throughput "$BENCH" throughput --hq-bin "$HQ_BIN" --work "$WORK/t" --total-mib "$TOTAL" --bundle-mib 16 --parallel 4 \
   --put-url "http://127.0.0.1:$NPORT/"
 rm -rf "$WORK/t"
+[ "$ONLY_T" = 1 ] && exit 0
 
 echo "== 2. $DEVICES concurrent devices, 1 MiB bundle each (SQLite)"
 measured "concurrent sqlite" "$BENCH" concurrent --hq-bin "$HQ_BIN" --work "$WORK/c" --devices "$DEVICES" --bundle-kib 1024

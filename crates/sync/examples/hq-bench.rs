@@ -41,6 +41,11 @@ impl Drop for Server {
 }
 
 impl Server {
+    /// CPU seconds (user + system) the server process has used so far.
+    fn cpu_secs(&self) -> f64 {
+        proc_cpu_secs(&format!("/proc/{}/stat", self.child.id()))
+    }
+
     fn peak_rss_kib(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .unwrap_or_default();
@@ -51,6 +56,23 @@ impl Server {
             .and_then(|v| v.parse().ok())
             .unwrap_or(0)
     }
+}
+
+/// User + system CPU seconds from a `/proc/.../stat` file (0 if unreadable).
+fn proc_cpu_secs(stat: &str) -> f64 {
+    let text = std::fs::read_to_string(stat).unwrap_or_default();
+    let fields: Vec<&str> = text
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15; 11 and 12 after the name.
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 struct Hq {
@@ -217,6 +239,8 @@ fn main() {
                 .sum();
             let queue = Arc::new(Mutex::new(files.clone()));
             let devs = Arc::new(devs);
+            let (server_cpu0, client_cpu0) =
+                (hq.server.cpu_secs(), proc_cpu_secs("/proc/self/stat"));
             let t = Instant::now();
             let threads: Vec<_> = (0..parallel)
                 .map(|w| {
@@ -242,12 +266,14 @@ fn main() {
             let secs = t.elapsed().as_secs_f64();
             let hq_secs = secs;
             println!(
-                "yaddash-hq ({backend}): {} bundles, {:.0} MiB in {:.2} s = {:.1} MiB/s (parallel {parallel}), peak RSS {} MiB",
+                "yaddash-hq ({backend}): {} bundles, {:.0} MiB in {:.2} s = {:.1} MiB/s (parallel {parallel}), peak RSS {} MiB; CPU: server {:.2} s, client {:.2} s",
                 n,
                 bytes as f64 / 1048576.0,
                 secs,
                 bytes as f64 / 1048576.0 / secs,
-                hq.server.peak_rss_kib() / 1024
+                hq.server.peak_rss_kib() / 1024,
+                hq.server.cpu_secs() - server_cpu0,
+                proc_cpu_secs("/proc/self/stat") - client_cpu0,
             );
             if let Some(put) = args
                 .iter()
