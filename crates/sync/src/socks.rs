@@ -349,14 +349,34 @@ fn relay(client: local::Stream, upstream: TcpStream) {
         return;
     };
     let t = std::thread::spawn(move || {
-        let _ = io::copy(&mut c_r, &mut u_w);
+        let _ = pump(&mut c_r, &mut u_w);
         let _ = u_w.shutdown(Shutdown::Write);
     });
     let (mut u_r, mut c_w) = (upstream, client);
-    let _ = io::copy(&mut u_r, &mut c_w);
+    let _ = pump(&mut u_r, &mut c_w);
     let _ = c_w.shutdown(Shutdown::Both);
     let _ = u_r.shutdown(Shutdown::Both);
     let _ = t.join();
+}
+
+/// Bytes a relay direction moves per read: `io::copy`'s 8 KiB made an
+/// upload of a gigabyte 130,000 reads and as many writes on each side.
+const RELAY_BUFFER: usize = 256 << 10;
+
+/// Copies until end of stream, [`RELAY_BUFFER`] bytes at a time.
+fn pump(from: &mut impl Read, to: &mut impl Write) -> io::Result<u64> {
+    let mut buf = vec![0u8; RELAY_BUFFER];
+    let mut total = 0u64;
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) => return Ok(total),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        to.write_all(&buf[..n])?;
+        total += n as u64;
+    }
 }
 
 #[cfg(all(test, unix))]
