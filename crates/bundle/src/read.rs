@@ -455,19 +455,66 @@ impl<R: Read> Read for HashTee<R> {
 /// Gives a visitor one entry's bytes, checking the SHA-256 as they pass.
 struct EntryReader<'a, R> {
     inner: &'a mut R,
-    hasher: Sha256,
+    hasher: EntryHash,
     expected: Sha256Hash,
     remaining: u64,
     mismatch: bool,
     inner_error: Option<io::ErrorKind>,
 }
 
+/// Where an entry is hashed: here, or for entries of at least
+/// [`HASH_ELSEWHERE_FROM`] bytes on a [`HashBehind`] thread, so that the
+/// thread that decrypts (and whose caller encrypts what it reads into the
+/// vault) does not also hash. Either way the last read waits for the
+/// verdict and fails when the bytes do not match.
+enum EntryHash {
+    Here(Sha256),
+    Behind(Option<HashBehind>),
+}
+
+/// Entries this large are hashed on a thread of their own (a thread costs
+/// tens of microseconds; hashing a MiB, half a millisecond).
+const HASH_ELSEWHERE_FROM: u64 = 1 << 20;
+
+impl EntryHash {
+    fn update(&mut self, data: &[u8]) -> io::Result<()> {
+        match self {
+            EntryHash::Here(h) => {
+                h.update(data);
+                Ok(())
+            }
+            EntryHash::Behind(Some(h)) => h.update(data),
+            EntryHash::Behind(None) => Err(io::Error::other("the entry's hash is gone")),
+        }
+    }
+
+    fn finish(&mut self) -> io::Result<Sha256Hash> {
+        let h = match self {
+            EntryHash::Here(h) => h.clone(),
+            EntryHash::Behind(h) => h
+                .take()
+                .ok_or_else(|| io::Error::other("the entry's hash is gone"))?
+                .finish()?,
+        };
+        Ok(Sha256Hash(h.finalize().into()))
+    }
+}
+
 impl<'a, R: Read> EntryReader<'a, R> {
     fn new(inner: &'a mut R, entry: &ManifestEntry) -> Self {
         let mismatch = entry.size == 0 && Sha256Hash::digest(&[]) != entry.sha256;
+        let hasher = if entry.size >= HASH_ELSEWHERE_FROM {
+            // No thread to be had: hash here.
+            HashBehind::new().map_or_else(
+                |_| EntryHash::Here(Sha256::new()),
+                |h| EntryHash::Behind(Some(h)),
+            )
+        } else {
+            EntryHash::Here(Sha256::new())
+        };
         Self {
             inner,
-            hasher: Sha256::new(),
+            hasher,
             expected: entry.sha256,
             remaining: entry.size,
             mismatch,
@@ -501,10 +548,10 @@ impl<R: Read> Read for EntryReader<'_, R> {
                 return Err(e);
             }
         };
-        self.hasher.update(&buf[..n]);
+        self.hasher.update(&buf[..n])?;
         self.remaining -= n as u64;
         if self.remaining == 0 {
-            let got = Sha256Hash(self.hasher.clone().finalize().into());
+            let got = self.hasher.finish()?;
             if got != self.expected {
                 self.mismatch = true;
                 return Err(io::Error::new(

@@ -451,6 +451,47 @@ fn entry_data_is_refused_at_the_last_read_when_it_does_not_match() {
     assert!(v.0[0].is_err(), "the visitor saw an error, not clean data");
 }
 
+/// Entries of a MiB or more are hashed on a thread of their own: a changed
+/// byte in one is still refused at its last read, and an untouched one
+/// reads back whole.
+#[test]
+fn a_large_entry_hashed_elsewhere_is_refused_at_the_last_read_when_it_does_not_match() {
+    struct Streaming(Vec<std::io::Result<Vec<u8>>>);
+    impl BundleVisitor for Streaming {
+        fn entry(&mut self, _: &ManifestEntry, data: &mut dyn Read) -> Result<(), VisitError> {
+            let mut v = Vec::new();
+            self.0.push(data.read_to_end(&mut v).map(|_| v));
+            Ok(())
+        }
+    }
+    let w = World::new();
+    let big: Vec<u8> = (0..3 * 1024 * 1024 + 17u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let entries = vec![EntrySource::from_bytes(
+        format!("attachments/{}", Uuid::now_v7()),
+        &big,
+    )];
+    let mut bundle = Vec::new();
+    write_bundle(&mut bundle, &w.device, &w.spec(1), entries).unwrap();
+
+    let mut v = Streaming(Vec::new());
+    BundleReader::open(Cursor::new(&bundle), &w.senders)
+        .unwrap()
+        .decrypt(&w.config(), &mut v)
+        .expect("the untouched bundle reads");
+    assert!(matches!(&v.0[..], [Ok(got)] if *got == big));
+
+    let changed = with_inner(&w, &bundle, |e| e[2].1[2 * 1024 * 1024 + 3] ^= 1);
+    let mut v = Streaming(Vec::new());
+    let r = BundleReader::open(Cursor::new(&changed), &w.senders)
+        .unwrap()
+        .decrypt(&w.config(), &mut v);
+    assert!(matches!(r, Err(ReadError::EntryHashMismatch { .. })));
+    assert_eq!(v.0.len(), 1);
+    assert!(v.0[0].is_err(), "the visitor saw an error, not clean data");
+}
+
 #[test]
 fn unknown_version_is_reported_as_such() {
     let w = World::new();
