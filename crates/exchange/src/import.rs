@@ -393,15 +393,15 @@ impl BundleVisitor for Importer<'_, '_> {
             let base = self.done;
             let progress = &mut self.progress;
             let mut p = |n: u64| progress(base + n);
+            // `data` is the bundle reader's entry: it hashes the bytes against
+            // the manifest (whose hash equals the capture hash, checked
+            // above) and its last read fails when they differ, so the vault
+            // takes that hash instead of hashing the same bytes again.
             let staged = self
                 .vault
-                .stage_attachment_local(data, &mut p)
+                .stage_attachment_checked(data, entry.sha256.0, &mut p)
                 .map_err(|e| e.to_string())?;
             self.done += entry.size;
-            if staged.sha256 != info.sha256 {
-                self.vault.discard_staged(std::slice::from_ref(&staged));
-                return Err(format!("{path} does not match its capture hash").into());
-            }
             self.staged.push((info, staged));
         } else {
             return Err(format!("unexpected entry {path}").into());

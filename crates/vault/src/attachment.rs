@@ -25,14 +25,42 @@ pub fn padme(len: u64) -> u64 {
 /// Copies `input` to `output`, reporting progress (returning false cancels),
 /// and returns (bytes, SHA-256). The SHA-256 is computed on a second thread
 /// while this one reads (typically decrypts) and writes (typically
-/// encrypts), for readers that cannot cross threads. At most `DEPTH + 1`
-/// buffers exist; each is zeroed when dropped (they hold plaintext).
+/// encrypts), for readers that cannot cross threads.
 pub(crate) fn copy_hashing_beside(
     input: &mut dyn Read,
     output: &mut dyn Write,
     limit: Option<u64>,
     progress: &mut dyn FnMut(u64) -> bool,
 ) -> io::Result<(u64, [u8; 32])> {
+    let mut hasher = Sha256::new();
+    let total = copy_with_beside(input, output, &mut hasher, limit, progress)?;
+    Ok((total, hasher.finalize().into()))
+}
+
+/// Copies `input` to `output`, reporting progress (returning false cancels),
+/// and returns the byte count, hashing nothing: for readers that check their
+/// own bytes against a known SHA-256 (see `Vault::stage_attachment_checked`).
+/// This thread reads (typically decrypts a bundle entry) while a second one
+/// writes (typically encrypts).
+pub(crate) fn copy_writing_beside(
+    input: &mut dyn Read,
+    output: &mut (dyn Write + Send),
+    progress: &mut dyn FnMut(u64) -> bool,
+) -> io::Result<u64> {
+    copy_with_beside(input, &mut io::sink(), output, None, progress)
+}
+
+/// This thread reads `input` (at most `limit` bytes) and writes each piece
+/// to `here`; a second thread writes the same pieces to `beside`. Returns
+/// the byte count. At most `DEPTH + 1` buffers exist; each is zeroed when
+/// dropped (they hold plaintext).
+fn copy_with_beside(
+    input: &mut dyn Read,
+    here: &mut dyn Write,
+    beside: &mut (dyn Write + Send),
+    limit: Option<u64>,
+    progress: &mut dyn FnMut(u64) -> bool,
+) -> io::Result<u64> {
     const DEPTH: usize = 4;
     type Buf = Zeroizing<Vec<u8>>;
     let (full_tx, full_rx) = sync_channel::<(Buf, usize)>(DEPTH);
@@ -41,17 +69,15 @@ pub(crate) fn copy_hashing_beside(
         let _ = empty_tx.send(Zeroizing::new(vec![0u8; COPY_BUFFER]));
     }
     std::thread::scope(|scope| {
-        let hasher = scope.spawn(move || {
-            let mut hasher = Sha256::new();
+        let side = scope.spawn(move || -> io::Result<()> {
             for (buf, n) in full_rx {
-                hasher.update(&buf[..n]);
+                beside.write_all(&buf[..n])?;
                 // Never blocks: the channel holds every buffer there is.
                 let _ = empty_tx.try_send(buf);
             }
-            let hash: [u8; 32] = hasher.finalize().into();
-            hash
+            Ok(())
         });
-        let stopped = || io::Error::other("the hashing thread stopped");
+        let stopped = || io::Error::other("the second thread stopped");
         let mut total: u64 = 0;
         let mut copy = || -> io::Result<()> {
             loop {
@@ -74,7 +100,7 @@ pub(crate) fn copy_hashing_beside(
                 if n == 0 {
                     return Ok(());
                 }
-                output.write_all(&buf[..n])?;
+                here.write_all(&buf[..n])?;
                 total += n as u64;
                 full_tx.send((buf, n)).map_err(|_| stopped())?;
                 if !progress(total) {
@@ -84,10 +110,11 @@ pub(crate) fn copy_hashing_beside(
         };
         let result = copy();
         drop(full_tx);
-        let hash = hasher
+        let beside_result = side
             .join()
-            .map_err(|_| io::Error::other("the hashing thread failed"))?;
-        result.map(|()| (total, hash))
+            .map_err(|_| io::Error::other("the second thread failed"))?;
+        // The second thread's own error says more than "stopped".
+        beside_result.and(result).map(|()| total)
     })
 }
 
@@ -321,6 +348,48 @@ mod tests {
         assert!(err.to_string().contains("card was pulled out"), "{err}");
         assert!(files_in(&v).is_empty(), "left behind: {:?}", files_in(&v));
         assert!(v.attachments_of(id).unwrap().is_empty());
+    }
+
+    /// The import's path: the reader checks its own hash and fails at its
+    /// last read when the bytes differ (as a bundle entry does). Such a
+    /// failure leaves no file; a reader that checks out is stored, encrypted
+    /// on the second thread, and reads back whole.
+    #[test]
+    fn a_checked_reader_failing_at_its_last_read_leaves_no_file() {
+        let (_d, v, _) = vault();
+        let len = 3 * 1024 * 1024 + 5;
+        let src = |fail_at_end| Source {
+            left: len,
+            state: 4,
+            fail_at_end,
+        };
+        let mut want = Vec::new();
+        src(false).read_to_end(&mut want).unwrap();
+        let hash: [u8; 32] = Sha256::digest(&want).into();
+        let err = v
+            .stage_attachment_checked(&mut src(true), hash, &mut |_| true)
+            .unwrap_err();
+        assert!(err.to_string().contains("card was pulled out"), "{err}");
+        assert!(files_in(&v).is_empty(), "left behind: {:?}", files_in(&v));
+
+        let staged = v
+            .stage_attachment_checked(&mut src(false), hash, &mut |_| true)
+            .unwrap();
+        assert_eq!(staged.size, len);
+        assert_eq!(staged.sha256, hex::encode(hash));
+        assert_eq!(files_in(&v), vec![staged.file.clone()]);
+        let mut back = Vec::new();
+        v.decrypting_reader(Uuid::nil(), &staged.file)
+            .unwrap()
+            .take(len)
+            .read_to_end(&mut back)
+            .unwrap();
+        assert!(
+            back == want,
+            "the staged attachment does not read back the same"
+        );
+        v.discard_staged(&[staged]);
+        assert!(files_in(&v).is_empty());
     }
 
     #[test]

@@ -748,20 +748,27 @@ impl Vault {
         self.stage_with(|w| attachment::copy_hashing_pipelined(input, w, progress))
     }
 
-    /// Like [`Vault::stage_attachment`] for readers that cannot cross threads
-    /// (such as a bundle entry being decrypted): this thread reads and
-    /// encrypts, a second one hashes.
-    pub fn stage_attachment_local(
+    /// Like [`Vault::stage_attachment`] for a reader that fails unless
+    /// its bytes have the SHA-256 `sha256`: a bundle entry, checked
+    /// against the signed manifest as it is decrypted, whose last read is an
+    /// error when the bytes do not match. The hash is taken from the caller
+    /// instead of being computed a second time over the same bytes. The
+    /// reader stays on this thread (it need not cross threads); a second one
+    /// encrypts.
+    pub fn stage_attachment_checked(
         &self,
         input: &mut dyn Read,
+        sha256: [u8; 32],
         progress: Progress<'_>,
     ) -> Result<StagedFile> {
-        self.stage_with(|w| attachment::copy_hashing_beside(input, w, None, progress))
+        self.stage_with(|w| {
+            attachment::copy_writing_beside(input, w, progress).map(|n| (n, sha256))
+        })
     }
 
     fn stage_with(
         &self,
-        copy: impl FnOnce(&mut dyn Write) -> io::Result<(u64, [u8; 32])>,
+        copy: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<(u64, [u8; 32])>,
     ) -> Result<StagedFile> {
         let file_name = random_name();
         let dir = self.dir.join(ATTACHMENTS);
