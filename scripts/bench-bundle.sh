@@ -9,7 +9,9 @@
 # cores. Figures go to docs/benchmarks.md.
 #
 #   scripts/bench-bundle.sh [FILES] [MIB_EACH]     (default 4 × 256 MiB; WAIT_QUIET=SECS waits for a quiet machine;
-#                                                   Y_BEFORE=PATH adds another CLI build's import to the same run)
+#                                                   Y_BEFORE=PATH adds another CLI build's import to the same run;
+#                                                   RUNS=N runs each command N times, default 3;
+#                                                   KEEP=1 leaves the bench directory behind)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/bench-lib.sh
@@ -17,7 +19,7 @@ FILES=${1:-4}
 MIB=${2:-256}
 DIR=${BENCH_DIR:-/var/tmp/yaddash-bundle-bench}
 rm -rf "$DIR" && mkdir -p "$DIR/in"
-trap 'rm -rf "$DIR"' EXIT
+[ -n "${KEEP:-}" ] || trap 'rm -rf "$DIR"' EXIT
 export BENCH_LOAD_LOG=$DIR/load.tsv
 cargo build --release -q -p yaddash-cli
 Y=$(pwd)/${CARGO_TARGET_DIR:-target}/release/yaddash
@@ -37,7 +39,7 @@ done
 R=$($Y --vault "$DIR/coord0" $P --json device show | python3 -c 'import json,sys; print(json.load(sys.stdin)["age_recipient"])')
 ssh-keygen -q -t ed25519 -N '' -f "$DIR/sshkey"
 echo "== export of $FILES × $MIB MiB, $(nproc) cores"
-measured "bundle export vs stock pipeline" hyperfine --runs 3 --export-markdown "$DIR/bundle.md" \
+measured "bundle export vs stock pipeline" hyperfine --runs "${RUNS:-3}" --export-markdown "$DIR/bundle.md" \
   --prepare "rm -rf $DIR/v $DIR/out.yaddash $DIR/p.age* $DIR/sums && cp -a $DIR/v0 $DIR/v && sync" \
   -n "yaddash bundle export" "$Y --vault $DIR/v $P bundle export --out $DIR/out.yaddash" \
   -n "stock: sha256sum; tar | age -r; ssh-keygen -Y sign; sync" \
@@ -57,7 +59,7 @@ BEFORE=()
 if [ -n "${Y_BEFORE:-}" ]; then
   BEFORE=(-n "yaddash bundle import, the build in Y_BEFORE" "$Y_BEFORE --vault $DIR/coord $P bundle import $DIR/out.yaddash")
 fi
-measured "bundle import vs age -d" hyperfine --runs 3 --export-markdown "$DIR/import.md" \
+measured "bundle import vs age -d" hyperfine --warmup 1 --runs "${RUNS:-3}" --export-markdown "$DIR/import.md" \
   --prepare "rm -rf $DIR/coord && cp -a $DIR/coord0 $DIR/coord && sync" \
   -n "yaddash bundle import (verify, decrypt, check hashes, store encrypted, fsync)" "$Y --vault $DIR/coord $P bundle import $DIR/out.yaddash" \
   "${BEFORE[@]}" \
