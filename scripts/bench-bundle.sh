@@ -64,5 +64,10 @@ measured "bundle import vs age -d" hyperfine --warmup 1 --runs "${RUNS:-3}" --ex
   -n "yaddash bundle import (verify, decrypt, check hashes, store encrypted, fsync)" "$Y --vault $DIR/coord $P bundle import $DIR/out.yaddash" \
   "${BEFORE[@]}" \
   -n "age -d" "age -d -i $DIR/key.txt -o /dev/null $DIR/same.age"
+rm -rf "$DIR/coord" && cp -a "$DIR/coord0" "$DIR/coord" && sync
+measured "peak RSS import" /usr/bin/time -v -o "$DIR/time.txt" "$Y" --vault "$DIR/coord" $P bundle import "$DIR/out.yaddash" >/dev/null
+printf 'yaddash bundle import: peak RSS %s KiB, wall %s\n' \
+  "$(awk -F': ' '/Maximum resident set size/ {print $2}' "$DIR/time.txt")" \
+  "$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$DIR/time.txt")"
 cat "$DIR/bundle.md" "$DIR/import.md"
 load_verdicts
