@@ -428,27 +428,44 @@ fn inner_tampering_is_detected_entry_by_entry() {
     ));
 }
 
+/// A visitor that reads each entry to its end, keeping what each read gave
+/// (the bytes, or the error the last read returned).
+struct Streaming(Vec<std::io::Result<Vec<u8>>>);
+
+impl BundleVisitor for Streaming {
+    fn entry(&mut self, _: &ManifestEntry, data: &mut dyn Read) -> Result<(), VisitError> {
+        let mut v = Vec::new();
+        self.0.push(data.read_to_end(&mut v).map(|_| v));
+        Ok(())
+    }
+}
+
+/// Reads `bundle` through a [`Streaming`] visitor: the reader's verdict and
+/// what the visitor saw.
+fn read_streaming(
+    w: &World,
+    bundle: &[u8],
+) -> (
+    Result<VerifiedBundle, ReadError>,
+    Vec<std::io::Result<Vec<u8>>>,
+) {
+    let mut v = Streaming(Vec::new());
+    let r = BundleReader::open(Cursor::new(bundle), &w.senders)
+        .unwrap()
+        .decrypt(&w.config(), &mut v);
+    (r, v.0)
+}
+
 #[test]
 fn entry_data_is_refused_at_the_last_read_when_it_does_not_match() {
-    struct Streaming(Vec<std::io::Result<usize>>);
-    impl BundleVisitor for Streaming {
-        fn entry(&mut self, _: &ManifestEntry, data: &mut dyn Read) -> Result<(), VisitError> {
-            let mut v = Vec::new();
-            self.0.push(data.read_to_end(&mut v));
-            Ok(())
-        }
-    }
     let w = World::new();
     let (a, _) = w.sample_bundle(1, "a");
     let changed = with_inner(&w, &a, |e| e[2].1[0] ^= 1);
-    let mut v = Streaming(Vec::new());
-    let r = BundleReader::open(Cursor::new(&changed), &w.senders)
-        .unwrap()
-        .decrypt(&w.config(), &mut v);
+    let (r, seen) = read_streaming(&w, &changed);
     assert!(matches!(r, Err(ReadError::EntryHashMismatch { .. })));
     // Payload entry 2 is the first manifest entry (after manifest and signature).
-    assert_eq!(v.0.len(), 1);
-    assert!(v.0[0].is_err(), "the visitor saw an error, not clean data");
+    assert_eq!(seen.len(), 1);
+    assert!(seen[0].is_err(), "the visitor saw an error, not clean data");
 }
 
 /// Entries of a MiB or more are hashed on a thread of their own: a changed
@@ -456,14 +473,6 @@ fn entry_data_is_refused_at_the_last_read_when_it_does_not_match() {
 /// reads back whole.
 #[test]
 fn a_large_entry_hashed_elsewhere_is_refused_at_the_last_read_when_it_does_not_match() {
-    struct Streaming(Vec<std::io::Result<Vec<u8>>>);
-    impl BundleVisitor for Streaming {
-        fn entry(&mut self, _: &ManifestEntry, data: &mut dyn Read) -> Result<(), VisitError> {
-            let mut v = Vec::new();
-            self.0.push(data.read_to_end(&mut v).map(|_| v));
-            Ok(())
-        }
-    }
     let w = World::new();
     let big: Vec<u8> = (0..3 * 1024 * 1024 + 17u32)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
@@ -475,21 +484,15 @@ fn a_large_entry_hashed_elsewhere_is_refused_at_the_last_read_when_it_does_not_m
     let mut bundle = Vec::new();
     write_bundle(&mut bundle, &w.device, &w.spec(1), entries).unwrap();
 
-    let mut v = Streaming(Vec::new());
-    BundleReader::open(Cursor::new(&bundle), &w.senders)
-        .unwrap()
-        .decrypt(&w.config(), &mut v)
-        .expect("the untouched bundle reads");
-    assert!(matches!(&v.0[..], [Ok(got)] if *got == big));
+    let (r, seen) = read_streaming(&w, &bundle);
+    r.expect("the untouched bundle reads");
+    assert!(matches!(&seen[..], [Ok(got)] if *got == big));
 
     let changed = with_inner(&w, &bundle, |e| e[2].1[2 * 1024 * 1024 + 3] ^= 1);
-    let mut v = Streaming(Vec::new());
-    let r = BundleReader::open(Cursor::new(&changed), &w.senders)
-        .unwrap()
-        .decrypt(&w.config(), &mut v);
+    let (r, seen) = read_streaming(&w, &changed);
     assert!(matches!(r, Err(ReadError::EntryHashMismatch { .. })));
-    assert_eq!(v.0.len(), 1);
-    assert!(v.0[0].is_err(), "the visitor saw an error, not clean data");
+    assert_eq!(seen.len(), 1);
+    assert!(seen[0].is_err(), "the visitor saw an error, not clean data");
 }
 
 #[test]

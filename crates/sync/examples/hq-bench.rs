@@ -71,7 +71,8 @@ fn proc_cpu_secs(stat: &str) -> f64 {
             .and_then(|v| v.parse::<f64>().ok())
             .unwrap_or(0.0)
     };
-    // utime and stime are fields 14 and 15; 11 and 12 after the name.
+    // utime and stime are fields 14 and 15 (11 and 12 after the name), in
+    // clock ticks of 1/100 s (USER_HZ, fixed at 100 for /proc on Linux).
     (ticks(11) + ticks(12)) / 100.0
 }
 
